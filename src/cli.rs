@@ -1,0 +1,245 @@
+//! The command-line definitions (clap), and nothing else. The contract is shared/cli.md;
+//! README's changelog records any change to a name.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ttvault",
+    version,
+    about = "Keeps Tastytrade API credentials in a passphrase-encrypted age file",
+    long_about = "ttvault keeps a Tastytrade OAuth grant (client id, client secret, refresh \
+token) in one passphrase-encrypted age file, .secrets, and hands short-lived access tokens \
+to the programs that need them."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct Global {
+    /// The vault file.
+    #[arg(long, global = true, env = "TTVAULT_VAULT", default_value = ".secrets")]
+    pub vault: PathBuf,
+    /// Read the passphrase from the first line of this file.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Read the passphrase from this open file descriptor (Unix).
+    #[arg(long, global = true, value_name = "N")]
+    pub passphrase_fd: Option<i32>,
+    /// An age identity file (X25519 or SSH key) that opens a recipient slot.
+    #[arg(short = 'i', long, global = true, env = "TTVAULT_IDENTITY", value_name = "PATH")]
+    pub identity: Option<PathBuf>,
+    /// Machine-readable output where a command prints a report.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Say more about what happens (never any secret value).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Do not use a running agent (`ttvault unlock`); open the vault directly.
+    #[arg(long, global = true)]
+    pub no_agent: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the browser OAuth flow (or --paste), verify the grant, write a new vault.
+    Init(GrantArgs),
+    /// Replace the grant in the existing vault with a re-created one.
+    Rotate(GrantArgs),
+    /// Encrypt a plaintext dotenv .secrets left by the old setup script.
+    Import(ImportArgs),
+    /// Change the passphrase, or add and remove recipient slots.
+    Passwd(PasswdArgs),
+    /// Print what the vault holds, except the secrets.
+    Show,
+    /// Keep the vault open in a background agent for a while.
+    Unlock(UnlockArgs),
+    /// End the vault's agent now and wipe its memory.
+    Lock,
+    /// Without any passphrase: what the vault's header shows, and whether it is unlocked.
+    Status,
+    /// Run a program with fresh credentials in its environment.
+    Exec(ExecArgs),
+    /// Print the credential variables for a shell or a file.
+    Export(ExportArgs),
+    /// Print one fresh access token.
+    Token,
+    /// Report the grant's scopes and every other risk ttvault can see.
+    Audit(AuditArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    #[command(hide = true)]
+    Man,
+    /// Run the agent in the foreground (started by `unlock`).
+    #[command(hide = true)]
+    Agent(AgentArgs),
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct GrantArgs {
+    /// Use Tastytrade's sandbox ("cert") environment.
+    #[arg(long)]
+    pub sandbox: bool,
+    /// The OAuth client id (the secret is never taken on the command line).
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Paste a refresh token shown on tastytrade.com instead of the browser flow.
+    #[arg(long)]
+    pub paste: bool,
+    /// Print the URL only; do not open a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// The grant's redirect URI; must equal the one registered on tastytrade.com.
+    #[arg(long, value_name = "URI", default_value = "http://localhost:8000")]
+    pub redirect_uri: String,
+    /// The scopes to request, space separated.
+    #[arg(long, default_value = "read")]
+    pub scope: String,
+    /// Accept a grant that holds the `trade` scope.
+    #[arg(long)]
+    pub allow_trade: bool,
+    /// Add a recipient slot (age X25519 or SSH public key).
+    #[arg(short = 'r', long = "recipient", value_name = "R")]
+    pub recipients: Vec<String>,
+    /// Add the recipients listed in a file, one a line.
+    #[arg(short = 'R', long = "recipients-file", value_name = "F")]
+    pub recipients_files: Vec<PathBuf>,
+    /// No passphrase slot: recipients only.
+    #[arg(long)]
+    pub no_passphrase: bool,
+    /// init over an existing vault (it is kept as a backup first).
+    #[arg(long)]
+    pub force: bool,
+    /// How long to wait for the browser, e.g. 5m.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ImportArgs {
+    /// The plaintext dotenv file; defaults to the vault path itself.
+    pub file: Option<PathBuf>,
+    /// Keep the plaintext file after the vault is written.
+    #[arg(long)]
+    pub keep_plaintext: bool,
+    /// Use Tastytrade's sandbox ("cert") environment for the imported grant.
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Add a recipient slot (age X25519 or SSH public key).
+    #[arg(short = 'r', long = "recipient", value_name = "R")]
+    pub recipients: Vec<String>,
+    /// Add the recipients listed in a file, one a line.
+    #[arg(short = 'R', long = "recipients-file", value_name = "F")]
+    pub recipients_files: Vec<PathBuf>,
+    /// No passphrase slot: recipients only.
+    #[arg(long)]
+    pub no_passphrase: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PasswdArgs {
+    /// Read the new passphrase from the first line of this file.
+    #[arg(long, value_name = "PATH")]
+    pub new_passphrase_file: Option<PathBuf>,
+    /// Add a recipient slot (age X25519 or SSH public key).
+    #[arg(long = "add-recipient", value_name = "R")]
+    pub add_recipients: Vec<String>,
+    /// Remove a recipient slot.
+    #[arg(long = "remove-recipient", value_name = "R")]
+    pub remove_recipients: Vec<String>,
+    /// Remove the passphrase slot (recipients only).
+    #[arg(long)]
+    pub no_passphrase: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct UnlockArgs {
+    /// How long the vault stays open, at most.
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    pub ttl: std::time::Duration,
+    /// Lock after this long without a request.
+    #[arg(long, value_parser = parse_duration)]
+    pub idle: Option<std::time::Duration>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AgentArgs {
+    #[arg(long, value_parser = parse_duration)]
+    pub ttl: std::time::Duration,
+    #[arg(long, value_parser = parse_duration)]
+    pub idle: Option<std::time::Duration>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Preset {
+    /// TT_ACCESS_TOKEN, TT_API_BASE_URL; long-lived TT_API_CLIENT_ID, TT_API_CLIENT_SECRET, TT_REFRESH_TOKEN
+    #[default]
+    Tt,
+    /// like tt; long-lived TT_SECRET, TT_REFRESH (the tastyware SDK)
+    Tastyware,
+    /// TASTYTRADE_ACCESS_TOKEN, TASTYTRADE_API_BASE_URL; long-lived TASTYTRADE_CLIENT_ID, …
+    Tastytrade,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ExecArgs {
+    /// Also hand over the long-lived client id, client secret and refresh token.
+    #[arg(long)]
+    pub long_lived: bool,
+    /// Which variable names to use.
+    #[arg(long, value_enum, default_value_t = Preset::Tt)]
+    pub preset: Preset,
+    /// The program and its arguments.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Sh,
+    Fish,
+    Powershell,
+    Dotenv,
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ExportArgs {
+    #[arg(long, value_enum, default_value_t = ExportFormat::Sh)]
+    pub format: ExportFormat,
+    /// Also print the long-lived client id, client secret and refresh token.
+    #[arg(long)]
+    pub long_lived: bool,
+    /// Which variable names to use.
+    #[arg(long, value_enum, default_value_t = Preset::Tt)]
+    pub preset: Preset,
+    /// Print long-lived secrets even to a terminal.
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AuditArgs {
+    /// Skip the checks that call Tastytrade.
+    #[arg(long)]
+    pub offline: bool,
+    /// Exit 6 when any warning is found.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
+}
+
+/// Durations as people write them: `90s`, `15m`, `1h 30m`.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 90s, 15m, 2h)"))
+}

@@ -1,0 +1,1 @@
+//! The dotenv parser for legacy .secrets.

@@ -1,0 +1,52 @@
+//! Process hardening: no core dumps, no debugger attach by other processes of the same
+//! user. This is the only module allowed to use `unsafe`: each block is a single libc
+//! call with constant arguments.
+#![allow(unsafe_code)]
+
+/// Makes this process non-dumpable and refuses core files, where the OS allows.
+/// Returns which protections are in force, for `-v` and `status`.
+pub fn harden_process() -> Vec<&'static str> {
+    let mut applied = Vec::new();
+    #[cfg(unix)]
+    {
+        let zero = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: setrlimit reads the struct we pass; no memory is retained.
+        if unsafe { libc::setrlimit(libc::RLIMIT_CORE, &zero) } == 0 {
+            applied.push("no core dumps");
+        }
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        // SAFETY: prctl with PR_SET_DUMPABLE takes plain integers. A non-dumpable process
+        // cannot be ptrace-attached by unprivileged processes of the same user, and its
+        // /proc/<pid>/{mem,environ} become unreadable to them.
+        if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } == 0 {
+            applied.push("not dumpable or traceable");
+        }
+    }
+    #[cfg(target_os = "macos")]
+    {
+        // SAFETY: PT_DENY_ATTACH takes no pointers.
+        if unsafe { libc::ptrace(libc::PT_DENY_ATTACH, 0, std::ptr::null_mut(), 0) } == 0 {
+            applied.push("debugger attach denied");
+        }
+    }
+    applied
+}
+
+/// Whether this process is dumpable (Linux), for tests of the agent and of `harden_process`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn is_dumpable() -> bool {
+    // SAFETY: PR_GET_DUMPABLE takes no pointers.
+    unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) == 1 }
+}
+
+/// The real user id, for the agent's peer check and the vault's owner check.
+#[cfg(unix)]
+pub fn current_uid() -> u32 {
+    // SAFETY: getuid cannot fail and takes no arguments.
+    unsafe { libc::getuid() }
+}

@@ -1,0 +1,20 @@
+//! ttvault: a passphrase-encrypted vault for Tastytrade API credentials.
+//!
+//! The library holds everything that can be tested without a terminal or a network;
+//! `main.rs` only parses the command line and maps errors to exit statuses.
+
+pub mod cli;
+pub mod cmd;
+pub mod dotenv;
+pub mod error;
+pub mod harden;
+pub mod passphrase;
+pub mod secret;
+pub mod vault;
+
+pub use error::{Code, Error, Result};
+
+/// Runs one parsed command line and returns the process exit status.
+pub fn run(cli: cli::Cli) -> Result<i32> {
+    cmd::dispatch(cli)
+}

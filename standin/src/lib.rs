@@ -1,0 +1,1 @@
+//! A local stand-in for Tastytrade (filled in by the OAuth work).
