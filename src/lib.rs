@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod dotenv;
+pub mod endpoints;
 pub mod error;
 pub mod harden;
 pub mod passphrase;
