@@ -9,6 +9,7 @@ pub mod dotenv;
 pub mod endpoints;
 pub mod error;
 pub mod harden;
+pub mod oauth;
 pub mod passphrase;
 pub mod secret;
 pub mod vault;
