@@ -32,7 +32,13 @@ pub struct Global {
     #[arg(long, global = true, value_name = "N")]
     pub passphrase_fd: Option<i32>,
     /// An age identity file (X25519 or SSH key) that opens a recipient slot.
-    #[arg(short = 'i', long, global = true, env = "TTVAULT_IDENTITY", value_name = "PATH")]
+    #[arg(
+        short = 'i',
+        long,
+        global = true,
+        env = "TTVAULT_IDENTITY",
+        value_name = "PATH"
+    )]
     pub identity: Option<PathBuf>,
     /// Machine-readable output where a command prints a report.
     #[arg(long, global = true)]
@@ -196,7 +202,12 @@ pub struct ExecArgs {
     #[arg(long, value_enum, default_value_t = Preset::Tt)]
     pub preset: Preset,
     /// The program and its arguments.
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
     pub command: Vec<std::ffi::OsString>,
 }
 

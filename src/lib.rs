@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod error;
 pub mod harden;
 pub mod passphrase;
+pub mod recipients;
 pub mod secret;
 pub mod vault;
 
