@@ -11,6 +11,7 @@ pub mod error;
 pub mod harden;
 pub mod oauth;
 pub mod passphrase;
+pub mod recipients;
 pub mod secret;
 pub mod vault;
 

@@ -1,15 +1,34 @@
 //! One module per subcommand. Each is thin glue over the library modules.
 
+mod import;
+mod passwd;
+pub mod show;
+mod status;
+
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
 
 pub fn dispatch(cli: Cli) -> Result<i32> {
-    let Some(command) = cli.command else {
+    let global = &cli.global;
+    let Some(command) = &cli.command else {
         return Err(Error::usage("no command given").hint("run `ttvault --help`"));
     };
     match command {
+        Command::Import(args) => import::run(global, args),
+        Command::Passwd(args) => passwd::run(global, args),
+        Command::Show => show::run(global),
+        Command::Status => status::run(global),
         other => Err(Error::failure(format!(
-            "`{other:?}` is not available in this build yet"
+            "`{}` is not available in this build yet",
+            command_name(other)
         ))),
     }
+}
+
+fn command_name(command: &Command) -> String {
+    format!("{command:?}")
+        .split(['(', ' '])
+        .next()
+        .unwrap_or_default()
+        .to_lowercase()
 }

@@ -1,0 +1,222 @@
+//! Reads the recipient stanzas of an age header without decrypting anything, for
+//! `status` (which needs no passphrase) and to check a passphrase slot's KDF parameters
+//! against the caps before any work is done. Any byte string is accepted as input: what
+//! is not a well-formed age v1 header is an error, never a panic.
+
+use super::kdf::KdfParams;
+use super::slot;
+use serde::Serialize;
+
+pub const AGE_V1: &str = "age-encryption.org/v1";
+pub const ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
+/// A header with more stanzas than this is refused (ttvault writes a handful).
+pub const MAX_STANZAS: usize = 64;
+/// Longest header line read (age's own lines are far shorter).
+const MAX_LINE: usize = 4096;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StanzaInfo {
+    pub tag: String,
+    pub args: Vec<String>,
+}
+
+/// One slot of the vault, as the header shows it (kinds and parameters, never secrets).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Slot {
+    /// ttvault's argon2id passphrase slot.
+    Passphrase {
+        kdf: KdfParams,
+    },
+    /// A passphrase slot whose arguments do not parse.
+    DamagedPassphrase,
+    /// age's own scrypt passphrase stanza (`age -p`), with its work factor log2(N).
+    Scrypt {
+        log_n: u8,
+    },
+    X25519,
+    Ssh {
+        key_type: String,
+    },
+    /// ML-KEM hybrid recipients and anything newer.
+    Other {
+        tag: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub armored: bool,
+    pub stanzas: Vec<StanzaInfo>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum HeaderError {
+    /// The file does not begin like an age file at all.
+    NotAge,
+    /// It begins like one, but the header is malformed or truncated.
+    Malformed(&'static str),
+}
+
+impl Header {
+    /// The slots, without age's random "grease" stanzas.
+    pub fn slots(&self) -> Vec<Slot> {
+        self.stanzas
+            .iter()
+            .filter(|s| !s.tag.ends_with("-grease"))
+            .map(classify)
+            .collect()
+    }
+
+    pub fn has_passphrase_slot(&self) -> bool {
+        self.slots().iter().any(|s| {
+            matches!(
+                s,
+                Slot::Passphrase { .. } | Slot::DamagedPassphrase | Slot::Scrypt { .. }
+            )
+        })
+    }
+}
+
+fn classify(s: &StanzaInfo) -> Slot {
+    match s.tag.as_str() {
+        slot::TAG => match slot::parse_args(&s.args) {
+            Some((_, kdf)) => Slot::Passphrase { kdf },
+            None => Slot::DamagedPassphrase,
+        },
+        "scrypt" => match s.args.get(1).and_then(|n| n.parse().ok()) {
+            Some(log_n) => Slot::Scrypt { log_n },
+            None => Slot::Other { tag: s.tag.clone() },
+        },
+        "X25519" => Slot::X25519,
+        "ssh-ed25519" | "ssh-rsa" => Slot::Ssh {
+            key_type: s.tag.clone(),
+        },
+        other => Slot::Other {
+            tag: other.to_string(),
+        },
+    }
+}
+
+/// Parses the header of a binary or armored age file.
+pub fn parse(file: &[u8]) -> Result<Header, HeaderError> {
+    if file.starts_with(ARMOR_BEGIN.as_bytes()) {
+        let binary = dearmor(file).ok_or(HeaderError::Malformed("armor"))?;
+        let mut header = parse_binary(&binary)?;
+        header.armored = true;
+        return Ok(header);
+    }
+    parse_binary(file)
+}
+
+fn dearmor(file: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    age::armor::ArmoredReader::new(file)
+        .take(1 << 20)
+        .read_to_end(&mut out)
+        .ok()?;
+    Some(out)
+}
+
+fn parse_binary(file: &[u8]) -> Result<Header, HeaderError> {
+    let mut lines = Lines { rest: file };
+    match lines.next_line() {
+        Some(first) if first == AGE_V1.as_bytes() => {}
+        _ => return Err(HeaderError::NotAge),
+    }
+    let mut stanzas = Vec::new();
+    loop {
+        let line = lines
+            .next_line()
+            .ok_or(HeaderError::Malformed("truncated header"))?;
+        if line.starts_with(b"---") {
+            if stanzas.is_empty() {
+                return Err(HeaderError::Malformed("no recipient stanza"));
+            }
+            return Ok(Header {
+                armored: false,
+                stanzas,
+            });
+        }
+        let text = std::str::from_utf8(line).map_err(|_| HeaderError::Malformed("not text"))?;
+        let rest = text
+            .strip_prefix("-> ")
+            .ok_or(HeaderError::Malformed("expected a stanza"))?;
+        let mut words = rest.split(' ');
+        let tag = words.next().filter(|t| !t.is_empty());
+        let tag = tag.ok_or(HeaderError::Malformed("stanza without a tag"))?;
+        let args: Vec<String> = words.map(str::to_string).collect();
+        if args.iter().any(|a| a.is_empty()) {
+            return Err(HeaderError::Malformed("empty stanza argument"));
+        }
+        // The body: base64 lines of 64 columns, ended by the first shorter line.
+        loop {
+            let body = lines
+                .next_line()
+                .ok_or(HeaderError::Malformed("truncated stanza"))?;
+            if body.len() > 64 {
+                return Err(HeaderError::Malformed("stanza body line too long"));
+            }
+            if body.len() < 64 {
+                break;
+            }
+        }
+        if stanzas.len() == MAX_STANZAS {
+            return Err(HeaderError::Malformed("too many stanzas"));
+        }
+        stanzas.push(StanzaInfo {
+            tag: tag.to_string(),
+            args,
+        });
+    }
+}
+
+struct Lines<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Lines<'a> {
+    /// The next `\n`-terminated line, without its terminator; None at the end or when a
+    /// line is over the length limit.
+    fn next_line(&mut self) -> Option<&'a [u8]> {
+        let end = self
+            .rest
+            .iter()
+            .take(MAX_LINE + 1)
+            .position(|&b| b == b'\n')?;
+        let (line, rest) = self.rest.split_at(end);
+        self.rest = &rest[1..];
+        Some(line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_stanzas_and_skips_bodies() {
+        let file = b"age-encryption.org/v1\n-> X25519 abc\nAAAA\n-> ttvault-argon2id s 1 2 3\n\n--- mac\nbinary";
+        let h = parse(file).unwrap();
+        assert_eq!(h.stanzas.len(), 2);
+        assert_eq!(h.stanzas[0].tag, "X25519");
+        assert_eq!(h.slots()[0], Slot::X25519);
+        assert_eq!(h.slots()[1], Slot::DamagedPassphrase);
+        assert!(h.has_passphrase_slot());
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_age_header() {
+        assert_eq!(parse(b"TT_API_CLIENT_ID=x\n"), Err(HeaderError::NotAge));
+        assert_eq!(parse(b""), Err(HeaderError::NotAge));
+        assert!(matches!(
+            parse(b"age-encryption.org/v1\n-> X25519 a\n"),
+            Err(HeaderError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse(b"age-encryption.org/v1\n--- mac\n"),
+            Err(HeaderError::Malformed(_))
+        ));
+    }
+}

@@ -1,0 +1,161 @@
+//! The document inside the vault: a small versioned JSON object. Version 1 is the only
+//! one; a vault written by a newer ttvault is refused with a clear message, never
+//! misread. Unknown fields are ignored so minor additions stay readable.
+
+use crate::endpoints::Environment;
+use crate::error::{Error, Result};
+use crate::secret::{ClientSecret, RefreshToken};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+pub const VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Payload {
+    pub version: u32,
+    pub client_id: String,
+    pub client_secret: ClientSecret,
+    pub refresh_token: RefreshToken,
+    pub environment: Environment,
+    /// The scopes requested when the grant was made (space-separated on the wire).
+    pub scopes: Vec<String>,
+    /// The redirect URI registered on the grant (needed again by `rotate`).
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    #[serde(default)]
+    pub rotated_at: Option<String>,
+    /// Public recipients (age X25519 / SSH) the vault is encrypted to besides the
+    /// passphrase, kept so every rewrite keeps the same slots.
+    #[serde(default)]
+    pub recipients: Vec<String>,
+}
+
+impl Payload {
+    /// A new payload, timestamped now.
+    pub fn new(
+        client_id: String,
+        client_secret: ClientSecret,
+        refresh_token: RefreshToken,
+        environment: Environment,
+        scopes: Vec<String>,
+    ) -> Self {
+        Payload {
+            version: VERSION,
+            client_id,
+            client_secret,
+            refresh_token,
+            environment,
+            scopes,
+            redirect_uri: None,
+            created_at: now_rfc3339(),
+            rotated_at: None,
+            recipients: Vec::new(),
+        }
+    }
+
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        // Serializing plain data with string keys cannot fail.
+        Zeroizing::new(serde_json::to_vec_pretty(self).unwrap_or_default())
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        #[derive(Deserialize)]
+        struct Versioned {
+            version: Option<u64>,
+        }
+        let damaged = || {
+            Error::vault("the vault decrypted, but its contents are not a ttvault document")
+                .hint("the file was encrypted by something else; restore a backup or run `ttvault init --force`")
+        };
+        let versioned: Versioned = serde_json::from_slice(bytes).map_err(|_| damaged())?;
+        match versioned.version {
+            Some(v) if v == u64::from(VERSION) => {}
+            Some(v) => {
+                return Err(Error::vault(format!(
+                    "the vault holds a version {v} document; this ttvault reads version {VERSION}"
+                ))
+                .hint("upgrade ttvault to open it"))
+            }
+            None => return Err(damaged()),
+        }
+        // serde_json's error text can quote input, so it is not shown.
+        let payload: Payload = serde_json::from_slice(bytes).map_err(|_| damaged())?;
+        payload.check()?;
+        Ok(payload)
+    }
+
+    fn check(&self) -> Result<()> {
+        let missing = [
+            ("client id", self.client_id.is_empty()),
+            ("client secret", self.client_secret.expose().is_empty()),
+            ("refresh token", self.refresh_token.expose().is_empty()),
+        ];
+        for (name, empty) in missing {
+            if empty {
+                return Err(Error::vault(format!("the vault's {name} is empty")).hint(
+                    "run `ttvault rotate` or `ttvault init --force` to store a complete grant",
+                ));
+            }
+        }
+        for ts in std::iter::once(&self.created_at).chain(self.rotated_at.as_ref()) {
+            humantime::parse_rfc3339(ts)
+                .map_err(|_| Error::vault("the vault holds a malformed timestamp"))?;
+        }
+        Ok(())
+    }
+}
+
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Payload {
+        Payload::new(
+            "cid".into(),
+            ClientSecret::new("csecret"),
+            RefreshToken::new("rtoken"),
+            Environment::Production,
+            vec!["read".into()],
+        )
+    }
+
+    #[test]
+    fn round_trip() {
+        let p = sample();
+        let back = Payload::from_bytes(&p.to_bytes()).unwrap();
+        assert_eq!(back.client_id, "cid");
+        assert_eq!(back.client_secret.expose(), "csecret");
+        assert_eq!(back.refresh_token.expose(), "rtoken");
+        assert_eq!(back.environment, Environment::Production);
+    }
+
+    #[test]
+    fn newer_version_is_named() {
+        let text = String::from_utf8(sample().to_bytes().to_vec()).unwrap();
+        let v2 = text.replace("\"version\": 1", "\"version\": 2");
+        let err = Payload::from_bytes(v2.as_bytes()).unwrap_err();
+        assert_eq!(err.code, crate::Code::Vault);
+        assert!(err.message.contains("version 2"), "{}", err.message);
+    }
+
+    #[test]
+    fn garbage_is_a_vault_error_without_echo() {
+        for bad in [
+            &b""[..],
+            b"{",
+            b"[]",
+            b"{\"version\":1}",
+            b"{\"version\":\"x-secret\"}",
+        ] {
+            let err = Payload::from_bytes(bad).unwrap_err();
+            assert_eq!(err.code, crate::Code::Vault);
+            assert!(!err.message.contains("x-secret"));
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Runs the real `ttvault` binary in a fresh temporary directory (after ripgrep's
+//! tests/util.rs). Every test gets its own directory, so tests run in parallel.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// Secret values used by tests; `assert_no_secrets` checks output never shows them.
+pub const CLIENT_ID: &str = "test-client-id-7f3a";
+pub const CLIENT_SECRET: &str = "cs-SECRET-9b1e-do-not-print";
+pub const REFRESH_TOKEN: &str = "rt-SECRET-41c8-do-not-print";
+pub const PASSPHRASE: &str = "pp-SECRET-correct horse battery";
+pub const NEW_PASSPHRASE: &str = "pp-SECRET-new staple";
+
+pub struct Dir {
+    pub tmp: tempfile::TempDir,
+}
+
+impl Dir {
+    pub fn new() -> Self {
+        Dir {
+            tmp: tempfile::Builder::new()
+                .prefix("ttvault-test")
+                .tempdir()
+                .unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.join(name);
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    pub fn read(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.join(name)).unwrap()
+    }
+
+    /// A `ttvault` command in this directory with a clean, non-interactive environment:
+    /// no terminal (stdin is null), fast KDF tuning (the floor: 64 MiB, t=3).
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ttvault"));
+        cmd.args(args)
+            .current_dir(self.path())
+            .stdin(Stdio::null())
+            .env_remove("TTVAULT_PASSPHRASE")
+            .env_remove("TTVAULT_NEW_PASSPHRASE")
+            .env_remove("TTVAULT_VAULT")
+            .env_remove("TTVAULT_IDENTITY")
+            .env_remove("TTVAULT_API_URL")
+            .env_remove("TTVAULT_AUTHORIZE_URL")
+            .env_remove("TTVAULT_CLIENT_SECRET")
+            .env_remove("TTVAULT_REFRESH_TOKEN")
+            .env("TTVAULT_KDF_TARGET_MS", "1")
+            .env("XDG_RUNTIME_DIR", self.path());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.cmd(args).output().unwrap())
+    }
+
+    /// Writes the passphrase files `pw` and `pw2`.
+    pub fn passphrase_files(&self) {
+        self.write("pw", format!("{PASSPHRASE}\n"));
+        self.write("pw2", format!("{NEW_PASSPHRASE}\n"));
+    }
+
+    /// A legacy plaintext `.secrets` as the old setup script wrote it.
+    pub fn legacy_secrets(&self, name: &str) -> PathBuf {
+        self.write(
+            name,
+            format!(
+                "TT_API_CLIENT_ID={CLIENT_ID}\nTT_API_CLIENT_SECRET={CLIENT_SECRET}\nTT_REFRESH_TOKEN={REFRESH_TOKEN}\n"
+            ),
+        )
+    }
+
+    /// A vault at `.secrets` with the test grant, opened by the passphrase in `pw`.
+    pub fn vault(&self) {
+        self.passphrase_files();
+        self.legacy_secrets(".secrets");
+        self.run(&["import", "--passphrase-file", "pw"]).success();
+    }
+}
+
+pub struct Run {
+    pub status: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            status: o.status.code(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    #[track_caller]
+    pub fn success(&self) -> &Self {
+        assert_eq!(
+            self.status,
+            Some(0),
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        assert_no_secrets(self);
+        self
+    }
+
+    #[track_caller]
+    pub fn code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.status,
+            Some(code),
+            "expected exit {code}\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        assert_no_secrets(self);
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+}
+
+/// No test secret may appear in anything ttvault prints.
+#[track_caller]
+pub fn assert_no_secrets(run: &Run) {
+    for secret in [CLIENT_SECRET, REFRESH_TOKEN, PASSPHRASE, NEW_PASSPHRASE] {
+        assert!(
+            !run.stdout.contains(secret),
+            "stdout shows a secret:\n{}",
+            run.stdout
+        );
+        assert!(
+            !run.stderr.contains(secret),
+            "stderr shows a secret:\n{}",
+            run.stderr
+        );
+    }
+}
+
+/// Whether an external tool exists; outside CI a missing tool skips the test with a
+/// printed reason, in CI it fails the test (CI installs it).
+pub fn require_tool(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !found {
+        if std::env::var_os("CI").is_some() {
+            panic!("{tool} is required in CI (.ci/run installs it)");
+        }
+        eprintln!("skipping: {tool} is not installed (CI installs it)");
+    }
+    found
+}
