@@ -39,7 +39,10 @@ fn customer_and_quote_token() {
     }
     let q = api_get(&base, "/api-quote-tokens", &at).json();
     assert!(q["data"]["token"].is_string());
-    assert!(q["data"]["dxlink-url"].as_str().unwrap().starts_with("wss://"));
+    assert!(q["data"]["dxlink-url"]
+        .as_str()
+        .unwrap()
+        .starts_with("wss://"));
     assert_eq!(q["data"]["level"], "api");
 }
 
@@ -121,7 +124,9 @@ fn spx_chain_has_two_roots() {
             }
         }
         if root == "SPX" {
-            assert!(expirations.iter().all(|e| e["expiration-type"] == "Regular"));
+            assert!(expirations
+                .iter()
+                .all(|e| e["expiration-type"] == "Regular"));
         }
     }
 }
@@ -141,7 +146,13 @@ fn bearer_token_must_be_live() {
         assert_eq!(v["error"]["code"], "invalid_credentials");
         assert!(v["error"]["message"].is_string());
     };
-    unauthorized(request(&base, "GET", "/customers/me", &[("User-Agent", UA)], ""));
+    unauthorized(request(
+        &base,
+        "GET",
+        "/customers/me",
+        &[("User-Agent", UA)],
+        "",
+    ));
     unauthorized(api_get(&base, "/customers/me", "not-a-token"));
     unauthorized(api_get(&base, "/customers/me", &rt));
     unauthorized(request(
@@ -194,7 +205,12 @@ fn accept_version_breaks_routes() {
 fn unknown_routes_are_json_404s() {
     let s = standin(Config::default());
     let at = s.access_token(&s.personal_grant(CLIENT_ID, "read"));
-    for path in ["/", "/customers/you", "/option-chains/SPY/nested", "/customers/me/"] {
+    for path in [
+        "/",
+        "/customers/you",
+        "/option-chains/SPY/nested",
+        "/customers/me/",
+    ] {
         let r = api_get(&s.base_url(), path, &at);
         assert_eq!(r.status, 404, "{path}");
         assert_eq!(r.json()["error"]["code"], "not_found", "{path}");
@@ -203,9 +219,15 @@ fn unknown_routes_are_json_404s() {
         &s.base_url(),
         "POST",
         "/customers/me",
-        &[("User-Agent", UA), ("Authorization", &format!("Bearer {at}"))],
+        &[
+            ("User-Agent", UA),
+            ("Authorization", &format!("Bearer {at}")),
+        ],
         "",
     );
     assert_eq!(r.status, 405);
-    assert_eq!(r.json()["error"], json!({"code": "method_not_allowed", "message": "Method not allowed"}));
+    assert_eq!(
+        r.json()["error"],
+        json!({"code": "method_not_allowed", "message": "Method not allowed"})
+    );
 }

@@ -30,7 +30,13 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
     html.split("<input type=\"hidden\" ")
         .skip(1)
         .map(|rest| {
-            let name = rest.split("name=\"").nth(1).unwrap().split('"').next().unwrap();
+            let name = rest
+                .split("name=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
             let value = rest
                 .split("value=\"")
                 .nth(1)
@@ -56,7 +62,9 @@ fn consent_page_round_trips_through_a_browser_like_submit() {
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
     assert!(r.body.contains(CLIENT_ID));
     assert!(r.body.contains("<code>read</code>") && r.body.contains("<code>trade</code>"));
-    assert!(r.body.contains("<form method=\"post\" action=\"/auth.html\">"));
+    assert!(r
+        .body
+        .contains("<form method=\"post\" action=\"/auth.html\">"));
     assert!(r.body.contains("name=\"decision\" value=\"approve\""));
     assert!(r.body.contains("name=\"decision\" value=\"deny\""));
     assert!(!r.body.contains("<&>"), "state must be escaped");
@@ -66,7 +74,13 @@ fn consent_page_round_trips_through_a_browser_like_submit() {
     let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["client_id", "redirect_uri", "response_type", "scope", "state"]
+        [
+            "client_id",
+            "redirect_uri",
+            "response_type",
+            "scope",
+            "state"
+        ]
     );
     fields.push(("decision".into(), "approve".into()));
     let pairs: Vec<(&str, &str)> = fields
@@ -76,7 +90,10 @@ fn consent_page_round_trips_through_a_browser_like_submit() {
     let r = post_auth(&base, "/auth.html", &form(&pairs));
     assert_eq!(r.status, 302, "{r:?}");
     let location = r.header("location").unwrap();
-    assert!(location.starts_with("http://localhost:8000?code="), "{location}");
+    assert!(
+        location.starts_with("http://localhost:8000?code="),
+        "{location}"
+    );
     assert_eq!(param(location, "state").as_deref(), Some(state));
     let code = param(location, "code").unwrap();
     let t = exchange(&base, &code);
@@ -100,7 +117,10 @@ fn consent_form_carries_the_pkce_challenge() {
     let fields = hidden_fields(&r.body);
     assert!(fields.contains(&("code_challenge".into(), challenge.into())));
     assert!(fields.contains(&("code_challenge_method".into(), "S256".into())));
-    assert!(fields.contains(&("scope".into(), "read".into())), "default scope");
+    assert!(
+        fields.contains(&("scope".into(), "read".into())),
+        "default scope"
+    );
 }
 
 #[test]
@@ -143,14 +163,23 @@ fn redirect_uri_must_match_byte_for_byte() {
         let r = get(&s.base_url(), &target);
         assert_eq!(r.status, 400, "{uri}");
         assert!(r.header("location").is_none(), "{uri}");
-        assert!(r.body.contains("redirect_uri mismatch"), "{uri}: {}", r.body);
+        assert!(
+            r.body.contains("redirect_uri mismatch"),
+            "{uri}: {}",
+            r.body
+        );
         // The decision does not bypass the check either.
         let r = post_auth(&s.base_url(), &target, "decision=approve");
         assert_eq!(r.status, 400, "{uri}");
         assert!(r.body.contains("redirect_uri mismatch"));
-        assert!(s.decide(&format!("{}{target}", s.base_url()), true).is_err());
+        assert!(s
+            .decide(&format!("{}{target}", s.base_url()), true)
+            .is_err());
     }
-    let r = get(&s.base_url(), "/auth.html?client_id=test-client&response_type=code");
+    let r = get(
+        &s.base_url(),
+        "/auth.html?client_id=test-client&response_type=code",
+    );
     assert_eq!(r.status, 400, "missing redirect_uri");
 }
 
@@ -163,7 +192,10 @@ fn approve_redirects_with_code_and_exact_state() {
         assert_eq!(q.len(), 2, "{location}");
         assert_eq!(q[0].0, "code");
         assert_eq!(q[1], ("state".to_string(), state.to_string()), "{location}");
-        assert!(!location.contains(' ') && !location.contains('#'), "{location}");
+        assert!(
+            !location.contains(' ') && !location.contains('#'),
+            "{location}"
+        );
     }
     // Without state, none comes back.
     let location = approve(&s.base_url(), &[]);
@@ -205,7 +237,10 @@ fn deny_redirects_with_access_denied() {
     let r = post_auth(&s.base_url(), "/auth.html", &body);
     assert_eq!(r.status, 302);
     let location = r.header("location").unwrap();
-    assert_eq!(location, "http://localhost:8000?error=access_denied&state=s%201");
+    assert_eq!(
+        location,
+        "http://localhost:8000?error=access_denied&state=s%201"
+    );
 }
 
 #[test]
@@ -241,16 +276,28 @@ fn bad_requests_after_a_good_redirect_uri_go_back_to_the_client() {
         (&[("scope", "admin")], "invalid_scope"),
         (
             &[
-                ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+                (
+                    "code_challenge",
+                    "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                ),
                 ("code_challenge_method", "plain"),
             ],
             "invalid_request",
         ),
         (
-            &[("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")],
+            &[(
+                "code_challenge",
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            )],
             "invalid_request",
         ),
-        (&[("code_challenge", "short"), ("code_challenge_method", "S256")], "invalid_request"),
+        (
+            &[
+                ("code_challenge", "short"),
+                ("code_challenge_method", "S256"),
+            ],
+            "invalid_request",
+        ),
         (&[("code_challenge_method", "S256")], "invalid_request"),
     ];
     for (extra, error) in cases {
@@ -266,7 +313,11 @@ fn bad_requests_after_a_good_redirect_uri_go_back_to_the_client() {
         let r = get(&base, &format!("/auth.html?{}", form(&fields)));
         assert_eq!(r.status, 302, "{extra:?}: {r:?}");
         let location = r.header("location").unwrap();
-        assert_eq!(param(location, "error").as_deref(), Some(*error), "{extra:?}");
+        assert_eq!(
+            param(location, "error").as_deref(),
+            Some(*error),
+            "{extra:?}"
+        );
         assert_eq!(param(location, "state").as_deref(), Some("st"));
         assert!(param(location, "code").is_none());
     }
@@ -323,9 +374,7 @@ fn decide_turns_an_authorize_url_into_the_callback() {
         s.decide(&url, false).unwrap(),
         "http://localhost:8000?error=access_denied&state=z"
     );
-    let err = s
-        .decide(&url.replace("8000", "9000"), true)
-        .unwrap_err();
+    let err = s.decide(&url.replace("8000", "9000"), true).unwrap_err();
     assert!(err.contains("redirect_uri mismatch"), "{err}");
     // Deciding made no HTTP request: only the code exchange was recorded.
     assert!(s.requests().iter().all(|r| r.path != "/auth.html"));

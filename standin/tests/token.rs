@@ -117,7 +117,11 @@ fn codes_expire() {
 fn codes_are_bound_to_client_and_redirect_uri() {
     let s = standin(Config::default());
     let base = s.base_url();
-    s.register_app("other", "other-secret", &[REDIRECT, "http://localhost:9000"]);
+    s.register_app(
+        "other",
+        "other-secret",
+        &[REDIRECT, "http://localhost:9000"],
+    );
     s.register_app(CLIENT_ID, SECRET, &[REDIRECT, "http://localhost:9000"]);
 
     let code = code_for(&base, "read");
@@ -224,7 +228,12 @@ fn pkce_is_checked_when_a_challenge_was_sent() {
         }
         token_form(&base, &fields)
     };
-    assert_oauth_error(&with_verifier(&pkce_code(), None), 400, "invalid_grant", None);
+    assert_oauth_error(
+        &with_verifier(&pkce_code(), None),
+        400,
+        "invalid_grant",
+        None,
+    );
     assert_oauth_error(
         &with_verifier(&pkce_code(), Some(&verifier.replace('d', "e"))),
         400,
@@ -341,7 +350,12 @@ fn malformed_or_unknown_refresh_tokens_are_invalid_jwt() {
         at,
         foreign,
     ] {
-        assert_oauth_error(&refresh(&base, &bad), 400, "invalid_grant", Some("Invalid JWT"));
+        assert_oauth_error(
+            &refresh(&base, &bad),
+            400,
+            "invalid_grant",
+            Some("Invalid JWT"),
+        );
     }
 }
 
@@ -352,7 +366,12 @@ fn revoked_grants_say_grant_revoked() {
     let a = s.personal_grant(CLIENT_ID, "read");
     let b = s.personal_grant(CLIENT_ID, "read");
     s.revoke(&a);
-    assert_oauth_error(&refresh(&base, &a), 400, "invalid_grant", Some("Grant revoked"));
+    assert_oauth_error(
+        &refresh(&base, &a),
+        400,
+        "invalid_grant",
+        Some("Grant revoked"),
+    );
     assert_eq!(refresh(&base, &b).status, 200, "other grants live on");
 }
 
@@ -370,7 +389,12 @@ fn revoke_all_kills_every_grant_of_the_app_only() {
     let o = s.personal_grant("other", "read");
     s.revoke_all(CLIENT_ID);
     for rt in [&a, &from_code] {
-        assert_oauth_error(&refresh(&base, rt), 400, "invalid_grant", Some("Grant revoked"));
+        assert_oauth_error(
+            &refresh(&base, rt),
+            400,
+            "invalid_grant",
+            Some("Grant revoked"),
+        );
     }
     assert_oauth_error(&exchange(&base, &pending_code), 400, "invalid_grant", None);
     let r = token_form(
@@ -406,7 +430,12 @@ fn rotation_replaces_the_refresh_token() {
         .to_string();
     assert_oauth_error(&refresh(&base, &second), 400, "invalid_grant", None);
     s.revoke(&third);
-    assert_oauth_error(&refresh(&base, &third), 400, "invalid_grant", Some("Grant revoked"));
+    assert_oauth_error(
+        &refresh(&base, &third),
+        400,
+        "invalid_grant",
+        Some("Grant revoked"),
+    );
 }
 
 #[test]
@@ -414,7 +443,10 @@ fn grant_types_are_checked() {
     let s = standin(Config::default());
     let base = s.base_url();
     assert_oauth_error(
-        &token_form(&base, &[("grant_type", "password"), ("client_secret", SECRET)]),
+        &token_form(
+            &base,
+            &[("grant_type", "password"), ("client_secret", SECRET)],
+        ),
         400,
         "unsupported_grant_type",
         None,
@@ -516,7 +548,10 @@ fn malformed_bodies_are_invalid_request() {
         ("application/json", "[\"refresh_token\"]"),
         ("application/json", "{\"grant_type\":{\"a\":1}}"),
         ("application/x-www-form-urlencoded", "grant_type=%E0%A4%A"),
-        ("application/x-www-form-urlencoded", "grant_type=a&grant_type=b"),
+        (
+            "application/x-www-form-urlencoded",
+            "grant_type=a&grant_type=b",
+        ),
         ("text/plain", "\u{0}\u{1}\u{2}"),
     ];
     for (content_type, body) in cases {

@@ -8,10 +8,15 @@ use tt_standin::Config;
 fn assert_nginx_401(r: &Response) {
     assert_eq!(r.status, 401, "{r:?}");
     assert!(
-        r.header("content-type").unwrap_or("").starts_with("text/html"),
+        r.header("content-type")
+            .unwrap_or("")
+            .starts_with("text/html"),
         "{r:?}"
     );
-    assert!(r.body.contains("<html>") && r.body.contains("nginx"), "{r:?}");
+    assert!(
+        r.body.contains("<html>") && r.body.contains("nginx"),
+        "{r:?}"
+    );
     assert!(serde_json::from_str::<serde_json::Value>(&r.body).is_err());
 }
 
