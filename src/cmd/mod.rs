@@ -1,7 +1,10 @@
 //! One module per subcommand. Each is thin glue over the library modules.
 
+mod grant;
 mod import;
+mod init;
 mod passwd;
+mod rotate;
 pub mod show;
 mod status;
 
@@ -11,9 +14,11 @@ use crate::error::{Error, Result};
 pub fn dispatch(cli: Cli) -> Result<i32> {
     let global = &cli.global;
     let Some(command) = &cli.command else {
-        return Err(Error::usage("no command given").hint("run `ttvault --help`"));
+        return welcome(global);
     };
     match command {
+        Command::Init(args) => init::run(global, args),
+        Command::Rotate(args) => rotate::run(global, args),
         Command::Import(args) => import::run(global, args),
         Command::Passwd(args) => passwd::run(global, args),
         Command::Show => show::run(global),
@@ -31,4 +36,46 @@ fn command_name(command: &Command) -> String {
         .next()
         .unwrap_or_default()
         .to_lowercase()
+}
+
+/// `ttvault` alone. On a terminal without a vault: say what ttvault is and offer to run
+/// `init`; with a vault: its status and the usual help. Without a terminal: the help
+/// (and exit 2, as for any missing command).
+fn welcome(global: &crate::cli::Global) -> Result<i32> {
+    use clap::{CommandFactory, Parser};
+    use std::io::{BufRead, IsTerminal, Write};
+    let mut help = crate::cli::Cli::command();
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !terminal {
+        let _ = help.print_help();
+        return Ok(2);
+    }
+    if global.vault.exists() {
+        let _ = status::run(global);
+        println!();
+        let _ = help.print_help();
+        return Ok(0);
+    }
+    eprintln!(
+        "ttvault keeps your Tastytrade API credentials in an encrypted file, {}.",
+        global.vault.display()
+    );
+    eprintln!("There is none here yet: `ttvault init` creates it by signing in to Tastytrade in your browser.");
+    eprint!("Start `ttvault init` now? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
+        // The defaults of `ttvault init` with no options.
+        let args = match crate::cli::Cli::try_parse_from(["ttvault", "init"]) {
+            Ok(crate::cli::Cli {
+                command: Some(Command::Init(args)),
+                ..
+            }) => args,
+            _ => return Err(Error::failure("could not prepare `ttvault init`")),
+        };
+        return init::run(global, &args);
+    }
+    eprintln!("Nothing done. Run `ttvault --help` to see every command.");
+    Ok(0)
 }

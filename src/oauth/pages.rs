@@ -50,7 +50,7 @@ fn page(title: &str, class: &str, body_html: &str) -> String {
 
 /// Asks for the client id and secret (the seed's setup page, without its flaws). The
 /// CSRF token is this page's own per-run value, not a credential.
-pub fn credentials_form(csrf: &str, error: Option<&str>) -> String {
+pub fn credentials_form(csrf: &str, client_id: Option<&str>, error: Option<&str>) -> String {
     let error = error
         .map(|e| format!("<p class=\"bad\">{}</p>", escape(e)))
         .unwrap_or_default();
@@ -64,11 +64,12 @@ pub fn credentials_form(csrf: &str, error: Option<&str>) -> String {
              <form method=\"post\" action=\"/credentials\" autocomplete=\"off\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <label for=\"client_id\">Client ID</label>\
-             <input type=\"text\" id=\"client_id\" name=\"client_id\" required spellcheck=\"false\">\
+             <input type=\"text\" id=\"client_id\" name=\"client_id\" value=\"{client_id}\" required spellcheck=\"false\">\
              <label for=\"client_secret\">Client Secret</label>\
              <input type=\"password\" id=\"client_secret\" name=\"client_secret\" required>\
              <button type=\"submit\">Continue to Tastytrade</button></form>",
-            csrf = escape(csrf)
+            csrf = escape(csrf),
+            client_id = escape(client_id.unwrap_or_default()),
         ),
     )
 }
@@ -137,7 +138,7 @@ mod tests {
     #[test]
     fn pages_are_self_contained() {
         for p in [
-            credentials_form("csrf", Some("wrong")),
+            credentials_form("csrf", Some("cid"), Some("wrong")),
             success("done"),
             failure("x"),
             refused("t", "m"),
@@ -154,7 +155,8 @@ mod tests {
 
     #[test]
     fn the_form_posts_to_credentials_with_its_csrf_token() {
-        let p = credentials_form("tok&1", None);
+        let p = credentials_form("tok&1", Some("a\"b"), None);
+        assert!(p.contains("value=\"a&quot;b\""));
         assert!(p.contains("action=\"/credentials\""));
         assert!(p.contains("method=\"post\""));
         assert!(p.contains("name=\"csrf\" value=\"tok&amp;1\""));

@@ -80,6 +80,8 @@ pub enum Start<'a> {
     /// Ask for them on a page; `authorize` turns the client id entered into the
     /// authorize URL (or an error to show on the form).
     Form {
+        /// A client id given on the command line, to pre-fill.
+        client_id: Option<&'a str>,
         authorize: &'a dyn Fn(&str) -> Result<String>,
     },
 }
@@ -317,17 +319,17 @@ impl Server {
             (tiny_http::Method::Get, "/") => {
                 match (&start, authorize_url.as_deref()) {
                     (_, Some(url)) => redirect(request, url),
-                    (Start::Form { .. }, None) => respond(
+                    (Start::Form { client_id, .. }, None) => respond(
                         request,
                         200,
-                        pages::credentials_form(self.csrf.expose(), None),
+                        pages::credentials_form(self.csrf.expose(), *client_id, None),
                     ),
                     (Start::Authorize(url), None) => redirect(request, url),
                 }
                 Step::Continue
             }
             (tiny_http::Method::Post, "/credentials") => {
-                if let Start::Form { authorize } = start {
+                if let Start::Form { authorize, .. } = start {
                     match self.credentials(&mut request, *authorize, credentials, authorize_url) {
                         Ok(url) => redirect(request, &url),
                         Err((status, page)) => respond(request, status, page),
@@ -511,7 +513,12 @@ impl Server {
                 ),
             ));
         }
-        let form_error = |msg: &str| (400, pages::credentials_form(self.csrf.expose(), Some(msg)));
+        let form_error = |msg: &str| {
+            (
+                400,
+                pages::credentials_form(self.csrf.expose(), None, Some(msg)),
+            )
+        };
         let client_id = client_id.filter(|c| !c.is_empty());
         let secret = secret.filter(|s| !s.expose().is_empty());
         let (Some(client_id), Some(secret)) = (client_id, secret) else {
@@ -684,6 +691,7 @@ mod tests {
             };
             let start = if form {
                 Start::Form {
+                    client_id: None,
                     authorize: &authorize,
                 }
             } else {

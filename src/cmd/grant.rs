@@ -1,0 +1,314 @@
+//! The part `init` and `rotate` share: get the client credentials and a refresh token
+//! (browser flow or `--paste`), and verify the grant. Nothing here writes the vault;
+//! the browser's answer is held until the caller has.
+
+use crate::cli::GrantArgs;
+use crate::endpoints::Environment;
+use crate::error::{Error, Result};
+use crate::oauth::authorize::Pending;
+use crate::oauth::server::{RedirectUri, Responder, Server, Start};
+use crate::oauth::verify::{self, Verified};
+use crate::oauth::{self, browser, Http};
+use crate::secret::{ClientSecret, RefreshToken};
+use std::io::{BufRead, IsTerminal, Write};
+use zeroize::Zeroizing;
+
+pub const ENV_CLIENT_SECRET: &str = "TTVAULT_CLIENT_SECRET";
+pub const ENV_REFRESH_TOKEN: &str = "TTVAULT_REFRESH_TOKEN";
+
+/// Client credentials as far as the terminal and environment know them.
+#[derive(Default)]
+pub struct Known {
+    pub client_id: Option<String>,
+    pub client_secret: Option<ClientSecret>,
+}
+
+/// A verified grant, not yet written anywhere.
+pub struct Obtained {
+    pub client_id: String,
+    pub client_secret: ClientSecret,
+    pub verified: Verified,
+    pub redirect_uri: Option<String>,
+    /// The scopes asked for in the browser flow (`None` for `--paste`).
+    pub requested: Option<Vec<String>>,
+    /// The browser, still waiting for the page that says how it ended.
+    browser: Option<(Responder, Server)>,
+}
+
+impl Obtained {
+    /// The scopes to record in the vault: the grant's when known, else what was asked.
+    pub fn scopes(&self) -> Vec<String> {
+        match &self.verified.scopes {
+            verify::Scopes::Known(s) => s.clone(),
+            verify::Scopes::Unknown => self.requested.clone().unwrap_or_default(),
+        }
+    }
+
+    /// Tells the browser (if any) that all is done.
+    pub fn finish(&mut self, detail: &str) {
+        if let Some((responder, server)) = self.browser.take() {
+            responder.success(detail);
+            drop(server);
+        }
+    }
+
+    /// Tells the browser (if any) what went wrong after the grant was verified.
+    pub fn fail(&mut self, err: &Error) {
+        if let Some((responder, server)) = self.browser.take() {
+            responder.failure(&err.message);
+            drop(server);
+        }
+    }
+}
+
+/// Runs the browser flow (or `--paste`) and verifies the grant.
+pub fn obtain(
+    args: &GrantArgs,
+    environment: &Environment,
+    redirect_uri: &str,
+    known: Known,
+) -> Result<Obtained> {
+    let http = oauth::Client::new()?;
+    if args.paste {
+        return paste(&http, args, environment, known);
+    }
+    browser_flow(&http, args, environment, redirect_uri, known)
+}
+
+fn paste(http: &dyn Http, args: &GrantArgs, env: &Environment, known: Known) -> Result<Obtained> {
+    let needs = |what: &str| {
+        Error::usage(format!(
+            "--paste needs the {what}, and there is no terminal to ask it on"
+        ))
+        .hint(format!(
+            "pass --client-id ID and set {ENV_CLIENT_SECRET} and {ENV_REFRESH_TOKEN}, or run \
+                 in a terminal"
+        ))
+    };
+    let client_id = known.client_id.ok_or_else(|| needs("client id"))?;
+    let client_secret = known.client_secret.ok_or_else(|| needs("client secret"))?;
+    let refresh_token = match secret_from_env(ENV_REFRESH_TOKEN)? {
+        Some(t) => RefreshToken::new(t.trim()),
+        None if std::io::stdin().is_terminal() => {
+            RefreshToken::new(hidden_prompt("Refresh token (input hidden): ")?.trim())
+        }
+        None => return Err(needs("refresh token")),
+    };
+    eprintln!("Checking the grant with Tastytrade…");
+    let verified = verify::verify(
+        http,
+        &verify::Grant {
+            token_url: &env.token_url(),
+            api_url: env.api_url(),
+            client_id: &client_id,
+            client_secret: &client_secret,
+            refresh_token: &refresh_token,
+            allow_trade: args.allow_trade,
+        },
+    )?;
+    Ok(Obtained {
+        client_id,
+        client_secret,
+        verified,
+        redirect_uri: None,
+        requested: None,
+        browser: None,
+    })
+}
+
+fn browser_flow(
+    http: &dyn Http,
+    args: &GrantArgs,
+    env: &Environment,
+    redirect_uri: &str,
+    known: Known,
+) -> Result<Obtained> {
+    let redirect = RedirectUri::parse(redirect_uri)?;
+    if redirect.uri.ends_with('/') && redirect.path == "/" {
+        eprintln!(
+            "ttvault: note: the redirect URI ends with a slash; it must match the grant's byte for \
+             byte (the usual one is http://localhost:8000, without a slash)"
+        );
+    }
+    let mut server = Server::bind(&redirect)?;
+    let pending = Pending::new();
+    let scope = args.scope.clone();
+    let build =
+        |client_id: &str| pending.url(env.authorize_url(), client_id, &redirect.uri, &scope);
+
+    let (start_url, form) = match (&known.client_id, &known.client_secret) {
+        (Some(id), Some(_)) => (build(id)?, false),
+        _ => (server.start_url(), true),
+    };
+    if form {
+        eprintln!("Open this address in your browser, enter the client id and secret, then sign in to Tastytrade:");
+    } else {
+        eprintln!(
+            "Open this address in your browser to sign in to Tastytrade and approve ttvault:"
+        );
+    }
+    eprintln!("  {start_url}");
+    if !args.no_browser {
+        if let Err(why) = browser::open(&start_url) {
+            eprintln!(
+                "ttvault: could not open a browser ({why}); open the address above yourself."
+            );
+        }
+    }
+    eprintln!(
+        "Waiting for the browser… (Ctrl-C to cancel, times out in {})",
+        humantime::format_duration(args.timeout)
+    );
+    let _ = std::io::stderr().flush();
+
+    let start = if form {
+        Start::Form {
+            client_id: known.client_id.as_deref(),
+            authorize: &build,
+        }
+    } else {
+        Start::Authorize(&start_url)
+    };
+    let callback = server.wait(start, &pending.state, args.timeout)?;
+    let responder = callback.responder;
+    let (client_id, client_secret) = match (callback.credentials, known) {
+        (Some(from_page), _) => from_page,
+        (
+            None,
+            Known {
+                client_id: Some(id),
+                client_secret: Some(secret),
+            },
+        ) => (id, secret),
+        (None, _) => {
+            let err =
+                Error::failure("the browser answered before the client credentials were given");
+            responder.failure(&err.message);
+            return Err(err);
+        }
+    };
+
+    eprintln!("Tastytrade answered; checking the grant…");
+    let token_url = env.token_url();
+    let verified = oauth::exchange_code(
+        http,
+        &token_url,
+        &client_id,
+        &client_secret,
+        &callback.code,
+        &redirect.uri,
+        &pending.verifier,
+    )
+    .and_then(|tokens| {
+        let refresh_token = tokens
+            .refresh_token
+            .ok_or_else(|| Error::network("the token endpoint issued no refresh token"))?;
+        verify::verify(
+            http,
+            &verify::Grant {
+                token_url: &token_url,
+                api_url: env.api_url(),
+                client_id: &client_id,
+                client_secret: &client_secret,
+                refresh_token: &refresh_token,
+                allow_trade: args.allow_trade,
+            },
+        )
+    });
+    let verified = match verified {
+        Ok(v) => v,
+        Err(err) => {
+            responder.failure(&err.message);
+            return Err(err);
+        }
+    };
+    Ok(Obtained {
+        client_id,
+        client_secret,
+        verified,
+        redirect_uri: Some(redirect.uri.clone()),
+        requested: Some(args.scope.split_whitespace().map(str::to_string).collect()),
+        browser: Some((responder, server)),
+    })
+}
+
+/// The client id and secret from `--client-id`, `TTVAULT_CLIENT_SECRET`, and the terminal
+/// (when there is one). What is still missing is asked on the local page.
+pub fn known_credentials(args: &GrantArgs, default_id: Option<&str>) -> Result<Known> {
+    let terminal = std::io::stdin().is_terminal();
+    let mut client_id = args
+        .client_id
+        .clone()
+        .or_else(|| default_id.map(str::to_string))
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty());
+    if client_id.is_none() && terminal {
+        let typed = visible_prompt(if args.paste {
+            "Client ID: "
+        } else {
+            "Client ID (or press Enter to type it in the browser instead): "
+        })?;
+        client_id = Some(typed).filter(|c| !c.is_empty());
+    }
+    let mut client_secret =
+        secret_from_env(ENV_CLIENT_SECRET)?.map(|s| ClientSecret::new(s.trim()));
+    if client_secret.is_none() && client_id.is_some() && terminal {
+        let typed = hidden_prompt("Client secret (input hidden): ")?;
+        client_secret = Some(ClientSecret::new(typed.trim())).filter(|s| !s.expose().is_empty());
+    }
+    Ok(Known {
+        client_id,
+        client_secret,
+    })
+}
+
+fn secret_from_env(name: &str) -> Result<Option<Zeroizing<String>>> {
+    match std::env::var_os(name) {
+        None => Ok(None),
+        Some(v) => {
+            let v = Zeroizing::new(
+                v.into_string()
+                    .map_err(|_| Error::usage(format!("{name} is not valid UTF-8")))?,
+            );
+            Ok(Some(v).filter(|v| !v.trim().is_empty()))
+        }
+    }
+}
+
+fn hidden_prompt(label: &str) -> Result<Zeroizing<String>> {
+    rpassword::prompt_password(label)
+        .map(Zeroizing::new)
+        .map_err(|e| Error::failure(format!("could not read from the terminal: {e}")))
+}
+
+fn visible_prompt(label: &str) -> Result<String> {
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{label}");
+    let _ = stderr.flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::failure(format!("could not read from the terminal: {e}")))?;
+    Ok(line.trim().to_string())
+}
+
+/// One line per account, numbers masked.
+pub fn describe_accounts(accounts: &[oauth::Account]) -> Vec<String> {
+    accounts
+        .iter()
+        .map(|a| {
+            let mut line = oauth::mask(&a.account_number);
+            if let Some(n) = &a.nickname {
+                line.push_str(&format!(" {n}"));
+            }
+            if let Some(level) = &a.authority_level {
+                line.push_str(&format!(" ({level})"));
+            }
+            if a.is_closed {
+                line.push_str(" [closed]");
+            }
+            line
+        })
+        .collect()
+}

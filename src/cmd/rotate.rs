@@ -1,0 +1,142 @@
+//! `ttvault rotate`: after the grant was re-created on tastytrade.com, put the new one in
+//! the existing vault (same passphrase, same recipients), then check that Tastytrade
+//! refuses the old refresh token.
+
+use super::grant;
+use crate::cli::{Global, GrantArgs};
+use crate::endpoints::Environment;
+use crate::error::{Error, Result};
+use crate::oauth;
+use crate::secret::ClientSecret;
+use crate::vault::{self, payload::now_rfc3339, store};
+
+/// The redirect URI clap fills in when none is given.
+const DEFAULT_REDIRECT_URI: &str = "http://localhost:8000";
+
+pub fn run(global: &Global, args: &GrantArgs) -> Result<i32> {
+    // Open first: a wrong passphrase should not cost a sign-in.
+    let before = store::read(&global.vault)?;
+    let opened = vault::open(global)?;
+    let old = opened.payload.clone();
+
+    // The vault's endpoints, unless the command line or environment name others.
+    let overridden = args.sandbox
+        || std::env::var_os("TTVAULT_API_URL").is_some()
+        || std::env::var_os("TTVAULT_AUTHORIZE_URL").is_some();
+    let environment = if overridden {
+        Environment::for_new_grant(args.sandbox)?
+    } else {
+        old.environment.clone()
+    };
+    // The redirect URI registered on the grant, as recorded at init, unless another is given.
+    let redirect_uri = if args.redirect_uri != DEFAULT_REDIRECT_URI {
+        args.redirect_uri.clone()
+    } else {
+        old.redirect_uri
+            .clone()
+            .unwrap_or_else(|| DEFAULT_REDIRECT_URI.to_string())
+    };
+
+    // The same application keeps its client id and secret; a new id (or a secret in the
+    // environment) means new credentials.
+    let mut known = grant::known_credentials(args, Some(&old.client_id))?;
+    if known.client_id.as_deref() == Some(old.client_id.as_str()) && known.client_secret.is_none() {
+        known.client_secret = Some(old.client_secret.clone());
+    }
+    let same_app = known.client_id.as_deref() == Some(old.client_id.as_str());
+    let mut obtained = grant::obtain(args, &environment, &redirect_uri, known)?;
+
+    let result = write(global, &before, &opened, &obtained, &environment);
+    if let Err(err) = result {
+        obtained.fail(&err);
+        return Err(err);
+    }
+    obtained.finish(
+        "ttvault checked the new grant with Tastytrade and replaced the old one in the vault.",
+    );
+    super::init::report(global, &obtained, &environment, None);
+
+    // Does Tastytrade still take the old refresh token?
+    if old.refresh_token.ct_eq(&obtained.verified.refresh_token) {
+        eprintln!(
+            "note: the new refresh token is the same as the old one; the grant did not change."
+        );
+        return Ok(0);
+    }
+    check_old_grant(
+        &old.environment,
+        &old.client_id,
+        &old.client_secret,
+        &old.refresh_token,
+        same_app,
+    );
+    Ok(0)
+}
+
+/// Rewrites the vault under its lock, refusing if it changed since it was opened.
+fn write(
+    global: &Global,
+    before: &[u8],
+    opened: &vault::Opened,
+    obtained: &grant::Obtained,
+    environment: &Environment,
+) -> Result<()> {
+    let passphrase = vault::keep_passphrase(global, opened)?;
+    let mut payload = opened.payload.clone();
+    payload.client_id = obtained.client_id.clone();
+    payload.client_secret = obtained.client_secret.clone();
+    payload.refresh_token = obtained.verified.refresh_token.clone();
+    payload.environment = environment.clone();
+    payload.scopes = obtained.scopes();
+    if let Some(uri) = &obtained.redirect_uri {
+        payload.redirect_uri = Some(uri.clone());
+    }
+    payload.rotated_at = Some(now_rfc3339());
+    let sealed = vault::seal(&payload, passphrase.as_ref().map(|(p, k)| (p, *k)))?;
+    let lock = store::lock(&opened.path)?;
+    if store::read(&opened.path)? != before {
+        return Err(Error::failure(
+            "the vault changed on disk while the new grant was being made; nothing was written",
+        )
+        .hint("run `ttvault rotate` again"));
+    }
+    store::write_atomic(&opened.path, &sealed, store::Mode::Replace, &lock)
+}
+
+fn check_old_grant(
+    env: &Environment,
+    client_id: &str,
+    client_secret: &ClientSecret,
+    refresh_token: &crate::secret::RefreshToken,
+    same_app: bool,
+) {
+    let http = match oauth::Client::new() {
+        Ok(h) => h,
+        Err(_) => return,
+    };
+    match oauth::refresh(
+        &http,
+        &env.token_url(),
+        client_id,
+        client_secret,
+        refresh_token,
+    ) {
+        Err(e) if e.code == crate::Code::Grant => {
+            println!("The old refresh token is now refused by Tastytrade (good).");
+        }
+        Ok(_) => {
+            eprintln!(
+                "warning: Tastytrade still accepts the OLD refresh token. Delete the old grant on \
+                 tastytrade.com (Manage → My Profile → API → OAuth Applications{}), so a copy of \
+                 it cannot be used.",
+                if same_app { " → Manage" } else { "" }
+            );
+        }
+        Err(e) => {
+            eprintln!(
+                "note: could not check whether the old refresh token still works: {}",
+                e.message
+            );
+        }
+    }
+}
