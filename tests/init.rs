@@ -110,17 +110,23 @@ fn browser_flow_writes_a_verified_vault_and_sends_exact_token_requests() {
             .unwrap_or_else(|| panic!("no {name} in the exchange"))
     };
     assert_eq!(field("grant_type"), "authorization_code");
-    assert_eq!(field("code"), code);
+    assert!(
+        field("code") == code,
+        "the exchange sends the callback's code"
+    );
     assert_eq!(field("redirect_uri"), redirect_for(port));
     assert_eq!(field("client_id"), CLIENT_ID);
-    assert_eq!(field("client_secret"), CLIENT_SECRET);
+    assert!(
+        field("client_secret") == CLIENT_SECRET,
+        "the client secret goes in the body"
+    );
     let verifier = field("code_verifier");
     {
         use base64::Engine;
         use sha2::Digest;
         let s256 = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(sha2::Sha256::digest(verifier.as_bytes()));
-        assert_eq!(s256, challenge);
+        assert!(s256 == challenge, "the verifier matches the challenge");
     }
     // The verifying refresh.
     let refresh = &tokens[1];

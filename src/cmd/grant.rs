@@ -233,8 +233,11 @@ fn browser_flow(
 }
 
 /// The client id and secret from `--client-id`, `TTVAULT_CLIENT_SECRET`, and the terminal
-/// (when there is one). What is still missing is asked on the local page.
-pub fn known_credentials(args: &GrantArgs, default_id: Option<&str>) -> Result<Known> {
+/// (when there is one). What is still missing is asked on the local page. `stored_id` is
+/// the vault's client id (`rotate`): with it, an empty answer to the secret prompt keeps
+/// the stored secret (the caller fills it in).
+pub fn known_credentials(args: &GrantArgs, stored_id: Option<&str>) -> Result<Known> {
+    let default_id = stored_id;
     let terminal = std::io::stdin().is_terminal();
     let mut client_id = args
         .client_id
@@ -253,7 +256,12 @@ pub fn known_credentials(args: &GrantArgs, default_id: Option<&str>) -> Result<K
     let mut client_secret =
         secret_from_env(ENV_CLIENT_SECRET)?.map(|s| ClientSecret::new(s.trim()));
     if client_secret.is_none() && client_id.is_some() && terminal {
-        let typed = hidden_prompt("Client secret (input hidden): ")?;
+        let keeps = stored_id.is_some() && client_id.as_deref() == stored_id;
+        let typed = hidden_prompt(if keeps {
+            "Client secret (input hidden; press Enter to keep the stored one): "
+        } else {
+            "Client secret (input hidden): "
+        })?;
         client_secret = Some(ClientSecret::new(typed.trim())).filter(|s| !s.expose().is_empty());
     }
     Ok(Known {

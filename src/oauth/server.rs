@@ -549,7 +549,9 @@ fn timed_out(timeout: Duration) -> Error {
     ))
     .hint(
         "run the command again (--timeout to wait longer), or use --paste with a refresh \
-           token from a grant created on tastytrade.com",
+         token from a grant created on tastytrade.com. If Tastytrade's page said the redirect \
+         URI does not match, register exactly http://localhost:8000 (http, port 8000, no \
+         trailing slash) on the grant, or pass the registered one with --redirect-uri",
     )
 }
 
@@ -709,7 +711,8 @@ mod tests {
 
     fn secret_free(page: &str) {
         for s in ["hunter2", "code-xyz"] {
-            assert!(!page.contains(s), "a secret leaked into a page: {page}");
+            // The page is not printed: it would show the secret.
+            assert!(!page.contains(s), "a secret leaked into a page");
         }
     }
 
