@@ -7,11 +7,13 @@ pub mod cli;
 pub mod cmd;
 pub mod dotenv;
 pub mod endpoints;
+pub mod env;
 pub mod error;
 pub mod harden;
 pub mod passphrase;
 pub mod recipients;
 pub mod secret;
+pub mod shell;
 pub mod vault;
 
 pub use error::{Code, Error, Result};
