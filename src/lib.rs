@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod env;
 pub mod error;
 pub mod harden;
+pub mod oauth;
 pub mod passphrase;
 pub mod recipients;
 pub mod secret;

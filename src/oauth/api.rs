@@ -1,0 +1,209 @@
+//! The one API call the OAuth code needs: the accounts a grant can see. It is the live
+//! probe of a grant (`GET /customers/me/accounts` needs the `read` scope).
+
+use super::http::{Http, Method, Request};
+use super::retry::{self, Policy, Sleep, ThreadSleep};
+use super::token::http_failure;
+use crate::error::{Error, Result};
+use crate::secret::AccessToken;
+use serde_json::Value;
+use std::fmt;
+
+/// One account the grant can see. The number is sensitive (never print it whole: use
+/// [`mask`]); `Debug` masks it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Account {
+    pub account_number: String,
+    pub nickname: Option<String>,
+    /// `authority-level`: `owner`, `trading-authority`, `read-only`, …
+    pub authority_level: Option<String>,
+    pub is_closed: bool,
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("account_number", &mask(&self.account_number))
+            .field("nickname", &self.nickname)
+            .field("authority_level", &self.authority_level)
+            .field("is_closed", &self.is_closed)
+            .finish()
+    }
+}
+
+/// An account number as it may be shown: only its last characters (`••••1234`), fewer
+/// for short numbers so most of it stays hidden.
+pub fn mask(account_number: &str) -> String {
+    let chars: Vec<char> = account_number.trim().chars().collect();
+    let shown = match chars.len() {
+        0..=3 => 0,
+        4..=5 => 2,
+        6..=7 => 3,
+        _ => 4,
+    };
+    let tail: String = chars[chars.len() - shown..].iter().collect();
+    format!("••••{tail}")
+}
+
+/// `GET {api_url}/customers/me/accounts`.
+pub fn accounts(
+    http: &dyn Http,
+    api_url: &str,
+    access_token: &AccessToken,
+) -> Result<Vec<Account>> {
+    accounts_with(http, &ThreadSleep, api_url, access_token)
+}
+
+pub(crate) fn accounts_with(
+    http: &dyn Http,
+    sleep: &dyn Sleep,
+    api_url: &str,
+    access_token: &AccessToken,
+) -> Result<Vec<Account>> {
+    let url = format!("{}/customers/me/accounts", api_url.trim_end_matches('/'));
+    let request = Request {
+        method: Method::Get,
+        url: &url,
+        bearer: Some(access_token),
+        form: vec![],
+    };
+    let response = retry::send(http, sleep, &request, Policy::Idempotent)
+        .map_err(|e| retry::unreachable(&url, &e))?;
+    let endpoint = retry::endpoint_of(&url);
+    match response.status {
+        200 => parse(&response.body).ok_or_else(|| {
+            Error::network(format!(
+                "{endpoint} answered /customers/me/accounts with something that is not an account list"
+            ))
+            .hint("check TTVAULT_API_URL if it is set; otherwise try again later")
+        }),
+        403 => Err(Error::grant(
+            "Tastytrade refused to list the accounts (403): the grant lacks the `read` scope or \
+             authority over the account",
+        )
+        .hint("re-create the grant on tastytrade.com (Manage → My Profile → API) with Read \
+               ticked, then run `ttvault rotate`")),
+        401 if response.looks_like_json() => Err(Error::grant(
+            "Tastytrade refused the access token it had just issued (401)",
+        )
+        .hint("the grant may have been revoked a moment ago: re-create it on tastytrade.com, then \
+               run `ttvault rotate`; if it persists, the API and token endpoints may belong to \
+               different environments (production vs sandbox)")),
+        _ => Err(http_failure(&response, &endpoint, "API")),
+    }
+}
+
+fn parse(body: &[u8]) -> Option<Vec<Account>> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let items = value.get("data")?.get("items")?.as_array()?;
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let mut accounts = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(account) = item.get("account") else {
+            continue;
+        };
+        let Some(number) = text(account.get("account-number")) else {
+            continue;
+        };
+        accounts.push(Account {
+            account_number: number,
+            nickname: text(account.get("nickname")).filter(|n| !n.is_empty()),
+            authority_level: text(item.get("authority-level")),
+            is_closed: account
+                .get("is-closed")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        });
+    }
+    Some(accounts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::http::Response;
+    use crate::oauth::retry::tests::NoSleep;
+    use crate::Code;
+
+    const BODY: &str = r#"{"data":{"items":[
+        {"account":{"account-number":"5WT00001","nickname":"Main","account-type-name":"Individual","is-closed":false},"authority-level":"owner"},
+        {"account":{"account-number":"5WT00002","nickname":"","is-closed":true},"authority-level":"read-only"},
+        {"something-else":{}}
+    ]},"context":"/customers/me/accounts"}"#;
+
+    fn call(status: u16, ct: &'static str, body: &'static str) -> Result<Vec<Account>> {
+        let http = move |r: &Request<'_>| {
+            assert_eq!(r.url, "http://127.0.0.1:9/customers/me/accounts");
+            assert_eq!(r.bearer.map(|t| t.expose()), Some("at-1"));
+            Ok(Response::new(status, Some(ct), body))
+        };
+        accounts_with(
+            &http,
+            &NoSleep::default(),
+            "http://127.0.0.1:9/",
+            &AccessToken::new("at-1"),
+        )
+    }
+
+    #[test]
+    fn lists_accounts_with_authority() {
+        let a = call(200, "application/json", BODY).unwrap();
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[0].account_number, "5WT00001");
+        assert_eq!(a[0].nickname.as_deref(), Some("Main"));
+        assert_eq!(a[0].authority_level.as_deref(), Some("owner"));
+        assert_eq!(a[1].nickname, None);
+        assert!(a[1].is_closed);
+        assert!(!format!("{a:?}").contains("5WT0000"), "Debug masks numbers");
+    }
+
+    #[test]
+    fn masks_show_only_the_tail() {
+        assert_eq!(mask("5WT12345"), "••••2345");
+        assert_eq!(mask("123456"), "••••456");
+        assert_eq!(mask("1234"), "••••34");
+        assert_eq!(mask("12"), "••••");
+        assert_eq!(mask(""), "••••");
+    }
+
+    #[test]
+    fn forbidden_means_missing_read_scope() {
+        let e = call(
+            403,
+            "application/json",
+            r#"{"error":{"code":"not_permitted","message":"no"}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, Code::Grant);
+        assert!(e.message.contains("read"));
+    }
+
+    #[test]
+    fn unauthorized_means_the_token_was_refused() {
+        let e = call(
+            401,
+            "application/json",
+            r#"{"error":{"code":"token_invalid"}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, Code::Grant);
+        assert!(e.message.contains("access token"));
+        let e = call(401, "text/html", "<html>nginx</html>").unwrap_err();
+        assert_eq!(e.code, Code::Network);
+        assert!(e.message.contains("User-Agent"));
+    }
+
+    #[test]
+    fn nonsense_is_exit_5() {
+        assert_eq!(
+            call(200, "application/json", r#"{"data":{}}"#)
+                .unwrap_err()
+                .code,
+            Code::Network
+        );
+        assert_eq!(
+            call(404, "text/plain", "nope").unwrap_err().code,
+            Code::Network
+        );
+    }
+}

@@ -1,0 +1,568 @@
+//! The token endpoint: code exchange, refresh, Tastytrade's error shapes and token shapes.
+
+mod common;
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+use tt_standin::Config;
+
+#[test]
+fn code_exchange_returns_tastytrade_fields() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    let r = exchange(&base, &code_for(&base, "read"));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let v = r.json();
+    assert_eq!(v["token_type"], "Bearer");
+    assert_eq!(v["expires_in"], 900);
+    assert!(v["access_token"].is_string());
+    assert!(v["refresh_token"].is_string());
+    assert!(v.get("id_token").is_none(), "no openid, no id_token");
+    assert!(v.get("scope").is_none(), "scope only when configured");
+}
+
+#[test]
+fn code_exchange_accepts_json_bodies() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    let code = code_for(&base, "read");
+    let r = token_json(
+        &base,
+        &json!({
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": CLIENT_ID,
+            "client_secret": SECRET,
+            "redirect_uri": REDIRECT,
+        }),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.json()["refresh_token"].is_string());
+}
+
+#[test]
+fn openid_adds_an_id_token() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    let v = exchange(&base, &code_for(&base, "read openid")).json();
+    let (header, claims) = jwt_parts(v["id_token"].as_str().unwrap());
+    assert_eq!(header["alg"], "HS256");
+    assert_eq!(claims["aud"], CLIENT_ID);
+    assert_eq!(claims["iss"], base);
+    // Refreshing does not repeat it.
+    let r = refresh(&base, v["refresh_token"].as_str().unwrap());
+    assert!(r.json().get("id_token").is_none());
+}
+
+#[test]
+fn config_controls_lifetime_and_scope_field() {
+    let s = standin(Config {
+        access_token_ttl: Duration::from_secs(60),
+        scope_in_response: true,
+        ..Config::default()
+    });
+    let base = s.base_url();
+    let v = exchange(&base, &code_for(&base, "read trade")).json();
+    assert_eq!(v["expires_in"], 60);
+    assert_eq!(v["scope"], "read trade");
+    let (_, claims) = jwt_parts(v["access_token"].as_str().unwrap());
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        60
+    );
+    let v = refresh(&base, v["refresh_token"].as_str().unwrap()).json();
+    assert_eq!(v["expires_in"], 60);
+    assert_eq!(v["scope"], "read trade");
+}
+
+#[test]
+fn codes_are_single_use() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    let code = code_for(&base, "read");
+    assert_eq!(exchange(&base, &code).status, 200);
+    assert_oauth_error(
+        &exchange(&base, &code),
+        400,
+        "invalid_grant",
+        Some("Invalid authorization code"),
+    );
+    assert_oauth_error(
+        &exchange(&base, "made-up"),
+        400,
+        "invalid_grant",
+        Some("Invalid authorization code"),
+    );
+}
+
+#[test]
+fn codes_expire() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    s.set_code_ttl(Duration::from_millis(100));
+    let code = code_for(&base, "read");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_oauth_error(
+        &exchange(&base, &code),
+        400,
+        "invalid_grant",
+        Some("Invalid authorization code"),
+    );
+}
+
+#[test]
+fn codes_are_bound_to_client_and_redirect_uri() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    s.register_app(
+        "other",
+        "other-secret",
+        &[REDIRECT, "http://localhost:9000"],
+    );
+    s.register_app(CLIENT_ID, SECRET, &[REDIRECT, "http://localhost:9000"]);
+
+    let code = code_for(&base, "read");
+    let r = token_form(
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", "other"),
+            ("client_secret", "other-secret"),
+            ("redirect_uri", REDIRECT),
+        ],
+    );
+    assert_oauth_error(&r, 400, "invalid_grant", Some("Invalid authorization code"));
+
+    let code = code_for(&base, "read");
+    let r = token_form(
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", CLIENT_ID),
+            ("client_secret", SECRET),
+            ("redirect_uri", "http://localhost:9000"),
+        ],
+    );
+    assert_oauth_error(&r, 400, "invalid_grant", None);
+}
+
+#[test]
+fn bad_client_credentials_are_invalid_client() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    let code = code_for(&base, "read");
+    for (id, secret) in [(CLIENT_ID, "wrong"), ("nobody", SECRET)] {
+        let r = token_form(
+            &base,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", id),
+                ("client_secret", secret),
+                ("redirect_uri", REDIRECT),
+            ],
+        );
+        assert_oauth_error(&r, 401, "invalid_client", None);
+    }
+    // A failed client authentication does not burn the code.
+    assert_eq!(exchange(&base, &code).status, 200);
+}
+
+#[test]
+fn missing_parameters_are_invalid_request() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    for missing in ["code", "client_id", "client_secret", "redirect_uri"] {
+        let code = code_for(&base, "read");
+        let fields: Vec<(&str, &str)> = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("client_id", CLIENT_ID),
+            ("client_secret", SECRET),
+            ("redirect_uri", REDIRECT),
+        ]
+        .into_iter()
+        .filter(|(k, _)| *k != missing)
+        .collect();
+        assert_oauth_error(&token_form(&base, &fields), 400, "invalid_request", None);
+    }
+    assert_oauth_error(
+        &token_form(&base, &[("client_secret", SECRET)]),
+        400,
+        "invalid_request",
+        None,
+    );
+}
+
+#[test]
+fn pkce_is_checked_when_a_challenge_was_sent() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let pkce_code = || {
+        let location = approve(
+            &base,
+            &[
+                ("code_challenge", challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        );
+        param(&location, "code").unwrap()
+    };
+    let with_verifier = |code: &str, verifier: Option<&str>| {
+        let mut fields = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("client_id", CLIENT_ID),
+            ("client_secret", SECRET),
+            ("redirect_uri", REDIRECT),
+        ];
+        if let Some(v) = verifier {
+            fields.push(("code_verifier", v));
+        }
+        token_form(&base, &fields)
+    };
+    assert_oauth_error(
+        &with_verifier(&pkce_code(), None),
+        400,
+        "invalid_grant",
+        None,
+    );
+    assert_oauth_error(
+        &with_verifier(&pkce_code(), Some(&verifier.replace('d', "e"))),
+        400,
+        "invalid_grant",
+        None,
+    );
+    assert_eq!(with_verifier(&pkce_code(), Some(verifier)).status, 200);
+    // Without a challenge a verifier is ignored, as RFC 7636 lets servers do.
+    let plain = code_for(&base, "read");
+    assert_eq!(with_verifier(&plain, Some(verifier)).status, 200);
+}
+
+#[test]
+fn authorization_header_is_refused() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    let rt = s.personal_grant(CLIENT_ID, "read");
+    let body = form(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", &rt),
+        ("client_secret", SECRET),
+    ]);
+    for auth in ["Basic dGVzdC1jbGllbnQ6dGVzdC1zZWNyZXQ=", "Bearer x"] {
+        let r = request(
+            &base,
+            "POST",
+            "/oauth/token",
+            &[
+                ("User-Agent", UA),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Authorization", auth),
+            ],
+            &body,
+        );
+        assert_eq!(r.status, 400);
+        assert_eq!(
+            r.json(),
+            json!({
+                "error_code": "invalid_request",
+                "error_description": "Authorization header is not accepted",
+            })
+        );
+    }
+}
+
+#[test]
+fn refresh_returns_access_token_but_no_refresh_token_by_default() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    let rt = s.personal_grant(CLIENT_ID, "read");
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let r = refresh(&base, &rt);
+        assert_eq!(r.status, 200, "{r:?}");
+        let v = r.json();
+        assert!(v.get("refresh_token").is_none(), "{v}");
+        assert_eq!(v["token_type"], "Bearer");
+        assert_eq!(v["expires_in"], 900);
+        let at = v["access_token"].as_str().unwrap().to_string();
+        assert!(!seen.contains(&at), "each refresh mints a new access token");
+        seen.push(at);
+    }
+}
+
+#[test]
+fn refresh_accepts_json_and_a_matching_client_id() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    let rt = s.personal_grant(CLIENT_ID, "read");
+    let r = token_json(
+        &base,
+        &json!({
+            "grant_type": "refresh_token",
+            "refresh_token": rt,
+            "client_id": CLIENT_ID,
+            "client_secret": SECRET,
+        }),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = token_json(
+        &base,
+        &json!({
+            "grant_type": "refresh_token",
+            "refresh_token": rt,
+            "client_id": "someone-else",
+            "client_secret": SECRET,
+        }),
+    );
+    assert_oauth_error(&r, 401, "invalid_client", None);
+    let r = token_form(
+        &base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &rt),
+            ("client_secret", "wrong"),
+        ],
+    );
+    assert_oauth_error(&r, 401, "invalid_client", None);
+}
+
+#[test]
+fn malformed_or_unknown_refresh_tokens_are_invalid_jwt() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    let rt = s.personal_grant(CLIENT_ID, "read");
+    let at = s.access_token(&rt);
+    let other = tt_standin::StandIn::start(Config::default()).unwrap();
+    other.register_app(CLIENT_ID, SECRET, &[REDIRECT]);
+    let foreign = other.personal_grant(CLIENT_ID, "read");
+    for bad in [
+        "garbage".to_string(),
+        rt[..rt.len() - 5].to_string(),
+        format!("{rt} "),
+        at,
+        foreign,
+    ] {
+        assert_oauth_error(
+            &refresh(&base, &bad),
+            400,
+            "invalid_grant",
+            Some("Invalid JWT"),
+        );
+    }
+}
+
+#[test]
+fn revoked_grants_say_grant_revoked() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    let a = s.personal_grant(CLIENT_ID, "read");
+    let b = s.personal_grant(CLIENT_ID, "read");
+    s.revoke(&a);
+    assert_oauth_error(
+        &refresh(&base, &a),
+        400,
+        "invalid_grant",
+        Some("Grant revoked"),
+    );
+    assert_eq!(refresh(&base, &b).status, 200, "other grants live on");
+}
+
+#[test]
+fn revoke_all_kills_every_grant_of_the_app_only() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    s.register_app("other", "other-secret", &[REDIRECT]);
+    let a = s.personal_grant(CLIENT_ID, "read");
+    let from_code = exchange(&base, &code_for(&base, "read")).json()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pending_code = code_for(&base, "read");
+    let o = s.personal_grant("other", "read");
+    s.revoke_all(CLIENT_ID);
+    for rt in [&a, &from_code] {
+        assert_oauth_error(
+            &refresh(&base, rt),
+            400,
+            "invalid_grant",
+            Some("Grant revoked"),
+        );
+    }
+    assert_oauth_error(&exchange(&base, &pending_code), 400, "invalid_grant", None);
+    let r = token_form(
+        &base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &o),
+            ("client_secret", "other-secret"),
+        ],
+    );
+    assert_eq!(r.status, 200);
+    // A new grant works again.
+    assert_eq!(exchange(&base, &code_for(&base, "read")).status, 200);
+}
+
+#[test]
+fn rotation_replaces_the_refresh_token() {
+    let s = standin(Config {
+        rotate_refresh_tokens: true,
+        ..Config::default()
+    });
+    let base = s.base_url();
+    let first = s.personal_grant(CLIENT_ID, "read trade");
+    let v = refresh(&base, &first).json();
+    let second = v["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(first, second);
+    let (_, claims) = jwt_parts(&second);
+    assert_eq!(claims["scope"], "read trade");
+    assert_oauth_error(&refresh(&base, &first), 400, "invalid_grant", None);
+    let third = refresh(&base, &second).json()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_oauth_error(&refresh(&base, &second), 400, "invalid_grant", None);
+    s.revoke(&third);
+    assert_oauth_error(
+        &refresh(&base, &third),
+        400,
+        "invalid_grant",
+        Some("Grant revoked"),
+    );
+}
+
+#[test]
+fn grant_types_are_checked() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    assert_oauth_error(
+        &token_form(
+            &base,
+            &[("grant_type", "password"), ("client_secret", SECRET)],
+        ),
+        400,
+        "unsupported_grant_type",
+        None,
+    );
+    assert_oauth_error(
+        &token_json(&base, &json!({ "grant_type": "client_credentials" })),
+        400,
+        "unsupported_grant_type",
+        None,
+    );
+}
+
+#[test]
+fn refresh_tokens_are_jwt_shaped() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    let pasted = s.personal_grant(CLIENT_ID, "read trade");
+    let from_code = exchange(&base, &code_for(&base, "read")).json()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut jtis = Vec::new();
+    for (token, scope) in [(&pasted, "read trade"), (&from_code, "read")] {
+        let (header, claims) = jwt_parts(token);
+        assert_eq!(header, json!({ "alg": "HS256", "typ": "rt+jwt" }));
+        assert_eq!(claims["iss"], base);
+        assert_eq!(claims["aud"], CLIENT_ID);
+        assert_eq!(claims["scope"], scope);
+        assert!(claims["iat"].as_u64().unwrap() > 1_700_000_000);
+        assert!(claims["sub"].is_string());
+        assert!(claims.get("exp").is_none(), "refresh tokens never expire");
+        jtis.push(claims["jti"].as_str().unwrap().to_string());
+        // Unpadded base64url, three parts, no whitespace: pasteable as is.
+        assert!(token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
+    }
+    assert_ne!(jtis[0], jtis[1]);
+}
+
+#[test]
+fn access_tokens_are_jwt_shaped() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    let rt = s.personal_grant(CLIENT_ID, "read");
+    let at = refresh(&base, &rt).json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (header, claims) = jwt_parts(&at);
+    assert_eq!(header["typ"], "at+jwt");
+    assert_eq!(claims["aud"], CLIENT_ID);
+    assert_eq!(claims["scope"], "read");
+    assert_eq!(
+        claims["exp"].as_u64().unwrap(),
+        claims["iat"].as_u64().unwrap() + 900
+    );
+}
+
+#[test]
+fn fail_next_answers_bare_errors_then_recovers() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    let rt = s.personal_grant(CLIENT_ID, "read");
+    let at = s.access_token(&rt);
+    s.fail_next(429, 2);
+    for _ in 0..2 {
+        let r = refresh(&base, &rt);
+        assert_eq!(r.status, 429);
+        assert!(r.header("retry-after").is_none());
+        assert!(r.body.contains("429 Too Many Requests"), "{r:?}");
+        // API routes are not affected.
+        assert_eq!(api_get(&base, "/customers/me", &at).status, 200);
+    }
+    assert_eq!(refresh(&base, &rt).status, 200);
+
+    for status in [500, 503] {
+        s.fail_next(status, 1);
+        assert_eq!(refresh(&base, &rt).status, status);
+        assert_eq!(refresh(&base, &rt).status, 200);
+    }
+    assert_eq!(s.token_requests().len(), 7);
+}
+
+#[test]
+fn only_post_is_accepted() {
+    let s = standin(Config::default());
+    let r = get(&s.base_url(), "/oauth/token");
+    assert_eq!(r.status, 405);
+    assert!(r.json()["error_code"].is_string());
+}
+
+#[test]
+fn malformed_bodies_are_invalid_request() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    let cases = [
+        ("application/json", "{\"grant_type\":"),
+        ("application/json", "[\"refresh_token\"]"),
+        ("application/json", "{\"grant_type\":{\"a\":1}}"),
+        ("application/x-www-form-urlencoded", "grant_type=%E0%A4%A"),
+        (
+            "application/x-www-form-urlencoded",
+            "grant_type=a&grant_type=b",
+        ),
+        ("text/plain", "\u{0}\u{1}\u{2}"),
+    ];
+    for (content_type, body) in cases {
+        let r = request(
+            &base,
+            "POST",
+            "/oauth/token",
+            &[("User-Agent", UA), ("Content-Type", content_type)],
+            body,
+        );
+        assert_eq!(r.status, 400, "{body:?}: {r:?}");
+        assert!(r.json()["error_code"].is_string(), "{body:?}");
+    }
+}
