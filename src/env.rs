@@ -58,7 +58,10 @@ pub fn variables(preset: Preset, long_lived: bool, c: &Credentials<'_>) -> Vec<V
                 var("TT_REFRESH_TOKEN", refresh, true),
             ],
             // The tastyware SDK: Session(provider_secret, refresh_token).
-            Preset::Tastyware => vec![var("TT_SECRET", secret, true), var("TT_REFRESH", refresh, true)],
+            Preset::Tastyware => vec![
+                var("TT_SECRET", secret, true),
+                var("TT_REFRESH", refresh, true),
+            ],
             Preset::Tastytrade => vec![
                 var("TASTYTRADE_CLIENT_ID", c.client_id, false),
                 var("TASTYTRADE_CLIENT_SECRET", secret, true),
@@ -108,13 +111,37 @@ mod tests {
 
     #[test]
     fn presets_match_the_contract() {
-        assert_eq!(names(Preset::Tt, false), ["TT_ACCESS_TOKEN", "TT_ACCESS_TOKEN_EXPIRES_AT", "TT_API_BASE_URL"]);
-        assert_eq!(names(Preset::Tt, true)[3..], ["TT_API_CLIENT_ID", "TT_API_CLIENT_SECRET", "TT_REFRESH_TOKEN"]);
-        assert_eq!(names(Preset::Tastyware, true)[3..], ["TT_SECRET", "TT_REFRESH"]);
-        assert_eq!(names(Preset::Tastytrade, false), ["TASTYTRADE_ACCESS_TOKEN", "TASTYTRADE_API_BASE_URL"]);
+        assert_eq!(
+            names(Preset::Tt, false),
+            [
+                "TT_ACCESS_TOKEN",
+                "TT_ACCESS_TOKEN_EXPIRES_AT",
+                "TT_API_BASE_URL"
+            ]
+        );
+        assert_eq!(
+            names(Preset::Tt, true)[3..],
+            [
+                "TT_API_CLIENT_ID",
+                "TT_API_CLIENT_SECRET",
+                "TT_REFRESH_TOKEN"
+            ]
+        );
+        assert_eq!(
+            names(Preset::Tastyware, true)[3..],
+            ["TT_SECRET", "TT_REFRESH"]
+        );
+        assert_eq!(
+            names(Preset::Tastytrade, false),
+            ["TASTYTRADE_ACCESS_TOKEN", "TASTYTRADE_API_BASE_URL"]
+        );
         assert_eq!(
             names(Preset::Tastytrade, true)[2..],
-            ["TASTYTRADE_CLIENT_ID", "TASTYTRADE_CLIENT_SECRET", "TASTYTRADE_REFRESH_TOKEN"]
+            [
+                "TASTYTRADE_CLIENT_ID",
+                "TASTYTRADE_CLIENT_SECRET",
+                "TASTYTRADE_REFRESH_TOKEN"
+            ]
         );
         for preset in [Preset::Tt, Preset::Tastyware, Preset::Tastytrade] {
             assert!(names(preset, true).iter().all(|n| ALL_NAMES.contains(n)));

@@ -3,6 +3,7 @@
 //! The library holds everything that can be tested without a terminal or a network;
 //! `main.rs` only parses the command line and maps errors to exit statuses.
 
+pub mod audit;
 pub mod cli;
 pub mod cmd;
 pub mod dotenv;
@@ -10,6 +11,7 @@ pub mod endpoints;
 pub mod env;
 pub mod error;
 pub mod harden;
+pub mod mint;
 pub mod oauth;
 pub mod passphrase;
 pub mod recipients;

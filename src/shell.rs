@@ -21,17 +21,27 @@ pub fn render(format: ExportFormat, vars: &[Var]) -> Zeroizing<String> {
         }
         ExportFormat::Powershell => {
             for v in vars {
-                out.push_str(&format!("$env:{} = {}\n", v.name, *powershell_quote(&v.value)));
+                out.push_str(&format!(
+                    "$env:{} = {}\n",
+                    v.name,
+                    *powershell_quote(&v.value)
+                ));
             }
         }
         ExportFormat::Dotenv => {
-            let pairs: Vec<(&str, &str)> = vars.iter().map(|v| (v.name, v.value.as_str())).collect();
+            let pairs: Vec<(&str, &str)> =
+                vars.iter().map(|v| (v.name, v.value.as_str())).collect();
             out.push_str(&crate::dotenv::render(&pairs));
         }
         ExportFormat::Json => {
             let map: serde_json::Map<String, serde_json::Value> = vars
                 .iter()
-                .map(|v| (v.name.to_string(), serde_json::Value::String(v.value.to_string())))
+                .map(|v| {
+                    (
+                        v.name.to_string(),
+                        serde_json::Value::String(v.value.to_string()),
+                    )
+                })
                 .collect();
             out.push_str(&serde_json::to_string_pretty(&map).unwrap_or_default());
             out.push('\n');
@@ -47,7 +57,10 @@ pub fn sh_quote(value: &str) -> Zeroizing<String> {
 
 /// fish: inside single quotes only `\\` and `\'` are escapes.
 pub fn fish_quote(value: &str) -> Zeroizing<String> {
-    Zeroizing::new(format!("'{}'", value.replace('\\', r"\\").replace('\'', r"\'")))
+    Zeroizing::new(format!(
+        "'{}'",
+        value.replace('\\', r"\\").replace('\'', r"\'")
+    ))
 }
 
 /// PowerShell: single-quoted strings are verbatim; `'` doubles. PowerShell also treats the
