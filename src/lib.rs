@@ -3,16 +3,20 @@
 //! The library holds everything that can be tested without a terminal or a network;
 //! `main.rs` only parses the command line and maps errors to exit statuses.
 
+pub mod audit;
 pub mod cli;
 pub mod cmd;
 pub mod dotenv;
 pub mod endpoints;
+pub mod env;
 pub mod error;
 pub mod harden;
+pub mod mint;
 pub mod oauth;
 pub mod passphrase;
 pub mod recipients;
 pub mod secret;
+pub mod shell;
 pub mod vault;
 
 pub use error::{Code, Error, Result};

@@ -54,7 +54,7 @@ fn browser_flow_writes_a_verified_vault_and_sends_exact_token_requests() {
     assert!(state.len() >= 32);
 
     // The user approves; the browser follows the redirect to ttvault.
-    let callback = standin.decide(&url, true).unwrap();
+    let callback = standin.decide_url(&url, true).unwrap();
     let code = param(&callback, "code").unwrap();
     let page = get(&callback);
     assert_eq!(page.status, 200, "{}", page.body);
@@ -218,7 +218,7 @@ fn forged_callbacks_are_refused_and_the_real_one_still_works() {
     args.extend(["--client-id".into(), CLIENT_ID.into()]);
     let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
     let url = flow.url();
-    let callback = standin.decide(&url, true).unwrap();
+    let callback = standin.decide_url(&url, true).unwrap();
     let code = param(&callback, "code").unwrap();
     let base = format!("http://localhost:{port}/");
 
@@ -252,7 +252,7 @@ fn a_replayed_callback_gets_an_error_page() {
     let mut args = init_args(port);
     args.extend(["--client-id".into(), CLIENT_ID.into()]);
     let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
-    let callback = standin.decide(&flow.url(), true).unwrap();
+    let callback = standin.decide_url(&flow.url(), true).unwrap();
     // Slow Tastytrade down so the replay lands while ttvault verifies the grant.
     standin.set_token_delay(Duration::from_millis(1500));
     let first = {
@@ -280,7 +280,7 @@ fn denied_consent_writes_nothing() {
     let mut args = init_args(port);
     args.extend(["--client-id".into(), CLIENT_ID.into()]);
     let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
-    let callback = standin.decide(&flow.url(), false).unwrap();
+    let callback = standin.decide_url(&flow.url(), false).unwrap();
     assert_eq!(param(&callback, "error").as_deref(), Some("access_denied"));
     let page = get(&callback);
     assert_eq!(page.status, 400);

@@ -136,7 +136,7 @@ fn rotate_through_the_browser_uses_the_stored_redirect_uri() {
         ],
         &[SECRET_ENV],
     );
-    let cb = standin.decide(&flow.url(), true).unwrap();
+    let cb = standin.decide_url(&flow.url(), true).unwrap();
     assert_eq!(get(&cb).status, 200);
     flow.finish().success();
     // rotate without --redirect-uri finds it in the vault, and the client credentials too.
@@ -144,7 +144,7 @@ fn rotate_through_the_browser_uses_the_stored_redirect_uri() {
     let url = flow.url();
     assert_eq!(param(&url, "redirect_uri"), Some(redirect.clone()));
     assert_eq!(param(&url, "client_id").as_deref(), Some(CLIENT_ID));
-    let cb = standin.decide(&url, true).unwrap();
+    let cb = standin.decide_url(&url, true).unwrap();
     let page = get(&cb);
     assert_eq!(page.status, 200);
     assert!(page.body.contains("replaced the old one"));

@@ -1,5 +1,9 @@
 //! One module per subcommand. Each is thin glue over the library modules.
 
+mod audit;
+mod completions;
+mod exec;
+mod export;
 mod grant;
 mod import;
 mod init;
@@ -7,6 +11,7 @@ mod passwd;
 mod rotate;
 pub mod show;
 mod status;
+mod token;
 
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
@@ -23,6 +28,12 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Passwd(args) => passwd::run(global, args),
         Command::Show => show::run(global),
         Command::Status => status::run(global),
+        Command::Exec(args) => exec::run(global, args),
+        Command::Export(args) => export::run(global, args),
+        Command::Token => token::run(global),
+        Command::Audit(args) => audit::run(global, args),
+        Command::Completions(args) => completions::completions(args.shell),
+        Command::Man => completions::man(),
         other => Err(Error::failure(format!(
             "`{}` is not available in this build yet",
             command_name(other)

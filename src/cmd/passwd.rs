@@ -24,7 +24,7 @@ pub fn run(global: &Global, args: &PasswdArgs) -> Result<i32> {
     let change_passphrase =
         !args.no_passphrase && (new_passphrase_given || (add.is_empty() && remove.is_empty()));
 
-    let summary = vault::update(global, |opened| {
+    let summary = vault::update(global, None, |opened| {
         let recipients = &mut opened.payload.recipients;
         for r in &remove {
             let before = recipients.len();

@@ -72,15 +72,36 @@ impl NewSlots {
 
 /// Opens the vault named by `global`: with `-i` when given, else with a passphrase.
 pub fn open(global: &Global) -> Result<Opened> {
+    open_using(global, None)
+}
+
+/// Like `open`, but a passphrase already known in this process (from an earlier open) is
+/// used instead of asking again.
+pub fn open_using(global: &Global, known: Option<&Passphrase>) -> Result<Opened> {
+    open_inner(global, known, true)
+}
+
+/// For `audit` only: opens a vault even when others can read it, so the report can say
+/// so among everything else instead of stopping there.
+pub fn open_despite_permissions(global: &Global) -> Result<Opened> {
+    open_inner(global, None, false)
+}
+
+fn open_inner(global: &Global, known: Option<&Passphrase>, check_private: bool) -> Result<Opened> {
     let path = global.vault.clone();
     let bytes = store::read(&path)?;
     let header = format::read_header(&bytes)?;
-    store::check_private(&path)?;
+    if check_private {
+        store::check_private(&path)?;
+    }
     let (plain, passphrase) = if let Some(identity) = &global.identity {
         let ids = recipients::load_identities(identity)?;
         (format::decrypt(&bytes, Unlock::Identities(&ids))?, None)
     } else if header.has_passphrase_slot() {
-        let p = passphrase::existing(global, &path)?;
+        let p = match known {
+            Some(p) => p.clone(),
+            None => passphrase::existing(global, &path)?,
+        };
         (format::decrypt(&bytes, Unlock::Passphrase(&p))?, Some(p))
     } else {
         return Err(
@@ -137,14 +158,17 @@ pub fn create(
     Ok(backup)
 }
 
-/// A read-modify-write of the vault under its lock: opens it, lets `change` edit the
-/// payload and choose the passphrase slot, and writes the result atomically.
+/// A read-modify-write of the vault under its lock: opens it (with `known` when the caller
+/// already has the passphrase), lets `change` edit the payload and choose the passphrase
+/// slot, and writes the result atomically. Re-reading under the lock means a change made
+/// by another process meanwhile is never lost.
 pub fn update<T>(
     global: &Global,
+    known: Option<&Passphrase>,
     change: impl FnOnce(&mut Opened) -> Result<(T, Option<(Passphrase, KdfParams)>)>,
 ) -> Result<T> {
     let lock = store::lock(&global.vault)?;
-    let mut opened = open(global)?;
+    let mut opened = open_using(global, known)?;
     let (out, passphrase) = change(&mut opened)?;
     let sealed = seal(&opened.payload, passphrase.as_ref().map(|(p, k)| (p, *k)))?;
     store::write_atomic(&opened.path, &sealed, store::Mode::Replace, &lock)?;

@@ -54,8 +54,26 @@
 //! Codes are single-use, live five minutes ([`StandIn::set_code_ttl`]) and are bound to the
 //! client, the redirect URI, the scopes and the PKCE challenge.
 //!
-//! Without HTTP, [`StandIn::decide`] turns an authorize URL into the location the browser
-//! would be sent to, and [`StandIn::auto_decide`] makes `GET /auth.html` redirect at once.
+//! [`StandIn::decide`] (or [`StandIn::auto_decide`]) makes `GET /auth.html` redirect at once,
+//! as if the user had pressed a button; [`StandIn::decide_url`] turns an authorize URL into
+//! the location the browser would be sent to, without HTTP.
+//!
+//! # Token endpoint errors
+//!
+//! | status | `error_code` | `error_description` | when |
+//! |---|---|---|---|
+//! | 400 | `invalid_request` | `Authorization header is not accepted` | any `Authorization` header |
+//! | 400 | `invalid_request` | `Missing parameter: NAME`, … | missing/repeated parameter, malformed body |
+//! | 400 | `unsupported_grant_type` | … | `grant_type` other than the two below |
+//! | 400 | `invalid_grant` | `Invalid authorization code` | unknown, used, expired or other client's code |
+//! | 400 | `invalid_grant` | … | `redirect_uri` differs from the authorize request; PKCE verifier missing or wrong |
+//! | 401 | `invalid_client` | … | unknown client, wrong secret, `client_id` not the grant's |
+//! | 400 | `invalid_grant` | `Invalid JWT` | refresh token not issued by this server (garbage, truncated, an access token) |
+//! | 400 | `invalid_grant` | `Grant revoked` | [`StandIn::revoke`], [`StandIn::revoke_all`] |
+//! | 400 | `invalid_grant` | `Refresh token was replaced by a newer one` | old token after rotation |
+//!
+//! A refresh is checked in this order: token known, client, revocation. Access tokens already
+//! issued stay valid until they expire, even after revocation.
 //!
 //! # Example
 //!
@@ -326,11 +344,18 @@ impl StandIn {
         *lock(&self.shared.auto_decision) = decision;
     }
 
+    /// From now on `GET /auth.html` answers as if the user pressed Approve (`true`) or Deny
+    /// (`false`), without showing the page: for tests that drive a client whose "browser" is a
+    /// plain HTTP GET. Same as `auto_decide(Some(approve))`.
+    pub fn decide(&self, approve: bool) {
+        self.auto_decide(Some(approve));
+    }
+
     /// Decides an authorize URL (the one a client would open in a browser) as the user would,
     /// without HTTP and without recording a request. Returns the location the browser would
     /// be redirected to (with `code` or `error`), or the error page's message when the request
     /// is refused outright (unknown client, redirect_uri mismatch).
-    pub fn decide(&self, authorize_url: &str, approve: bool) -> Result<String, String> {
+    pub fn decide_url(&self, authorize_url: &str, approve: bool) -> Result<String, String> {
         oauth::decide_url(&self.shared, authorize_url, approve)
     }
 }

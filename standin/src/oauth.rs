@@ -60,7 +60,7 @@ pub fn authorize(shared: &Shared, req: &Recorded) -> Reply {
             Some("deny") => false,
             _ => return pages::error(400, "decision must be \"approve\" or \"deny\"."),
         }
-    } else if let Some(auto) = *lock(&shared.auto_decision) {
+    } else if let Some(auto) = auto_decision(shared) {
         auto
     } else {
         return pages::consent(&ConsentForm {
@@ -73,6 +73,10 @@ pub fn authorize(shared: &Shared, req: &Recorded) -> Reply {
         });
     };
     Reply::redirect(decide(&mut lock(&shared.state), &request, decision))
+}
+
+fn auto_decision(shared: &Shared) -> Option<bool> {
+    *lock(&shared.auto_decision)
 }
 
 /// Approves or denies an authorize URL without HTTP: the location the browser would be sent

@@ -212,15 +212,19 @@ impl State {
             "scope": g.scope,
             "sub": CUSTOMER_ID,
             "iat": iat,
-            "exp": iat + ttl.as_secs(),
+            "exp": iat.saturating_add(ttl.as_secs()),
             "jti": random_id(),
         });
         let token = jwt::sign(&self.issuer.key, "at+jwt", &claims);
+        // A test may configure an absurd lifetime; cap it instead of overflowing `Instant`.
+        let expires = now
+            .checked_add(ttl)
+            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
         self.access.insert(
             token.clone(),
             Access {
                 scope: g.scope.clone(),
-                expires: now + ttl,
+                expires,
             },
         );
         (token, ttl.as_secs())
@@ -239,7 +243,7 @@ impl State {
             "aud": client_id,
             "sub": CUSTOMER_ID,
             "iat": iat,
-            "exp": iat + self.issuer.access_ttl.as_secs(),
+            "exp": iat.saturating_add(self.issuer.access_ttl.as_secs()),
             "email": crate::data::CUSTOMER_EMAIL,
         });
         jwt::sign(&self.issuer.key, "JWT", &claims)

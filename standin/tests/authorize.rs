@@ -173,7 +173,7 @@ fn redirect_uri_must_match_byte_for_byte() {
         assert_eq!(r.status, 400, "{uri}");
         assert!(r.body.contains("redirect_uri mismatch"));
         assert!(s
-            .decide(&format!("{}{target}", s.base_url()), true)
+            .decide_url(&format!("{}{target}", s.base_url()), true)
             .is_err());
     }
     let r = get(
@@ -344,16 +344,30 @@ fn malformed_and_repeated_parameters_get_an_error_page() {
 fn auto_decide_skips_the_page() {
     let s = standin(Config::default());
     let base = s.base_url();
-    s.auto_decide(Some(true));
+    s.decide(true);
     let r = get(&base, &authorize_target(&[("state", "a")]));
     assert_eq!(r.status, 302);
-    assert!(param(r.header("location").unwrap(), "code").is_some());
-    s.auto_decide(Some(false));
+    let location = r.header("location").unwrap();
+    assert_eq!(param(location, "state").as_deref(), Some("a"));
+    assert_eq!(
+        exchange(&base, &param(location, "code").unwrap()).status,
+        200
+    );
+    s.decide(false);
     let r = get(&base, &authorize_target(&[("state", "a")]));
     assert_eq!(
         r.header("location"),
         Some("http://localhost:8000?error=access_denied&state=a")
     );
+    // Validation still comes first.
+    let r = get(&base, &authorize_target(&[("scope", "bogus")]));
+    assert_eq!(
+        param(r.header("location").unwrap(), "error").as_deref(),
+        Some("invalid_scope")
+    );
+    s.auto_decide(Some(true));
+    let r = get(&base, &authorize_target(&[]).replace("8000", "9000"));
+    assert_eq!(r.status, 400);
     s.auto_decide(None);
     assert_eq!(get(&base, &authorize_target(&[])).status, 200);
 }
@@ -366,15 +380,17 @@ fn decide_turns_an_authorize_url_into_the_callback() {
         s.base_url(),
         authorize_target(&[("state", "z"), ("scope", "read")])
     );
-    let location = s.decide(&url, true).unwrap();
+    let location = s.decide_url(&url, true).unwrap();
     assert_eq!(param(&location, "state").as_deref(), Some("z"));
     let t = exchange(&s.base_url(), &param(&location, "code").unwrap());
     assert_eq!(t.status, 200, "{t:?}");
     assert_eq!(
-        s.decide(&url, false).unwrap(),
+        s.decide_url(&url, false).unwrap(),
         "http://localhost:8000?error=access_denied&state=z"
     );
-    let err = s.decide(&url.replace("8000", "9000"), true).unwrap_err();
+    let err = s
+        .decide_url(&url.replace("8000", "9000"), true)
+        .unwrap_err();
     assert!(err.contains("redirect_uri mismatch"), "{err}");
     // Deciding made no HTTP request: only the code exchange was recorded.
     assert!(s.requests().iter().all(|r| r.path != "/auth.html"));

@@ -94,7 +94,7 @@ fn a_slow_token_endpoint_does_not_block_other_routes() {
     let base = s.base_url();
     let rt = s.personal_grant(CLIENT_ID, "read");
     let at = s.access_token(&rt);
-    s.set_token_delay(Duration::from_millis(1500));
+    s.set_token_delay(Duration::from_millis(2000));
     // More slow requests than there are token workers.
     let slow: Vec<_> = (0..8)
         .map(|_| {
@@ -112,19 +112,19 @@ fn a_slow_token_endpoint_does_not_block_other_routes() {
     assert_eq!(api_get(&base, "/customers/me", &at).status, 200);
     assert_eq!(get(&base, &authorize_target(&[])).status, 200);
     assert!(
-        started.elapsed() < Duration::from_millis(700),
+        started.elapsed() < Duration::from_millis(1000),
         "API waited {:?} behind the token endpoint",
         started.elapsed()
     );
     for h in slow {
         let (status, took) = h.join().unwrap();
         assert_eq!(status, 200);
-        assert!(took >= Duration::from_millis(1500), "{took:?}");
+        assert!(took >= Duration::from_millis(2000), "{took:?}");
     }
     s.set_token_delay(Duration::ZERO);
     let started = Instant::now();
     assert_eq!(refresh(&base, &rt).status, 200);
-    assert!(started.elapsed() < Duration::from_millis(700));
+    assert!(started.elapsed() < Duration::from_millis(1000));
 }
 
 #[test]

@@ -566,3 +566,17 @@ fn malformed_bodies_are_invalid_request() {
         assert!(r.json()["error_code"].is_string(), "{body:?}");
     }
 }
+
+#[test]
+fn absurd_lifetimes_do_not_panic() {
+    let s = standin(Config {
+        access_token_ttl: Duration::MAX,
+        ..Config::default()
+    });
+    let base = s.base_url();
+    let rt = s.personal_grant(CLIENT_ID, "read openid");
+    let at = s.access_token(&rt);
+    assert_eq!(api_get(&base, "/customers/me", &at).status, 200);
+    let v = exchange(&base, &code_for(&base, "openid")).json();
+    assert_eq!(v["expires_in"], u64::MAX);
+}

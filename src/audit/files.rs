@@ -1,0 +1,208 @@
+//! Checks on the files around the vault: permissions and owner, git, plaintext leftovers.
+
+use super::Report;
+use crate::vault::header::Slot;
+use crate::vault::{format, Opened};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// Files larger than this are not read when looking for leftover secrets.
+const MAX_SCANNED: u64 = 1 << 20;
+
+pub fn permissions(report: &mut Report, vault: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(meta) = std::fs::metadata(vault) else {
+            return;
+        };
+        let mode = meta.mode() & 0o777;
+        if mode & 0o077 != 0 {
+            report.error(
+                "file.permissions",
+                format!("the vault has mode {mode:04o}: other users can read it and try passphrases offline"),
+                format!("chmod 600 {}", vault.display()),
+            );
+        } else {
+            report.ok(
+                "file.permissions",
+                format!("the vault is private (mode {mode:04o})"),
+            );
+        }
+        let uid = crate::harden::current_uid();
+        if meta.uid() != uid {
+            report.error(
+                "file.owner",
+                format!(
+                    "the vault belongs to uid {}, not to you (uid {uid})",
+                    meta.uid()
+                ),
+                "copy it to a file you own and delete the other one",
+            );
+        }
+        let dir = parent(vault);
+        if let Ok(dmeta) = std::fs::metadata(dir) {
+            let dmode = dmeta.mode() & 0o777;
+            // Sticky directories like /tmp stop others from replacing our file.
+            if dmode & 0o022 != 0 && dmode & 0o1000 == 0 {
+                report.warn(
+                    "dir.permissions",
+                    format!("the vault's directory {} (mode {dmode:04o}) lets other users replace or delete the vault", dir.display()),
+                    format!("chmod go-w {}", dir.display()),
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    report.ok(
+        "file.permissions",
+        "file permissions are not checked on this platform",
+    );
+}
+
+pub fn git(report: &mut Report, vault: &Path) {
+    let dir = parent(vault);
+    let Some(name) = vault.file_name() else {
+        return;
+    };
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+    };
+    match git(&["rev-parse", "--is-inside-work-tree"]) {
+        Err(_) => return report.ok("git", "git is not installed; repository checks skipped"),
+        Ok(s) if !s.success() => {
+            return report.ok("git", "the vault is not inside a git repository")
+        }
+        Ok(_) => {}
+    }
+    let name = name.to_string_lossy();
+    let tracked = git(&["ls-files", "--error-unmatch", "--", &name])
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if tracked {
+        report.error(
+            "git.tracked",
+            "the vault is tracked by git: every clone and push carries a copy that can be attacked offline, forever",
+            format!("git rm --cached {name}, add it to .gitignore, then `ttvault passwd` (and rotate the grant if the repository was ever shared)"),
+        );
+        return;
+    }
+    let ignored = git(&["check-ignore", "-q", "--", &name])
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if ignored {
+        report.ok(
+            "git.ignored",
+            "the vault is inside a git repository and ignored by it",
+        );
+    } else {
+        report.warn(
+            "git.ignored",
+            "the vault is inside a git repository and not ignored: one `git add .` commits it",
+            format!("echo {name} >> .gitignore"),
+        );
+    }
+}
+
+/// Plaintext copies of the vault's secrets (the legacy `.secrets`, a `.env`, notes) and old
+/// vault backups in the vault's directory.
+pub fn leftovers(report: &mut Report, opened: &Opened) {
+    let dir = parent(&opened.path);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let secrets = [
+        opened.payload.client_secret.expose().as_bytes(),
+        opened.payload.refresh_token.expose().as_bytes(),
+    ];
+    let vault_name = opened
+        .path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let mut clean = true;
+    let mut names: Vec<_> = entries.flatten().collect();
+    names.sort_by_key(|e| e.file_name());
+    for entry in names {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(meta) = entry.metadata() else { continue };
+        if !meta.is_file() || meta.len() > MAX_SCANNED || name == vault_name {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        if format::read_header(&bytes).is_ok() {
+            if name.starts_with(&format!("{vault_name}.bak-")) {
+                clean = false;
+                report.warn(
+                    "leftovers.backup",
+                    format!("{name} is an older copy of the vault: it opens with the passphrase it had then"),
+                    format!("delete it once the current vault works: rm {}", path.display()),
+                );
+            }
+            continue;
+        }
+        let holds_secret = secrets
+            .iter()
+            .any(|s| !s.is_empty() && bytes.windows(s.len()).any(|w| w == *s));
+        if holds_secret {
+            clean = false;
+            report.error(
+                "leftovers.plaintext",
+                format!("{name} holds the vault's client secret or refresh token in plaintext"),
+                format!("delete it (shred -u {}), and if it was ever shared re-create the grant and run `ttvault rotate`", path.display()),
+            );
+        }
+    }
+    if clean {
+        report.ok(
+            "leftovers",
+            "no plaintext copy of the secrets and no old backups next to the vault",
+        );
+    }
+}
+
+pub fn slots(report: &mut Report, opened: &Opened) {
+    let slots = opened.header.slots();
+    let text = crate::cmd::show::describe_slots(&slots, &opened.payload.recipients).join("; ");
+    report.ok("vault.slots", format!("slots: {text}"));
+    report.ok(
+        "vault.format",
+        format!("age v1 file, payload version {}", opened.payload.version),
+    );
+    for slot in &slots {
+        match slot {
+            Slot::Passphrase { kdf } if kdf.is_below_floor() => report.warn(
+                "vault.kdf",
+                format!(
+                    "the passphrase slot uses argon2id m={} KiB t={}, below ttvault's floor (64 MiB, t=3)",
+                    kdf.memory_kib, kdf.iterations
+                ),
+                "ttvault passwd (re-tunes the KDF to about one second)",
+            ),
+            Slot::Scrypt { .. } => report.warn(
+                "vault.kdf",
+                "the passphrase slot is age's scrypt (the file came from `age -p`)",
+                "ttvault passwd (rewrites it with ttvault's argon2id slot)",
+            ),
+            _ => {}
+        }
+    }
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}

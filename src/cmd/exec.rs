@@ -1,0 +1,83 @@
+//! `ttvault exec -- CMD [ARGS…]`: run a program with fresh credentials in its environment.
+//! On Unix ttvault becomes the program (exec), so its signals and exit status are the
+//! program's own; elsewhere it waits for the program and returns its status.
+
+use crate::cli::{ExecArgs, Global};
+use crate::env::{self, Credentials};
+use crate::error::Result;
+use crate::{mint, oauth};
+use std::process::Command;
+
+/// Variables that must never reach a child: ttvault's own secret inputs.
+const NEVER_INHERITED: &[&str] = &[
+    "TTVAULT_PASSPHRASE",
+    "TTVAULT_NEW_PASSPHRASE",
+    "TTVAULT_CLIENT_SECRET",
+    "TTVAULT_REFRESH_TOKEN",
+];
+
+pub fn run(global: &Global, args: &ExecArgs) -> Result<i32> {
+    let http = oauth::Client::new()?;
+    let minted = mint::from_vault(global, &http)?;
+    let p = &minted.opened.payload;
+    let vars = env::variables(
+        args.preset,
+        args.long_lived,
+        &Credentials {
+            access_token: &minted.access_token,
+            expires_at: minted.expires_at,
+            api_base_url: p.environment.api_url(),
+            client_id: &p.client_id,
+            client_secret: &p.client_secret,
+            refresh_token: &p.refresh_token,
+        },
+    );
+    let (program, program_args) = args.command.split_first().expect("clap requires CMD");
+    let mut command = Command::new(program);
+    command.args(program_args);
+    for name in env::ALL_NAMES.iter().chain(NEVER_INHERITED) {
+        command.env_remove(name);
+    }
+    for var in &vars {
+        command.env(var.name, var.value.as_str());
+    }
+    if global.verbose > 0 {
+        let names: Vec<&str> = vars.iter().map(|v| v.name).collect();
+        eprintln!(
+            "ttvault: running {} with {}",
+            program.to_string_lossy(),
+            names.join(", ")
+        );
+    }
+    Ok(launch(command, &program.to_string_lossy()))
+}
+
+#[cfg(unix)]
+fn launch(mut command: Command, program: &str) -> i32 {
+    use std::os::unix::process::CommandExt;
+    // Only returns on failure.
+    let err = command.exec();
+    not_started(program, &err)
+}
+
+#[cfg(not(unix))]
+fn launch(mut command: Command, program: &str) -> i32 {
+    match command.status() {
+        Ok(status) => status.code().unwrap_or(1),
+        Err(err) => not_started(program, &err),
+    }
+}
+
+/// 127 for a program that is not there, 126 for one that cannot run (as shells do).
+fn not_started(program: &str, err: &std::io::Error) -> i32 {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => {
+            eprintln!("ttvault: cannot run `{program}`: no such program (check the name and PATH)");
+            127
+        }
+        _ => {
+            eprintln!("ttvault: cannot run `{program}`: {err} (is it executable?)");
+            126
+        }
+    }
+}

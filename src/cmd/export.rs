@@ -1,0 +1,46 @@
+//! `ttvault export`: the same variables as `exec`, printed for a shell or a file.
+
+use crate::cli::{ExportArgs, Global};
+use crate::env::{self, Credentials};
+use crate::error::{Error, Result};
+use crate::{mint, oauth, shell};
+use std::io::{IsTerminal, Write};
+
+pub fn run(global: &Global, args: &ExportArgs) -> Result<i32> {
+    if args.long_lived && !args.reveal && std::io::stdout().is_terminal() {
+        return Err(Error::usage(
+            "refusing to print the client secret and refresh token to a terminal",
+        )
+        .hint(
+            "they would stay in the scrollback; redirect to a file or a pipe, or pass --reveal",
+        ));
+    }
+    let http = oauth::Client::new()?;
+    let minted = mint::from_vault(global, &http)?;
+    let p = &minted.opened.payload;
+    let vars = env::variables(
+        args.preset,
+        args.long_lived,
+        &Credentials {
+            access_token: &minted.access_token,
+            expires_at: minted.expires_at,
+            api_base_url: p.environment.api_url(),
+            client_id: &p.client_id,
+            client_secret: &p.client_secret,
+            refresh_token: &p.refresh_token,
+        },
+    );
+    let text = shell::render(args.format, &vars);
+    write_stdout(text.as_bytes())?;
+    Ok(0)
+}
+
+/// Writes to stdout; a closed pipe (`ttvault export | head -1`) is not an error.
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::failure(format!("cannot write to stdout: {e}"))),
+    }
+}

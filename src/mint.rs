@@ -1,0 +1,76 @@
+//! A fresh access token from the vault's grant: open the vault, call the token endpoint
+//! with the refresh-token grant, and store a refresh token that comes back different.
+
+use crate::cli::Global;
+use crate::error::Result;
+use crate::oauth::{self, Http, TokenResponse};
+use crate::secret::AccessToken;
+use crate::vault::{self, Opened};
+use std::time::{Duration, SystemTime};
+
+/// An opened vault and an access token minted from it.
+pub struct Minted {
+    pub opened: Opened,
+    pub access_token: AccessToken,
+    pub expires_at: SystemTime,
+}
+
+/// Opens the vault and mints one access token.
+pub fn from_vault(global: &Global, http: &dyn Http) -> Result<Minted> {
+    let opened = vault::open(global)?;
+    mint(global, http, opened)
+}
+
+/// Mints one access token for an already opened vault.
+pub fn mint(global: &Global, http: &dyn Http, mut opened: Opened) -> Result<Minted> {
+    let p = &opened.payload;
+    if global.verbose > 0 {
+        eprintln!(
+            "ttvault: asking {} for an access token",
+            p.environment.token_url()
+        );
+    }
+    let response = oauth::refresh(
+        http,
+        &p.environment.token_url(),
+        &p.client_id,
+        &p.client_secret,
+        &p.refresh_token,
+    )?;
+    store_rotated_refresh_token(global, &mut opened, &response)?;
+    let expires_at = SystemTime::now() + Duration::from_secs(response.expires_in);
+    Ok(Minted {
+        opened,
+        access_token: response.access_token,
+        expires_at,
+    })
+}
+
+/// Tastytrade is not documented to rotate refresh tokens; if it ever does, the new one
+/// must be kept or the grant is lost.
+fn store_rotated_refresh_token(
+    global: &Global,
+    opened: &mut Opened,
+    response: &TokenResponse,
+) -> Result<()> {
+    let Some(new) = &response.refresh_token else {
+        return Ok(());
+    };
+    if new.ct_eq(&opened.payload.refresh_token) {
+        return Ok(());
+    }
+    let known = opened.passphrase.clone();
+    vault::update(global, known.as_ref(), |o| {
+        o.payload.refresh_token = new.clone();
+        Ok(((), vault::keep_passphrase(global, o)?))
+    })
+    .map_err(|e| {
+        let hint = "the token endpoint issued a new refresh token that could not be saved; run the command again with the passphrase";
+        crate::Error { hint: Some(hint.into()), ..e }
+    })?;
+    opened.payload.refresh_token = new.clone();
+    if global.verbose > 0 {
+        eprintln!("ttvault: the token endpoint issued a new refresh token; saved it in the vault");
+    }
+    Ok(())
+}
