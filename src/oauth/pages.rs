@@ -3,16 +3,21 @@
 //! text put in a page is HTML-escaped.
 
 /// The headers every page is served with: no caching (the callback URL carries the
-/// code), no framing, no referrer, nothing loaded from anywhere.
+/// code), no framing, nothing loaded from anywhere, and no referrer to other sites.
+/// `same-origin` rather than `no-referrer`: under `no-referrer` browsers send the form's
+/// POST with `Origin: null`, which the Origin check must refuse (found with Chromium).
+/// No `form-action`: browsers apply it to the redirect after the form too, which would
+/// block the way on to the authorize page; with no scripts, the form's fixed `action`
+/// cannot be changed anyway.
 pub const SECURITY_HEADERS: &[(&str, &str)] = &[
     ("Content-Type", "text/html; charset=utf-8"),
     ("Cache-Control", "no-store"),
-    ("Referrer-Policy", "no-referrer"),
+    ("Referrer-Policy", "same-origin"),
     ("X-Frame-Options", "DENY"),
     ("X-Content-Type-Options", "nosniff"),
     (
         "Content-Security-Policy",
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
     ),
 ];
 

@@ -914,7 +914,7 @@ mod tests {
         let (_, resp) = get(port, "/");
         let lower = resp.to_ascii_lowercase();
         assert!(lower.contains("cache-control: no-store"));
-        assert!(lower.contains("referrer-policy: no-referrer"));
+        assert!(lower.contains("referrer-policy: same-origin"));
         assert!(lower.contains("content-security-policy: default-src 'none'"));
     }
 }

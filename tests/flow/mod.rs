@@ -47,9 +47,21 @@ pub struct Flow {
 /// Starts `ttvault ARGS` pointed at the stand-in, with the passphrase file `pw`, no
 /// browser, and the given extra environment.
 pub fn start(dir: &Dir, standin: &StandIn, args: &[&str], env: &[(&str, &str)]) -> Flow {
+    let mut args = args.to_vec();
+    args.push("--no-browser");
+    start_with_browser(dir, standin, &args, env)
+}
+
+/// Like [`start`], but ttvault opens the browser itself (`$BROWSER` from `env`).
+pub fn start_with_browser(
+    dir: &Dir,
+    standin: &StandIn,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Flow {
     dir.passphrase_files();
     let mut cmd = dir.cmd(args);
-    cmd.args(["--passphrase-file", "pw", "--no-browser"])
+    cmd.args(["--passphrase-file", "pw"])
         .env("TTVAULT_API_URL", standin.base_url())
         .env("TTVAULT_AUTHORIZE_URL", standin.authorize_url())
         .env_remove("BROWSER")
