@@ -519,3 +519,67 @@ fn no_arguments_without_a_terminal_prints_the_help() {
         run.stdout
     );
 }
+
+#[test]
+fn force_keeps_the_old_vault_as_a_backup() {
+    let dir = Dir::new();
+    let standin = standin("http://localhost:8000");
+    let rt = standin.personal_grant(CLIENT_ID, "read");
+    paste(&dir, &standin, &rt, &[]).success();
+    let old = dir.read(".secrets");
+    paste(&dir, &standin, &rt, &["--force"])
+        .success()
+        .stdout_has("previous vault was kept");
+    let backups: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".secrets.bak-"))
+        .collect();
+    assert_eq!(backups.len(), 1);
+    assert_eq!(std::fs::read(backups[0].path()).unwrap(), old);
+    assert_ne!(dir.read(".secrets"), old);
+}
+
+#[test]
+fn a_refresh_token_rotated_during_verification_is_the_one_stored() {
+    let dir = Dir::new();
+    let config = tt_standin::Config {
+        rotate_refresh_tokens: true,
+        ..Default::default()
+    };
+    let standin = standin_with(config, "http://localhost:8000");
+    let rt = standin.personal_grant(CLIENT_ID, "read");
+    paste(&dir, &standin, &rt, &[]).success();
+    // The pasted token was replaced by the verifying refresh; the vault must hold the
+    // new one, or the next command would find the grant dead.
+    let run = Run::from(
+        dir.cmd(&["token", "--passphrase-file", "pw"])
+            .env("TTVAULT_API_URL", standin.base_url())
+            .output()
+            .unwrap(),
+    );
+    run.code(0);
+    assert_eq!(run.stdout.trim().split('.').count(), 3, "one access token");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_releases_the_port_and_writes_nothing() {
+    let dir = Dir::new();
+    let port = free_port();
+    let standin = standin(&redirect_for(port));
+    let mut args = init_args(port);
+    args.extend(["--client-id".into(), CLIENT_ID.into()]);
+    let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
+    let _ = flow.url();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &flow.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = flow.finish();
+    assert_eq!(run.status, None, "ended by the signal");
+    assert!(!dir.join(".secrets").exists());
+    // The port is free again.
+    std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+}

@@ -152,3 +152,17 @@ fn rotate_through_the_browser_uses_the_stored_redirect_uri() {
         .success()
         .stderr_has("still accepts the OLD refresh token");
 }
+
+#[test]
+fn rotate_refuses_slot_options() {
+    let dir = Dir::new();
+    let standin = standin("http://localhost:8000");
+    vault_with_grant(&dir, &standin);
+    let before = dir.read(".secrets");
+    for extra in [&["--no-passphrase"][..], &["--force"], &["-r", "age1xyz"]] {
+        let mut args = vec!["rotate", "--paste"];
+        args.extend_from_slice(extra);
+        start(&dir, &standin, &args, &[]).finish().code(2);
+    }
+    assert_eq!(dir.read(".secrets"), before);
+}

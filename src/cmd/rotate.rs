@@ -14,6 +14,18 @@ use crate::vault::{self, payload::now_rfc3339, store};
 const DEFAULT_REDIRECT_URI: &str = "http://localhost:8000";
 
 pub fn run(global: &Global, args: &GrantArgs) -> Result<i32> {
+    // The vault's slots stay as they are: say so rather than ignore these.
+    if !args.recipients.is_empty() || !args.recipients_files.is_empty() || args.no_passphrase {
+        return Err(Error::usage(
+            "rotate keeps the vault's passphrase and recipients; it does not change slots",
+        )
+        .hint("change slots with `ttvault passwd --add-recipient R / --remove-recipient R`"));
+    }
+    if args.force {
+        return Err(Error::usage(
+            "rotate replaces the grant in place; --force is for `init`",
+        ));
+    }
     // Open first: a wrong passphrase should not cost a sign-in.
     let before = store::read(&global.vault)?;
     let opened = vault::open(global)?;

@@ -114,6 +114,10 @@ impl Flow {
         }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits for the exit (at most a minute) and collects the output.
     pub fn finish(mut self) -> Run {
         let mut waited = Duration::ZERO;
