@@ -583,3 +583,40 @@ fn ctrl_c_releases_the_port_and_writes_nothing() {
     // The port is free again.
     std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
 }
+
+#[test]
+fn asking_for_trade_needs_allow_trade_before_any_sign_in() {
+    let dir = Dir::new();
+    let port = free_port();
+    let standin = standin(&redirect_for(port));
+    let mut args = init_args(port);
+    args.extend([
+        "--client-id".into(),
+        CLIENT_ID.into(),
+        "--scope".into(),
+        "read trade".into(),
+    ]);
+    start(&dir, &standin, &argv(&args), &[SECRET_ENV])
+        .finish()
+        .code(2)
+        .stderr_has("--allow-trade");
+    assert!(standin.requests().is_empty());
+}
+
+#[test]
+fn json_report_names_scopes_and_masked_accounts() {
+    let dir = Dir::new();
+    let standin = standin("http://localhost:8000");
+    let rt = standin.personal_grant(CLIENT_ID, "read");
+    let run = paste(&dir, &standin, &rt, &["--json"]);
+    run.success();
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["environment"], "custom");
+    assert_eq!(doc["client_id"], CLIENT_ID);
+    assert_eq!(doc["scopes"], serde_json::json!(["read"]));
+    assert_eq!(doc["scopes_known"], true);
+    assert_eq!(doc["accounts"].as_array().unwrap().len(), 2);
+    for n in ACCOUNT_NUMBERS {
+        assert!(!run.stdout.contains(n));
+    }
+}

@@ -68,6 +68,15 @@ pub fn obtain(
     redirect_uri: &str,
     known: Known,
 ) -> Result<Obtained> {
+    // Asking for `trade` only to refuse the grant afterwards would waste a sign-in.
+    if !args.paste && !args.allow_trade && args.scope.split_whitespace().any(|s| s == "trade") {
+        return Err(
+            Error::usage("--scope asks for `trade`, which needs --allow-trade").hint(
+                "the SPX chain fetcher needs `read` only (the default); add --allow-trade if \
+                   you really want a trading grant in this vault",
+            ),
+        );
+    }
     let http = oauth::Client::new()?;
     if args.paste {
         return paste(&http, args, environment, known);

@@ -177,6 +177,29 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn arbitrary_input_never_panics() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let valid = jwt(
+            r#"{"typ":"rt+jwt"}"#,
+            r#"{"aud":["a"],"scope":"read","iat":1}"#,
+        );
+        for _ in 0..5_000 {
+            // Random bytes, and a valid token with a few bytes changed or cut.
+            let len = rng.gen_range(0..200);
+            let noise: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+            let _ = decode(&String::from_utf8_lossy(&noise));
+            let mut t = valid.clone().into_bytes();
+            for _ in 0..rng.gen_range(1..4) {
+                let i = rng.gen_range(0..t.len());
+                t[i] = *b"A_-.=!{}\"/+".get(rng.gen_range(0..12)).unwrap_or(&b'A');
+            }
+            t.truncate(rng.gen_range(0..=t.len()));
+            let _ = decode(&String::from_utf8_lossy(&t));
+        }
+    }
+
+    #[test]
     fn non_jwts_are_unknown_not_errors() {
         for t in [
             "",

@@ -604,6 +604,34 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_answers_never_panic_nor_echo() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let shapes = [
+            r#"{"access_token":"x"}"#,
+            r#"{"error_code":"invalid_grant","error_description":"Grant revoked"}"#,
+            r#"{"error":{"code":"c","message":"m"}}"#,
+            r#"{"access_token":"a","expires_in":-1,"scope":["read",1,null]}"#,
+        ];
+        for _ in 0..2_000 {
+            let mut body = shapes[rng.gen_range(0..shapes.len())].as_bytes().to_vec();
+            for _ in 0..rng.gen_range(0..4) {
+                if body.is_empty() {
+                    break;
+                }
+                let i = rng.gen_range(0..body.len());
+                body[i] = rng.gen();
+            }
+            let status = [200u16, 400, 401, 403, 418, 302][rng.gen_range(0..6)];
+            let ct = ["application/json", "text/html", ""][rng.gen_range(0..3)];
+            let http = move |_: &Request<'_>| Ok(Response::new(status, Some(ct), body.clone()));
+            if let Err(e) = refresh_with(&http, &NoSleep::default(), URL, "cid", &secret(), &rt()) {
+                assert!(!e.message.contains("hunter2"));
+            }
+        }
+    }
+
+    #[test]
     fn a_redirect_is_not_followed() {
         let http = |_: &Request<'_>| {
             let mut r = Response::new(301, None, "");
