@@ -50,3 +50,26 @@ pub fn current_uid() -> u32 {
     // SAFETY: getuid cannot fail and takes no arguments.
     unsafe { libc::getuid() }
 }
+
+#[cfg(test)]
+mod tests {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn hardening_makes_the_process_non_dumpable_without_core_files() {
+        let applied = super::harden_process();
+        assert!(
+            applied.contains(&"not dumpable or traceable"),
+            "{applied:?}"
+        );
+        assert!(!super::is_dumpable());
+        let mut limit = libc::rlimit {
+            rlim_cur: 1,
+            rlim_max: 1,
+        };
+        // SAFETY (test): getrlimit writes into the struct we own.
+        #[allow(unsafe_code)]
+        let rc = unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut limit) };
+        assert_eq!(rc, 0);
+        assert_eq!(limit.rlim_cur, 0);
+    }
+}

@@ -5,6 +5,14 @@ use std::io::Write;
 
 fn main() {
     ttvault::harden::harden_process();
+    // A panic's message could quote data it was handling; print where, never what.
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("ttvault: internal error at {place}; nothing was written after it. Please report this bug.");
+    }));
     let cli = ttvault::cli::Cli::parse();
     let code = match ttvault::run(cli) {
         Ok(code) => code,

@@ -190,3 +190,45 @@ pub fn require_tool(tool: &str) -> bool {
     }
     found
 }
+
+/// A stand-in Tastytrade with the test application registered.
+pub fn standin() -> tt_standin::StandIn {
+    standin_with(tt_standin::Config::default())
+}
+
+pub fn standin_with(config: tt_standin::Config) -> tt_standin::StandIn {
+    let s = tt_standin::StandIn::start(config).unwrap();
+    s.register_app(CLIENT_ID, CLIENT_SECRET, &["http://localhost:8000"]);
+    s
+}
+
+impl Dir {
+    /// Points a command at the stand-in's endpoints.
+    pub fn cmd_at(&self, standin: &tt_standin::StandIn, args: &[&str]) -> Command {
+        let mut cmd = self.cmd(args);
+        cmd.env("TTVAULT_API_URL", standin.base_url())
+            .env("TTVAULT_AUTHORIZE_URL", standin.authorize_url());
+        cmd
+    }
+
+    pub fn run_at(&self, standin: &tt_standin::StandIn, args: &[&str]) -> Run {
+        Run::from(self.cmd_at(standin, args).output().unwrap())
+    }
+
+    /// A vault at `.secrets` holding a personal grant of the stand-in with `scopes`; the
+    /// vault records the stand-in's endpoints. Returns the grant's refresh token.
+    pub fn standin_vault(&self, standin: &tt_standin::StandIn, scopes: &str) -> String {
+        self.passphrase_files();
+        let refresh = standin.personal_grant(CLIENT_ID, scopes);
+        self.write(
+            "legacy.env",
+            format!("TT_API_CLIENT_ID={CLIENT_ID}\nTT_API_CLIENT_SECRET={CLIENT_SECRET}\nTT_REFRESH_TOKEN={refresh}\n"),
+        );
+        self.run_at(
+            standin,
+            &["import", "legacy.env", "--passphrase-file", "pw"],
+        )
+        .success();
+        refresh
+    }
+}
