@@ -29,7 +29,7 @@ fn browser_variable_opens_chromium_which_completes_init() {
     let dir = Dir::new();
     let port = free_port();
     let redirect = redirect_for(port);
-    let standin = standin(&redirect);
+    let standin = standin_at(&redirect);
     // The user approves on Tastytrade's page at once.
     standin.decide(true);
     let profile = dir.join("chromium-profile");
@@ -89,7 +89,7 @@ fn chromium_fills_in_the_credentials_form() {
     let dir = Dir::new();
     let port = free_port();
     let redirect = redirect_for(port);
-    let standin = standin(&redirect);
+    let standin = standin_at(&redirect);
     standin.decide(true);
     // No client id or secret anywhere: the local page asks for them.
     let flow = start(

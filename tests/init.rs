@@ -29,7 +29,7 @@ const SECRET_ENV: (&str, &str) = ("TTVAULT_CLIENT_SECRET", CLIENT_SECRET);
 fn browser_flow_writes_a_verified_vault_and_sends_exact_token_requests() {
     let dir = Dir::new();
     let port = free_port();
-    let standin = standin(&redirect_for(port));
+    let standin = standin_at(&redirect_for(port));
     let mut args = init_args(port);
     args.extend(["--client-id".into(), CLIENT_ID.into()]);
     let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
@@ -157,7 +157,7 @@ fn browser_flow_writes_a_verified_vault_and_sends_exact_token_requests() {
 fn credentials_form_on_the_local_page() {
     let dir = Dir::new();
     let port = free_port();
-    let standin = standin(&redirect_for(port));
+    let standin = standin_at(&redirect_for(port));
     // No client id, no secret, no terminal: the page asks for both.
     let flow = start(&dir, &standin, &argv(&init_args(port)), &[]);
     let url = flow.url();
@@ -213,7 +213,7 @@ fn credentials_form_on_the_local_page() {
 fn forged_callbacks_are_refused_and_the_real_one_still_works() {
     let dir = Dir::new();
     let port = free_port();
-    let standin = standin(&redirect_for(port));
+    let standin = standin_at(&redirect_for(port));
     let mut args = init_args(port);
     args.extend(["--client-id".into(), CLIENT_ID.into()]);
     let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
@@ -248,7 +248,7 @@ fn forged_callbacks_are_refused_and_the_real_one_still_works() {
 fn a_replayed_callback_gets_an_error_page() {
     let dir = Dir::new();
     let port = free_port();
-    let standin = standin(&redirect_for(port));
+    let standin = standin_at(&redirect_for(port));
     let mut args = init_args(port);
     args.extend(["--client-id".into(), CLIENT_ID.into()]);
     let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
@@ -276,7 +276,7 @@ fn a_replayed_callback_gets_an_error_page() {
 fn denied_consent_writes_nothing() {
     let dir = Dir::new();
     let port = free_port();
-    let standin = standin(&redirect_for(port));
+    let standin = standin_at(&redirect_for(port));
     let mut args = init_args(port);
     args.extend(["--client-id".into(), CLIENT_ID.into()]);
     let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
@@ -298,7 +298,7 @@ fn a_busy_port_is_named() {
     let dir = Dir::new();
     let holder = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
     let port = holder.local_addr().unwrap().port();
-    let standin = standin(&redirect_for(port));
+    let standin = standin_at(&redirect_for(port));
     let mut args = init_args(port);
     args.extend(["--client-id".into(), CLIENT_ID.into()]);
     let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
@@ -313,7 +313,7 @@ fn a_busy_port_is_named() {
 fn the_wait_times_out() {
     let dir = Dir::new();
     let port = free_port();
-    let standin = standin(&redirect_for(port));
+    let standin = standin_at(&redirect_for(port));
     let args = [
         "init",
         "--client-id",
@@ -334,7 +334,7 @@ fn the_wait_times_out() {
 #[test]
 fn a_bad_redirect_uri_is_bad_usage() {
     let dir = Dir::new();
-    let standin = standin("http://localhost:8000");
+    let standin = standin_at("http://localhost:8000");
     let args = [
         "init",
         "--client-id",
@@ -365,7 +365,7 @@ fn paste(dir: &Dir, standin: &tt_standin::StandIn, token: &str, extra: &[&str]) 
 #[test]
 fn paste_writes_a_verified_vault() {
     let dir = Dir::new();
-    let standin = standin("http://localhost:8000");
+    let standin = standin_at("http://localhost:8000");
     let rt = standin.personal_grant(CLIENT_ID, "read");
     let run = paste(&dir, &standin, &rt, &[]);
     run.success()
@@ -389,7 +389,7 @@ fn paste_writes_a_verified_vault() {
 #[test]
 fn a_revoked_grant_is_exit_4_and_writes_nothing() {
     let dir = Dir::new();
-    let standin = standin("http://localhost:8000");
+    let standin = standin_at("http://localhost:8000");
     let rt = standin.personal_grant(CLIENT_ID, "read");
     standin.revoke(&rt);
     paste(&dir, &standin, &rt, &[])
@@ -402,7 +402,7 @@ fn a_revoked_grant_is_exit_4_and_writes_nothing() {
 #[test]
 fn a_mangled_token_is_exit_4_saying_paste_it_again() {
     let dir = Dir::new();
-    let standin = standin("http://localhost:8000");
+    let standin = standin_at("http://localhost:8000");
     let rt = standin.personal_grant(CLIENT_ID, "read");
     let truncated = &rt[..rt.len() - 10];
     paste(&dir, &standin, truncated, &[])
@@ -415,7 +415,7 @@ fn a_mangled_token_is_exit_4_saying_paste_it_again() {
 #[test]
 fn trade_scope_is_refused_without_allow_trade() {
     let dir = Dir::new();
-    let standin = standin("http://localhost:8000");
+    let standin = standin_at("http://localhost:8000");
     let rt = standin.personal_grant(CLIENT_ID, "read trade");
     paste(&dir, &standin, &rt, &[])
         .code(1)
@@ -430,7 +430,7 @@ fn trade_scope_is_refused_without_allow_trade() {
 #[test]
 fn a_pasted_access_token_is_recognised() {
     let dir = Dir::new();
-    let standin = standin("http://localhost:8000");
+    let standin = standin_at("http://localhost:8000");
     let rt = standin.personal_grant(CLIENT_ID, "read");
     let at = standin.access_token(&rt);
     standin.clear_requests();
@@ -444,7 +444,7 @@ fn a_pasted_access_token_is_recognised() {
 #[test]
 fn another_applications_token_is_refused() {
     let dir = Dir::new();
-    let standin = standin("http://localhost:8000");
+    let standin = standin_at("http://localhost:8000");
     standin.register_app("other-app", "other-secret", &["http://localhost:8000"]);
     let rt = standin.personal_grant("other-app", "read");
     paste(&dir, &standin, &rt, &[])
@@ -456,7 +456,7 @@ fn another_applications_token_is_refused() {
 #[test]
 fn rate_limits_are_retried_and_outages_are_exit_5() {
     let dir = Dir::new();
-    let standin = standin("http://localhost:8000");
+    let standin = standin_at("http://localhost:8000");
     let rt = standin.personal_grant(CLIENT_ID, "read");
     standin.fail_next(429, 2);
     paste(&dir, &standin, &rt, &[]).success();
@@ -523,7 +523,7 @@ fn no_arguments_without_a_terminal_prints_the_help() {
 #[test]
 fn force_keeps_the_old_vault_as_a_backup() {
     let dir = Dir::new();
-    let standin = standin("http://localhost:8000");
+    let standin = standin_at("http://localhost:8000");
     let rt = standin.personal_grant(CLIENT_ID, "read");
     paste(&dir, &standin, &rt, &[]).success();
     let old = dir.read(".secrets");
@@ -547,7 +547,7 @@ fn a_refresh_token_rotated_during_verification_is_the_one_stored() {
         rotate_refresh_tokens: true,
         ..Default::default()
     };
-    let standin = standin_with(config, "http://localhost:8000");
+    let standin = standin_at_with(config, "http://localhost:8000");
     let rt = standin.personal_grant(CLIENT_ID, "read");
     paste(&dir, &standin, &rt, &[]).success();
     // The pasted token was replaced by the verifying refresh; the vault must hold the
@@ -567,7 +567,7 @@ fn a_refresh_token_rotated_during_verification_is_the_one_stored() {
 fn ctrl_c_releases_the_port_and_writes_nothing() {
     let dir = Dir::new();
     let port = free_port();
-    let standin = standin(&redirect_for(port));
+    let standin = standin_at(&redirect_for(port));
     let mut args = init_args(port);
     args.extend(["--client-id".into(), CLIENT_ID.into()]);
     let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
@@ -588,7 +588,7 @@ fn ctrl_c_releases_the_port_and_writes_nothing() {
 fn asking_for_trade_needs_allow_trade_before_any_sign_in() {
     let dir = Dir::new();
     let port = free_port();
-    let standin = standin(&redirect_for(port));
+    let standin = standin_at(&redirect_for(port));
     let mut args = init_args(port);
     args.extend([
         "--client-id".into(),
@@ -606,7 +606,7 @@ fn asking_for_trade_needs_allow_trade_before_any_sign_in() {
 #[test]
 fn json_report_names_scopes_and_masked_accounts() {
     let dir = Dir::new();
-    let standin = standin("http://localhost:8000");
+    let standin = standin_at("http://localhost:8000");
     let rt = standin.personal_grant(CLIENT_ID, "read");
     let run = paste(&dir, &standin, &rt, &["--json"]);
     run.success();

@@ -43,7 +43,7 @@ fn show(dir: &Dir) -> String {
 #[test]
 fn rotate_replaces_the_grant_and_reports_the_old_one_refused() {
     let dir = Dir::new();
-    let standin = standin("http://localhost:8000");
+    let standin = standin_at("http://localhost:8000");
     let old = vault_with_grant(&dir, &standin);
     let before = show(&dir);
     assert!(before.contains("rotated:       never"));
@@ -71,7 +71,7 @@ fn rotate_replaces_the_grant_and_reports_the_old_one_refused() {
 #[test]
 fn rotate_warns_when_the_old_grant_still_works() {
     let dir = Dir::new();
-    let standin = standin("http://localhost:8000");
+    let standin = standin_at("http://localhost:8000");
     vault_with_grant(&dir, &standin);
     let new = standin.personal_grant(CLIENT_ID, "read");
     rotate_paste(&dir, &standin, &new)
@@ -83,7 +83,7 @@ fn rotate_warns_when_the_old_grant_still_works() {
 #[test]
 fn a_failed_rotate_leaves_the_vault_byte_identical() {
     let dir = Dir::new();
-    let standin = standin("http://localhost:8000");
+    let standin = standin_at("http://localhost:8000");
     vault_with_grant(&dir, &standin);
     let before = dir.read(".secrets");
 
@@ -122,7 +122,7 @@ fn rotate_through_the_browser_uses_the_stored_redirect_uri() {
     let dir = Dir::new();
     let port = free_port();
     let redirect = redirect_for(port);
-    let standin = standin(&redirect);
+    let standin = standin_at(&redirect);
     // init through the browser records the redirect URI.
     let flow = start(
         &dir,
@@ -156,7 +156,7 @@ fn rotate_through_the_browser_uses_the_stored_redirect_uri() {
 #[test]
 fn rotate_refuses_slot_options() {
     let dir = Dir::new();
-    let standin = standin("http://localhost:8000");
+    let standin = standin_at("http://localhost:8000");
     vault_with_grant(&dir, &standin);
     let before = dir.read(".secrets");
     for extra in [&["--no-passphrase"][..], &["--force"], &["-r", "age1xyz"]] {

@@ -12,11 +12,11 @@ use std::time::Duration;
 use tt_standin::{Config, StandIn};
 
 /// A stand-in with the test application registered for `redirect`.
-pub fn standin(redirect: &str) -> StandIn {
-    standin_with(Config::default(), redirect)
+pub fn standin_at(redirect: &str) -> StandIn {
+    standin_at_with(Config::default(), redirect)
 }
 
-pub fn standin_with(config: Config, redirect: &str) -> StandIn {
+pub fn standin_at_with(config: Config, redirect: &str) -> StandIn {
     let s = StandIn::start(config).unwrap();
     s.register_app(CLIENT_ID, CLIENT_SECRET, &[redirect]);
     s
