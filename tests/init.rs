@@ -59,6 +59,8 @@ fn browser_flow_writes_a_verified_vault_and_sends_exact_token_requests() {
     let page = get(&callback);
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("saved it in the encrypted vault"));
+    // The success page came only once the vault was on disk.
+    assert!(dir.join(".secrets").exists());
     let run = flow.finish();
     run.success()
         .stdout_has("saved to")
@@ -619,4 +621,64 @@ fn json_report_names_scopes_and_masked_accounts() {
     for n in ACCOUNT_NUMBERS {
         assert!(!run.stdout.contains(n));
     }
+}
+
+#[test]
+fn a_refused_code_shows_the_failure_in_the_browser() {
+    let dir = Dir::new();
+    let port = free_port();
+    let standin = standin_at(&redirect_for(port));
+    let mut args = init_args(port);
+    args.extend(["--client-id".into(), CLIENT_ID.into()]);
+    let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
+    let callback = standin.decide_url(&flow.url(), true).unwrap();
+    // The client secret is regenerated before the browser comes back: the code is dead.
+    standin.revoke_all(CLIENT_ID);
+    let page = get(&callback);
+    assert_eq!(page.status, 500);
+    assert!(
+        page.body.contains("refused the authorization code"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Nothing was saved"));
+    flow.finish()
+        .code(4)
+        .stderr_has("refused the authorization code");
+    assert!(!dir.join(".secrets").exists());
+}
+
+/// `ttvault` alone, on a terminal (a pseudo-terminal from util-linux `script`).
+#[cfg(unix)]
+#[test]
+fn no_arguments_on_a_terminal_explains_and_offers_init() {
+    if !require_tool("script") {
+        return;
+    }
+    let dir = Dir::new();
+    let mut child = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("'{}'", env!("CARGO_BIN_EXE_ttvault")),
+            "/dev/null",
+        ])
+        .current_dir(dir.path())
+        .env_remove("TTVAULT_VAULT")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        stdin.write_all(b"n\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("encrypted file"), "{text}");
+    assert!(text.contains("Start `ttvault init` now? [y/N]"), "{text}");
+    assert!(text.contains("Nothing done"), "{text}");
+    assert!(!dir.join(".secrets").exists());
 }
