@@ -147,6 +147,7 @@ impl Driver {
             .unwrap();
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::blocking::Client::builder()
+            .no_proxy()
             .timeout(Duration::from_secs(90))
             .build()
             .unwrap();

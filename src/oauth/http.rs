@@ -153,16 +153,31 @@ where
 /// The real client: reqwest (blocking, rustls so fresh machines need no OpenSSL).
 pub struct Client {
     inner: reqwest::blocking::Client,
+    /// For endpoints on this computer (the stand-in): a proxy from `HTTPS_PROXY` /
+    /// `ALL_PROXY` could not reach them, and has no business seeing their traffic.
+    loopback: reqwest::blocking::Client,
 }
 
 impl Client {
     pub fn new() -> crate::Result<Self> {
+        Ok(Client {
+            inner: Self::builder()
+                .build()
+                .map_err(|e| crate::Error::failure(format!("could not set up HTTPS: {e}")))?,
+            loopback: Self::builder()
+                .no_proxy()
+                .build()
+                .map_err(|e| crate::Error::failure(format!("could not set up HTTP: {e}")))?,
+        })
+    }
+
+    fn builder() -> reqwest::blocking::ClientBuilder {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(
             reqwest::header::ACCEPT,
             reqwest::header::HeaderValue::from_static("application/json"),
         );
-        let inner = reqwest::blocking::Client::builder()
+        reqwest::blocking::Client::builder()
             .user_agent(USER_AGENT)
             .default_headers(headers)
             .connect_timeout(CONNECT_TIMEOUT)
@@ -170,17 +185,32 @@ impl Client {
             // A redirect from the token endpoint is never right: following one could
             // carry the form (client secret, refresh token) to another host.
             .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| crate::Error::failure(format!("could not set up HTTPS: {e}")))?;
-        Ok(Client { inner })
+    }
+}
+
+/// Whether a URL points at this computer.
+fn is_loopback(url: &str) -> bool {
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 
 impl Http for Client {
     fn send(&self, request: &Request<'_>) -> Result<Response, TransportError> {
+        let client = if is_loopback(request.url) {
+            &self.loopback
+        } else {
+            &self.inner
+        };
         let mut builder = match request.method {
-            Method::Get => self.inner.get(request.url),
-            Method::Post => self.inner.post(request.url),
+            Method::Get => client.get(request.url),
+            Method::Post => client.post(request.url),
         };
         if let Some(token) = request.bearer {
             builder = builder.bearer_auth(token.expose());
@@ -311,6 +341,16 @@ mod tests {
         assert!(json.looks_like_json() && !json.looks_like_html());
         let bare = Response::new(400, None, "  {\"error\":\"x\"}");
         assert!(bare.looks_like_json());
+    }
+
+    #[test]
+    fn loopback_endpoints_are_recognised() {
+        assert!(is_loopback("http://127.0.0.1:9/oauth/token"));
+        assert!(is_loopback("http://[::1]:9/x"));
+        assert!(is_loopback("http://LOCALHOST:9/x"));
+        assert!(!is_loopback("https://api.tastyworks.com/oauth/token"));
+        assert!(!is_loopback("https://127.0.0.1.example.com/"));
+        assert!(!is_loopback("not a url"));
     }
 
     #[test]

@@ -263,6 +263,11 @@ impl Server {
         };
         // Whatever comes now (a replayed callback, a reload) gets a page saying it is over.
         let (port, stop) = (self.port, Arc::clone(&self.stop));
+        let page = if outcome.is_ok() {
+            pages::already_used()
+        } else {
+            pages::failure("This ttvault run has ended.")
+        };
         thread::spawn(move || {
             while let Ok(request) = rx.recv() {
                 if stop.load(Ordering::SeqCst) {
@@ -271,7 +276,7 @@ impl Server {
                 if !host_allowed(&request, port) {
                     refuse_host(request);
                 } else {
-                    respond(request, 410, pages::already_used());
+                    respond(request, 410, page.clone());
                 }
             }
         });

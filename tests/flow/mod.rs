@@ -156,6 +156,7 @@ impl Drop for Flow {
 /// The test's browser: plain HTTP, no redirects followed, so every hop is checked.
 pub fn browser() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(60))
         .user_agent("test-browser/1.0")
