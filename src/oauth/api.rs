@@ -54,7 +54,9 @@ pub fn accounts(
     accounts_with(http, &ThreadSleep, api_url, access_token)
 }
 
-pub(crate) fn accounts_with(
+/// Like the function without `_with`, sleeping between retries through `sleep`
+/// (tests and fuzzers pass one that does not sleep).
+pub fn accounts_with(
     http: &dyn Http,
     sleep: &dyn Sleep,
     api_url: &str,

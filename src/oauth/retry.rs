@@ -39,6 +39,13 @@ impl Sleep for ThreadSleep {
     }
 }
 
+/// No waiting at all: for tests and fuzzers that drive the retry logic.
+pub struct NoWait;
+
+impl Sleep for NoWait {
+    fn sleep(&self, _delay: Duration) {}
+}
+
 /// Sends `request`, retrying per `policy`. Returns the last response (which may still be
 /// a 429 or 5xx for the caller to explain) or the last transport error.
 pub fn send(

@@ -87,7 +87,9 @@ pub fn refresh(
     )
 }
 
-pub(crate) fn refresh_with(
+/// Like the function without `_with`, sleeping between retries through `sleep`
+/// (tests and fuzzers pass one that does not sleep).
+pub fn refresh_with(
     http: &dyn Http,
     sleep: &dyn Sleep,
     token_url: &str,
@@ -134,8 +136,10 @@ pub fn exchange_code(
     )
 }
 
+/// Like the function without `_with`, sleeping between retries through `sleep`
+/// (tests and fuzzers pass one that does not sleep).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn exchange_code_with(
+pub fn exchange_code_with(
     http: &dyn Http,
     sleep: &dyn Sleep,
     token_url: &str,

@@ -68,11 +68,9 @@ pub fn verify(http: &dyn Http, grant: &Grant<'_>) -> Result<Verified> {
     verify_with(http, &ThreadSleep, grant)
 }
 
-pub(crate) fn verify_with(
-    http: &dyn Http,
-    sleep: &dyn Sleep,
-    grant: &Grant<'_>,
-) -> Result<Verified> {
+/// Like the function without `_with`, sleeping between retries through `sleep`
+/// (tests and fuzzers pass one that does not sleep).
+pub fn verify_with(http: &dyn Http, sleep: &dyn Sleep, grant: &Grant<'_>) -> Result<Verified> {
     let claims = check_claims(grant.refresh_token.expose(), grant.client_id)?;
     let tokens = token::refresh_with(
         http,
