@@ -903,6 +903,29 @@ mod tests {
     }
 
     #[test]
+    fn not_reachable_from_other_interfaces() {
+        let server = Server::bind_port(0, "/", None).unwrap();
+        // The address this machine would use towards the network (a UDP "connect" sends
+        // nothing). Without one (no network at all) there is nothing to check.
+        let Some(ip) = std::net::UdpSocket::bind(("0.0.0.0", 0))
+            .and_then(|s| s.connect(("10.255.255.255", 1)).map(|_| s))
+            .and_then(|s| s.local_addr())
+            .ok()
+            .map(|a| a.ip())
+            .filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
+        else {
+            return;
+        };
+        let reach = TcpStream::connect_timeout(
+            &std::net::SocketAddr::new(ip, server.port()),
+            Duration::from_secs(2),
+        );
+        assert!(reach.is_err(), "the server answered on {ip}");
+        // While loopback works.
+        assert!(TcpStream::connect(("127.0.0.1", server.port())).is_ok());
+    }
+
+    #[test]
     fn a_busy_port_is_named() {
         let holder = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
         let port = holder.local_addr().unwrap().port();
