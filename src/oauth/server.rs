@@ -31,6 +31,8 @@ pub struct RedirectUri {
     pub port: u16,
     /// The path the callback arrives on (`/` for `http://localhost:8000`).
     pub path: String,
+    /// `localhost`, `127.0.0.1` or `[::1]`, as written.
+    pub host: String,
 }
 
 impl RedirectUri {
@@ -69,6 +71,7 @@ impl RedirectUri {
             uri: uri.to_string(),
             port: parsed.port_or_known_default().unwrap_or(80),
             path: parsed.path().to_string(),
+            host,
         })
     }
 }
@@ -129,6 +132,8 @@ impl Drop for Responder {
 pub struct Server {
     port: u16,
     callback_path: String,
+    /// The host name the browser is told to use (the redirect URI's).
+    host: String,
     csrf: OAuthState,
     servers: Vec<Arc<tiny_http::Server>>,
     stop: Arc<AtomicBool>,
@@ -146,7 +151,9 @@ enum Step {
 impl Server {
     /// Listens on 127.0.0.1 and ::1 at the redirect URI's port.
     pub fn bind(redirect: &RedirectUri) -> Result<Server> {
-        Self::bind_port(redirect.port, &redirect.path, Some(&redirect.uri))
+        let mut server = Self::bind_port(redirect.port, &redirect.path, Some(&redirect.uri))?;
+        server.host = redirect.host.clone();
+        Ok(server)
     }
 
     fn bind_port(port: u16, callback_path: &str, uri: Option<&str>) -> Result<Server> {
@@ -212,6 +219,7 @@ impl Server {
         Ok(Server {
             port,
             callback_path: callback_path.to_string(),
+            host: "localhost".to_string(),
             csrf,
             servers,
             stop,
@@ -224,9 +232,9 @@ impl Server {
         self.port
     }
 
-    /// The address to open for the credentials form.
+    /// The address to open for the credentials form, on the redirect URI's host name.
     pub fn start_url(&self) -> String {
-        format!("http://localhost:{}/", self.port)
+        format!("http://{}:{}/", self.host, self.port)
     }
 
     /// Serves requests until the real callback arrives, the flow fails, or `timeout`.
@@ -730,6 +738,7 @@ mod tests {
         );
         let r = RedirectUri::parse("http://127.0.0.1:9000/callback").unwrap();
         assert_eq!((r.port, r.path.as_str()), (9000, "/callback"));
+        assert_eq!(r.host, "127.0.0.1");
         assert_eq!(RedirectUri::parse("http://[::1]/").unwrap().port, 80);
         for bad in [
             "https://localhost:8000",
