@@ -86,12 +86,9 @@ pub fn obtain(
 
 fn paste(http: &dyn Http, args: &GrantArgs, env: &Environment, known: Known) -> Result<Obtained> {
     let needs = |what: &str| {
-        Error::usage(format!(
-            "--paste needs the {what}, and there is no terminal to ask it on"
-        ))
-        .hint(format!(
+        Error::usage(format!("--paste needs the {what}")).hint(format!(
             "pass --client-id ID and set {ENV_CLIENT_SECRET} and {ENV_REFRESH_TOKEN}, or run \
-                 in a terminal"
+             in a terminal to be asked"
         ))
     };
     let client_id = known.client_id.ok_or_else(|| needs("client id"))?;
