@@ -682,3 +682,23 @@ fn no_arguments_on_a_terminal_explains_and_offers_init() {
     assert!(text.contains("Nothing done"), "{text}");
     assert!(!dir.join(".secrets").exists());
 }
+
+#[test]
+fn an_absurd_timeout_does_not_overflow() {
+    let dir = Dir::new();
+    let port = free_port();
+    let standin = standin_at(&redirect_for(port));
+    let args = [
+        "init",
+        "--client-id",
+        CLIENT_ID,
+        "--timeout",
+        "500000000000years",
+        "--redirect-uri",
+        &redirect_for(port),
+    ];
+    let flow = start(&dir, &standin, &args, &[SECRET_ENV]);
+    let callback = standin.decide_url(&flow.url(), true).unwrap();
+    assert_eq!(get(&callback).status, 200);
+    flow.finish().success();
+}

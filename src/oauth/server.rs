@@ -19,6 +19,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
+/// The longest wait for the browser, whatever `--timeout` says.
+const MAX_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// A credentials form larger than this is not a client id and secret.
 const MAX_FORM_BYTES: u64 = 16 * 1024;
 
@@ -248,7 +251,8 @@ impl Server {
         let Some(rx) = self.rx.take() else {
             return Err(Error::failure("the local server has already finished"));
         };
-        let deadline = Instant::now() + timeout;
+        // A day at most: `--timeout 1000years` must not overflow the clock.
+        let deadline = Instant::now() + timeout.min(MAX_WAIT);
         let mut credentials: Option<(String, ClientSecret)> = None;
         let mut authorize_url: Option<String> = match &start {
             Start::Authorize(url) => Some(url.to_string()),

@@ -14,6 +14,9 @@ use std::fmt;
 
 /// The access tokens' documented lifetime, used when a response omits `expires_in`.
 const DEFAULT_EXPIRES_IN: u64 = 900;
+/// A day: longer claimed lifetimes are capped, so `now + expires_in` can never overflow a
+/// clock (a hostile or broken endpoint could send `u64::MAX`).
+const MAX_EXPIRES_IN: u64 = 24 * 60 * 60;
 
 /// What the token endpoint gave.
 pub struct TokenResponse {
@@ -242,7 +245,8 @@ fn parse_success(response: &Response) -> Option<TokenResponse> {
         Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     }
-    .unwrap_or(DEFAULT_EXPIRES_IN);
+    .unwrap_or(DEFAULT_EXPIRES_IN)
+    .min(MAX_EXPIRES_IN);
     let scope = match wire.scope {
         Some(serde_json::Value::String(s)) => Some(s),
         Some(serde_json::Value::Array(items)) => Some(
@@ -453,6 +457,24 @@ mod tests {
             seen.borrow().as_deref(),
             Some("grant_type=authorization_code&code=code+1&redirect_uri=http%3A%2F%2Flocalhost%3A8000&code_verifier=v-1&client_id=cid&client_secret=cs-hunter2")
         );
+    }
+
+    #[test]
+    fn absurd_lifetimes_are_capped() {
+        let e = refresh_with(
+            &answer(
+                200,
+                "application/json",
+                r#"{"access_token":"a","expires_in":18446744073709551615}"#,
+            ),
+            &NoSleep::default(),
+            URL,
+            "cid",
+            &secret(),
+            &rt(),
+        )
+        .unwrap();
+        assert_eq!(e.expires_in, MAX_EXPIRES_IN);
     }
 
     #[test]
