@@ -335,20 +335,21 @@ impl Server {
             }
             (tiny_http::Method::Get, "/") => {
                 match (&start, authorize_url.as_deref()) {
-                    (_, Some(url)) => redirect(request, url),
+                    (_, Some(url)) => redirect(request, 302, url),
                     (Start::Form { client_id, .. }, None) => respond(
                         request,
                         200,
                         pages::credentials_form(self.csrf.expose(), *client_id, None),
                     ),
-                    (Start::Authorize(url), None) => redirect(request, url),
+                    (Start::Authorize(url), None) => redirect(request, 302, url),
                 }
                 Step::Continue
             }
             (tiny_http::Method::Post, "/credentials") => {
                 if let Start::Form { authorize, .. } = start {
                     match self.credentials(&mut request, *authorize, credentials, authorize_url) {
-                        Ok(url) => redirect(request, &url),
+                        // 303: the browser follows a POST's answer with a GET.
+                        Ok(url) => redirect(request, 303, &url),
                         Err((status, page)) => respond(request, status, page),
                     }
                 } else {
@@ -633,9 +634,9 @@ fn respond(request: tiny_http::Request, status: u16, html: String) {
     let _ = request.respond(response);
 }
 
-fn redirect(request: tiny_http::Request, location: &str) {
+fn redirect(request: tiny_http::Request, status: u16, location: &str) {
     let mut response =
-        with_headers(tiny_http::Response::from_string(String::new()).with_status_code(303));
+        with_headers(tiny_http::Response::from_string(String::new()).with_status_code(status));
     if let Ok(h) = tiny_http::Header::from_bytes(&b"Location"[..], location.as_bytes()) {
         response.add_header(h);
     }
@@ -778,7 +779,7 @@ mod tests {
         let (port, rx, _) = serve(false, Duration::from_secs(20));
         // GET / sends the browser on to Tastytrade.
         let (status, resp) = get(port, "/");
-        assert_eq!(status, 303);
+        assert_eq!(status, 302);
         assert!(
             resp.contains(&format!("Location: {AUTH}"))
                 || resp.contains(&format!("location: {AUTH}")),
@@ -892,7 +893,7 @@ mod tests {
         assert_eq!(status, 303, "{resp}");
         secret_free(&resp);
         // GET / now goes to the authorize URL too.
-        assert_eq!(get(port, "/").0, 303);
+        assert_eq!(get(port, "/").0, 302);
         let real = thread::spawn(move || get(port, &format!("/?code=code-xyz&state={STATE}")));
         let (_, creds, responder) = rx.recv_timeout(Duration::from_secs(10)).unwrap().unwrap();
         let (id, secret) = creds.unwrap();
