@@ -702,3 +702,22 @@ fn an_absurd_timeout_does_not_overflow() {
     assert_eq!(get(&callback).status, 200);
     flow.finish().success();
 }
+
+#[test]
+fn a_failed_forced_init_leaves_the_old_vault_alone() {
+    let dir = Dir::new();
+    let standin = standin_at("http://localhost:8000");
+    let rt = standin.personal_grant(CLIENT_ID, "read");
+    paste(&dir, &standin, &rt, &[]).success();
+    let before = dir.read(".secrets");
+    let dead = standin.personal_grant(CLIENT_ID, "read");
+    standin.revoke(&dead);
+    paste(&dir, &standin, &dead, &["--force"]).code(4);
+    assert_eq!(dir.read(".secrets"), before);
+    let backups = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".bak-"))
+        .count();
+    assert_eq!(backups, 0, "no backup: nothing was replaced");
+}
