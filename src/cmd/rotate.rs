@@ -76,6 +76,7 @@ pub fn run(global: &Global, args: &GrantArgs) -> Result<i32> {
         return Ok(0);
     }
     check_old_grant(
+        global.json,
         &old.environment,
         &old.client_id,
         &old.client_secret,
@@ -116,6 +117,7 @@ fn write(
 }
 
 fn check_old_grant(
+    json: bool,
     env: &Environment,
     client_id: &str,
     client_secret: &ClientSecret,
@@ -134,7 +136,13 @@ fn check_old_grant(
         refresh_token,
     ) {
         Err(e) if e.code == crate::Code::Grant => {
-            println!("The old refresh token is now refused by Tastytrade (good).");
+            // stdout carries the JSON report alone under --json.
+            let line = "The old refresh token is now refused by Tastytrade (good).";
+            if json {
+                eprintln!("{line}");
+            } else {
+                println!("{line}");
+            }
         }
         Ok(_) => {
             eprintln!(
