@@ -82,15 +82,32 @@ fn browser_variable_opens_chromium_which_completes_init() {
 }
 
 #[test]
-fn chromium_fills_in_the_credentials_form() {
+fn chromium_fills_in_the_form_and_approves() {
     if !require_tool("chromium") || !require_tool("chromedriver") {
         return;
     }
+    fill_in_and_approve(None);
+}
+
+/// The same, with Chromium resolving `localhost` to ::1, as some systems do first: the
+/// loopback server must answer there too.
+#[test]
+fn chromium_with_localhost_on_ipv6() {
+    if !require_tool("chromium") || !require_tool("chromedriver") {
+        return;
+    }
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipping: this machine has no IPv6 loopback (::1)");
+        return;
+    }
+    fill_in_and_approve(Some("--host-resolver-rules=MAP localhost [::1]"));
+}
+
+fn fill_in_and_approve(extra_flag: Option<&str>) {
     let dir = Dir::new();
     let port = free_port();
     let redirect = redirect_for(port);
     let standin = standin_at(&redirect);
-    standin.decide(true);
     // No client id or secret anywhere: the local page asks for them.
     let flow = start(
         &dir,
@@ -101,15 +118,19 @@ fn chromium_fills_in_the_credentials_form() {
     let start_url = flow.url();
     assert_eq!(start_url, format!("http://localhost:{port}/"));
 
-    let driver = Driver::start(&dir);
+    let driver = Driver::start(&dir, extra_flag);
     driver.navigate(&start_url);
     let form = driver.source();
     assert!(form.contains("Client Secret"), "{form}");
     driver.type_into("#client_id", CLIENT_ID);
     driver.type_into("#client_secret", CLIENT_SECRET);
     driver.click("button[type=submit]");
-    // Chromium posts the form (Origin: http://localhost:PORT), follows the 303 to the
-    // authorize page, is sent back to the callback, and waits for the vault to be written.
+    // Chromium posts the form (Origin: http://localhost:PORT) and follows the 303 to the
+    // stand-in's consent page, where the user approves.
+    driver.wait_for_source("Approve", Duration::from_secs(20));
+    assert!(driver.current_url().starts_with(&standin.authorize_url()));
+    driver.click("button[value=approve]");
+    // Sent back to the callback, it waits for the vault to be written.
     let page = driver.wait_for_source("ttvault is connected", Duration::from_secs(20));
     assert_absent(&page, &[CLIENT_SECRET]);
     let url = driver.current_url();
@@ -126,6 +147,13 @@ fn chromium_fills_in_the_credentials_form() {
     assert!(exchange
         .form()
         .contains(&("client_id".to_string(), CLIENT_ID.to_string())));
+    // The vault holds the grant that was approved.
+    let shown = dir.run(&["show", "--passphrase-file", "pw", "--json"]);
+    shown.success();
+    let doc: Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(doc["client_id"], CLIENT_ID);
+    assert_eq!(doc["scopes_requested"], json!(["read"]));
+    assert_eq!(doc["api_url"], standin.base_url());
 }
 
 /// A minimal WebDriver client for chromedriver (W3C protocol over plain HTTP).
@@ -137,7 +165,7 @@ struct Driver {
 }
 
 impl Driver {
-    fn start(dir: &Dir) -> Driver {
+    fn start(dir: &Dir, extra_flag: Option<&str>) -> Driver {
         let port = free_port();
         let process = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -159,6 +187,7 @@ impl Driver {
         let profile = dir.join("chromedriver-profile");
         let mut args: Vec<String> = CHROME_FLAGS.iter().map(|s| s.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
+        args.extend(extra_flag.map(str::to_string));
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
