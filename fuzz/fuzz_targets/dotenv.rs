@@ -23,8 +23,10 @@ fn round_trip(pairs: &[(&str, &str)]) {
 fuzz_target!(|data: &[u8]| {
     match dotenv::parse(data) {
         Ok(pairs) => {
-            let pairs: Vec<(&str, &str)> =
-                pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let pairs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             round_trip(&pairs);
         }
         Err(e) => {
@@ -50,9 +52,14 @@ fuzz_target!(|data: &[u8]| {
         let key: String = (0..len)
             .map(|_| char::from(*u.choose(KEY_ALPHABET).unwrap_or(&b'K')))
             .collect();
-        let Ok(value) = String::arbitrary(&mut u) else { break };
+        let Ok(value) = String::arbitrary(&mut u) else {
+            break;
+        };
         pairs.push((key, value));
     }
-    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     round_trip(&pairs);
 });

@@ -39,13 +39,15 @@ fuzz_target!(|data: &[u8]| {
             }
             // Raw text too, for inputs that are not JSON at all.
             if let Ok(text) = std::str::from_utf8(data) {
-                values.extend(text.split(|c: char| !c.is_alphanumeric()).map(str::to_string));
+                values.extend(
+                    text.split(|c: char| !c.is_alphanumeric())
+                        .map(str::to_string),
+                );
             }
             let said = format!("{}\n{}", e.message, e.hint.as_deref().unwrap_or(""));
             // Numbers (the version) are not secrets; text is.
-            let secretish = |v: &&String| {
-                v.chars().count() > 8 && !v.chars().all(|c| c.is_ascii_digit())
-            };
+            let secretish =
+                |v: &&String| v.chars().count() > 8 && !v.chars().all(|c| c.is_ascii_digit());
             for v in values.iter().filter(secretish) {
                 // Our own fixed wording may of course appear in an input too.
                 if said.contains(v.as_str()) {

@@ -45,8 +45,15 @@ fuzz_target!(|data: &[u8]| {
     let passphrase = Passphrase::new(PASSPHRASE);
     let outcome = decrypt(data, Unlock::Passphrase(&passphrase));
     if hostile {
-        let e = outcome.as_ref().err().expect("hostile KDF parameters refused");
-        assert!(e.message.contains("beyond what ttvault will compute"), "{}", e.message);
+        let e = outcome
+            .as_ref()
+            .err()
+            .expect("hostile KDF parameters refused");
+        assert!(
+            e.message.contains("beyond what ttvault will compute"),
+            "{}",
+            e.message
+        );
     }
     check(data, outcome);
 

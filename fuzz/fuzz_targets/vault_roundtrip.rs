@@ -58,8 +58,14 @@ fuzz_target!(|input: Input| {
     let ids: Vec<Box<dyn age::Identity>> = vec![Box::new(identity)];
     let by_identity = decrypt(&sealed, Unlock::Identities(&ids));
     if input.x25519 {
-        assert_eq!(&by_identity.expect("opens with its identity")[..], &input.plaintext[..]);
+        assert_eq!(
+            &by_identity.expect("opens with its identity")[..],
+            &input.plaintext[..]
+        );
     } else {
-        assert_eq!(by_identity.expect_err("no X25519 slot").code, ttvault::Code::Vault);
+        assert_eq!(
+            by_identity.expect_err("no X25519 slot").code,
+            ttvault::Code::Vault
+        );
     }
 });
