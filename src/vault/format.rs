@@ -115,13 +115,21 @@ pub fn decrypt(file: &[u8], unlock: Unlock<'_>) -> Result<Zeroizing<Vec<u8>>> {
         .decrypt(identities.into_iter())
         .map_err(|e| map_decrypt_error(e, &unlock))?;
     let mut plain = Zeroizing::new(Vec::new());
+    // One byte past the limit tells a too-large document from one of exactly the limit.
     reader
-        .take(MAX_PLAINTEXT)
+        .take(MAX_PLAINTEXT + 1)
         .read_to_end(&mut plain)
         .map_err(|_| {
             Error::vault("the vault's encrypted contents are damaged or truncated")
                 .hint(DAMAGED_HINT)
         })?;
+    if plain.len() as u64 > MAX_PLAINTEXT {
+        return Err(Error::vault(format!(
+            "the vault's contents are larger than {} KiB, far too large for a ttvault document",
+            MAX_PLAINTEXT / 1024
+        ))
+        .hint("check --vault / TTVAULT_VAULT: this file was encrypted by something else"));
+    }
     Ok(plain)
 }
 
@@ -193,6 +201,24 @@ mod tests {
         );
         assert!(start.elapsed() < std::time::Duration::from_secs(1));
         assert_eq!(&*decrypt(&file, Unlock::Passphrase(&p)).unwrap(), b"{}");
+    }
+
+    /// A document past the limit used to come back cut to 1 MiB, as if it were whole.
+    #[test]
+    fn oversized_contents_are_refused_not_truncated() {
+        let p = Passphrase::new("pw");
+        let cheap = KdfParams {
+            memory_kib: 8,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let limit = MAX_PLAINTEXT as usize;
+        let file = encrypt(&vec![b'x'; limit], Some((&p, cheap)), &[]).unwrap();
+        assert_eq!(decrypt(&file, Unlock::Passphrase(&p)).unwrap().len(), limit);
+        let file = encrypt(&vec![b'x'; limit + 1], Some((&p, cheap)), &[]).unwrap();
+        let err = decrypt(&file, Unlock::Passphrase(&p)).unwrap_err();
+        assert_eq!(err.code, crate::Code::Vault);
+        assert!(err.message.contains("far too large"), "{}", err.message);
     }
 
     #[test]
