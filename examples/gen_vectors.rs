@@ -186,6 +186,15 @@ fn main() {
         other => panic!("could not run age -e -p through script: {other:?}"),
     }
     let _ = fs::remove_file(&plain);
+    // The same file with its work factor raised past ttvault's scrypt cap (2^20).
+    let scrypt = fs::read(&out).unwrap();
+    let s_line = stanza_line(&scrypt, "scrypt");
+    let over = format!("{} 21", s_line.rsplit_once(' ').unwrap().0);
+    write(
+        &v,
+        "age_scrypt_over_cap.age",
+        &edit(&scrypt, &s_line, &over),
+    );
 
     // Fuzz seeds: real vaults for the fuzz targets' keys, cheapest parameters.
     let seeds = root.join("fuzz/seeds");
