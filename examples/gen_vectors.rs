@@ -167,23 +167,34 @@ fn main() {
     fs::write(&plain, payload(1)).unwrap();
     let out = v.join("age_scrypt.age");
     let cmd = format!("age -e -p -o {} {}", out.display(), plain.display());
-    let _ = fs::remove_file(&out);
-    let typed = Command::new("script")
-        .args(["-qc", &cmd, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(format!("{PASSPHRASE}\n{PASSPHRASE}\n").as_bytes())?;
-            child.wait()
-        });
-    match typed {
-        Ok(status) if status.success() && out.exists() => println!("wrote {}", out.display()),
-        other => panic!("could not run age -e -p through script: {other:?}"),
+    let have = |tool: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if have("age") && have("script") {
+        let _ = fs::remove_file(&out);
+        let typed = Command::new("script")
+            .args(["-qc", &cmd, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .and_then(|mut child| {
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(format!("{PASSPHRASE}\n{PASSPHRASE}\n").as_bytes())?;
+                child.wait()
+            });
+        match typed {
+            Ok(status) if status.success() && out.exists() => println!("wrote {}", out.display()),
+            other => panic!("could not run age -e -p through script: {other:?}"),
+        }
+    } else {
+        println!("no `age` or `script` here: keeping {}", out.display());
     }
     let _ = fs::remove_file(&plain);
     // The same file with its work factor raised past ttvault's scrypt cap (2^20).
