@@ -52,7 +52,7 @@ fuzz_target!(|data: &[u8]| {
                 // Our own fixed wording may of course appear in an input too.
                 if said.contains(v.as_str()) {
                     assert!(
-                        FIXED_WORDS.iter().any(|w| w.contains(v.as_str())),
+                        FIXED_WORDS.iter().any(|w| w.contains(&digits_as_hash(v))),
                         "error echoes an input value: {said:?}"
                     );
                 }
@@ -61,13 +61,28 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// The fixed text of payload.rs's messages and hints.
+/// Each run of digits (the version) as one `#`.
+fn digits_as_hash(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if !c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('#') {
+            out.push('#');
+        }
+    }
+    out
+}
+
+/// The fixed text of payload.rs's messages and hints, numbers as `#`.
 const FIXED_WORDS: &[&str] = &[
     "the vault decrypted, but its contents are not a ttvault document",
     "the file was encrypted by something else; restore a backup or run `ttvault init --force`",
-    "the vault holds a version document; this ttvault reads version",
+    "the vault holds a version # document; this ttvault reads version #",
     "upgrade ttvault to open it",
-    "the vault's client id client secret refresh token is empty",
+    "the vault's client id is empty",
+    "the vault's client secret is empty",
+    "the vault's refresh token is empty",
     "run `ttvault rotate` or `ttvault init --force` to store a complete grant",
     "the vault holds a malformed timestamp",
 ];
