@@ -94,7 +94,10 @@ fn main() {
     write(&v, "passphrase_x25519.age", &both);
     let x_only = encrypt(&payload(1), None, &to_x25519()).unwrap();
     write(&v, "x25519.age", &x_only);
-    write(&v, "armored.age", &armor(&passphrase_only));
+    let armored = armor(&passphrase_only);
+    write(&v, "armored.age", &armored);
+    // Cut inside its last base64 line: the header still reads, the contents do not.
+    write(&v, "armored_truncated.age", &armored[..armored.len() - 45]);
 
     // Damage.
     let n = passphrase_only.len();

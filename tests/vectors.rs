@@ -158,6 +158,8 @@ fn the_passphrase_stanza_is_unchanged() {
     let scrypt = header::parse(&read("age_scrypt.age")).unwrap();
     assert_eq!(scrypt.slots(), [Slot::Scrypt { log_n: 18 }]);
     assert!(header::parse(&read("armored.age")).unwrap().armored);
+    let cut = header::parse(&read("armored_truncated.age")).expect("header before the cut");
+    assert_eq!(cut.slots(), [Slot::Passphrase { kdf: cheap }]);
 }
 
 /// The recipient slots are plain age: the stock CLI opens them with the identity.
