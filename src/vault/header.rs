@@ -163,11 +163,20 @@ fn parse_binary(file: &[u8]) -> Result<Header, HeaderError> {
         if args.iter().any(|a| a.is_empty()) {
             return Err(HeaderError::Malformed("empty stanza argument"));
         }
-        // The body: base64 lines of 64 columns, ended by the first shorter line.
+        // The body: base64 lines of 64 columns, ended by the first shorter line. Like
+        // age, also read the legacy form whose body ends after a full line (or has no
+        // line at all): a line that is not base64 is then the next stanza or the MAC, and
+        // is left for the outer loop. Otherwise a stanza line could pass for a body line
+        // here while age reads it as a stanza.
         loop {
-            let body = lines
+            let mut peek = Lines { rest: lines.rest };
+            let body = peek
                 .next_line()
                 .ok_or(HeaderError::Malformed("truncated stanza"))?;
+            if !body.iter().all(|&b| is_base64(b)) {
+                break;
+            }
+            lines = peek;
             if body.len() > 64 {
                 return Err(HeaderError::Malformed("stanza body line too long"));
             }
@@ -183,6 +192,10 @@ fn parse_binary(file: &[u8]) -> Result<Header, HeaderError> {
             args,
         });
     }
+}
+
+fn is_base64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
 }
 
 struct Lines<'a> {
@@ -241,6 +254,29 @@ mod tests {
         assert_eq!(
             parse(b"-----BEGIN AGE ENCRYPTED FILE-----\n!!!!\n"),
             Err(HeaderError::Malformed("armor"))
+        );
+    }
+
+    /// age reads a stanza without a body line (its legacy form), so the line after it is
+    /// a stanza, not a body: the caps pre-check and `status` must see it.
+    #[test]
+    fn a_stanza_line_is_never_taken_for_a_body_line() {
+        let file = b"age-encryption.org/v1\n-> X25519 abc\n-> ttvault-argon2id AAAAAAAAAAAAAAAAAAAAAA 1048577 1 1\n\n--- mac\nbinary";
+        let h = parse(file).unwrap();
+        let tags: Vec<&str> = h.stanzas.iter().map(|s| s.tag.as_str()).collect();
+        assert_eq!(tags, ["X25519", "ttvault-argon2id"]);
+        // Before, this read as one X25519 stanza whose body was the argon2id line.
+        let file = b"age-encryption.org/v1\n-> X25519 abc\n-> ttvault-argon2id AAAAAAAAAAAAAAAAAAAAAA 1048577 1 1\n--- mac\n";
+        let h = parse(file).unwrap();
+        assert_eq!(h.stanzas.len(), 2);
+        assert!(h.has_passphrase_slot());
+        let full = "A".repeat(64);
+        let legacy = format!("age-encryption.org/v1\n-> a\n{full}\n-> b\n\n--- mac\n");
+        assert_eq!(parse(legacy.as_bytes()).unwrap().stanzas.len(), 2);
+        let file = b"age-encryption.org/v1\n-> X25519 abc\nnot base64\n--- mac\n";
+        assert_eq!(
+            parse(file),
+            Err(HeaderError::Malformed("expected a stanza"))
         );
     }
 
