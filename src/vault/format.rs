@@ -13,6 +13,12 @@ use zeroize::Zeroizing;
 /// The document inside is tiny; anything larger is not a vault.
 pub const MAX_PLAINTEXT: u64 = 1 << 20;
 
+/// Largest scrypt work factor (log2 N) a stock `age -p` vault may ask for. 2^20 is 1 GiB
+/// of memory, the ceiling argon2id slots have too (`kdf::MAX_MEMORY_KIB`); age's own
+/// default cap is its measured target + 4, which is 2^22 (4 GiB, tens of seconds) or more.
+/// `age -p` writes 2^18 (Go) or about one second's worth (rage).
+pub const MAX_SCRYPT_LOG_N: u8 = 20;
+
 /// How to open a vault.
 pub enum Unlock<'a> {
     Passphrase(&'a Passphrase),
@@ -74,8 +80,15 @@ const DAMAGED_HINT: &str =
 pub fn decrypt(file: &[u8], unlock: Unlock<'_>) -> Result<Zeroizing<Vec<u8>>> {
     let header = read_header(file)?;
     for slot in header.slots() {
-        if let Slot::Passphrase { kdf } = slot {
-            kdf.check_caps()?;
+        match slot {
+            Slot::Passphrase { kdf } => kdf.check_caps()?,
+            Slot::Scrypt { log_n } if log_n > MAX_SCRYPT_LOG_N => {
+                return Err(Error::vault(format!(
+                    "the vault's scrypt work factor (2^{log_n}) is beyond what ttvault will compute (at most 2^{MAX_SCRYPT_LOG_N})"
+                ))
+                .hint("this file was not written by `age -p` defaults, or was tampered with; restore a backup"))
+            }
+            _ => {}
         }
     }
     let armored = age::armor::ArmoredReader::new(file);
@@ -84,7 +97,10 @@ pub fn decrypt(file: &[u8], unlock: Unlock<'_>) -> Result<Zeroizing<Vec<u8>>> {
     let argon_identity;
     let identities: Vec<&dyn age::Identity> = match &unlock {
         Unlock::Passphrase(p) if decryptor.is_scrypt() => {
-            scrypt_identity = age::scrypt::Identity::new(p.expose().to_string().into());
+            let mut id = age::scrypt::Identity::new(p.expose().to_string().into());
+            // Again here, in case age reads a header differently from `header::parse`.
+            id.set_max_work_factor(MAX_SCRYPT_LOG_N);
+            scrypt_identity = id;
             vec![&scrypt_identity]
         }
         Unlock::Passphrase(p) => {
@@ -99,13 +115,21 @@ pub fn decrypt(file: &[u8], unlock: Unlock<'_>) -> Result<Zeroizing<Vec<u8>>> {
         .decrypt(identities.into_iter())
         .map_err(|e| map_decrypt_error(e, &unlock))?;
     let mut plain = Zeroizing::new(Vec::new());
+    // One byte past the limit tells a too-large document from one of exactly the limit.
     reader
-        .take(MAX_PLAINTEXT)
+        .take(MAX_PLAINTEXT + 1)
         .read_to_end(&mut plain)
         .map_err(|_| {
             Error::vault("the vault's encrypted contents are damaged or truncated")
                 .hint(DAMAGED_HINT)
         })?;
+    if plain.len() as u64 > MAX_PLAINTEXT {
+        return Err(Error::vault(format!(
+            "the vault's contents are larger than {} KiB, far too large for a ttvault document",
+            MAX_PLAINTEXT / 1024
+        ))
+        .hint("check --vault / TTVAULT_VAULT: this file was encrypted by something else"));
+    }
     Ok(plain)
 }
 
@@ -145,6 +169,56 @@ mod tests {
         let err = decrypt(&file, Unlock::Passphrase(&Passphrase::new("wrong"))).unwrap_err();
         assert_eq!(err.code, crate::Code::Vault);
         assert!(err.message.contains("wrong passphrase"));
+    }
+
+    /// A stock `age -p` file whose scrypt work factor was raised to 2^22 (4 GiB, many
+    /// seconds): refused before any work, like an argon2id slot past the caps. age alone
+    /// would compute anything up to its measured target + 4.
+    #[test]
+    fn scrypt_work_factor_is_capped() {
+        let p = Passphrase::new("pw");
+        let mut r = age::scrypt::Recipient::new(p.expose().to_string().into());
+        r.set_work_factor(2);
+        let e = age::Encryptor::with_recipients(std::iter::once(&r as _)).unwrap();
+        let mut file = Vec::new();
+        let mut w = e.wrap_output(&mut file).unwrap();
+        w.write_all(b"{}").unwrap();
+        w.finish().unwrap();
+        let text = String::from_utf8_lossy(&file).into_owned();
+        let line = text.lines().nth(1).unwrap().to_string();
+        assert!(
+            line.starts_with("-> scrypt ") && line.ends_with(" 2"),
+            "{line}"
+        );
+        let hostile = text.replacen(&line, &format!("{} 22", &line[..line.len() - 2]), 1);
+        let start = std::time::Instant::now();
+        let err = decrypt(hostile.as_bytes(), Unlock::Passphrase(&p)).unwrap_err();
+        assert_eq!(err.code, crate::Code::Vault);
+        assert!(
+            err.message.contains("scrypt work factor (2^22)"),
+            "{}",
+            err.message
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(&*decrypt(&file, Unlock::Passphrase(&p)).unwrap(), b"{}");
+    }
+
+    /// A document past the limit used to come back cut to 1 MiB, as if it were whole.
+    #[test]
+    fn oversized_contents_are_refused_not_truncated() {
+        let p = Passphrase::new("pw");
+        let cheap = KdfParams {
+            memory_kib: 8,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let limit = MAX_PLAINTEXT as usize;
+        let file = encrypt(&vec![b'x'; limit], Some((&p, cheap)), &[]).unwrap();
+        assert_eq!(decrypt(&file, Unlock::Passphrase(&p)).unwrap().len(), limit);
+        let file = encrypt(&vec![b'x'; limit + 1], Some((&p, cheap)), &[]).unwrap();
+        let err = decrypt(&file, Unlock::Passphrase(&p)).unwrap_err();
+        assert_eq!(err.code, crate::Code::Vault);
+        assert!(err.message.contains("far too large"), "{}", err.message);
     }
 
     #[test]

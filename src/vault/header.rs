@@ -101,22 +101,35 @@ fn classify(s: &StanzaInfo) -> Slot {
 /// Parses the header of a binary or armored age file.
 pub fn parse(file: &[u8]) -> Result<Header, HeaderError> {
     if file.starts_with(ARMOR_BEGIN.as_bytes()) {
-        let binary = dearmor(file).ok_or(HeaderError::Malformed("armor"))?;
-        let mut header = parse_binary(&binary)?;
+        let mut header = match parse_binary(&dearmor(file)) {
+            Err(HeaderError::NotAge) => return Err(HeaderError::Malformed("armor")),
+            other => other?,
+        };
         header.armored = true;
         return Ok(header);
     }
     parse_binary(file)
 }
 
-fn dearmor(file: &[u8]) -> Option<Vec<u8>> {
-    use std::io::Read;
+/// What the armor decodes to before its first error (at most 1 MiB). The header is at the
+/// start, so damage further on (a truncated file, a lost end marker) still leaves it
+/// readable, as it is to age's own reader.
+fn dearmor(file: &[u8]) -> Vec<u8> {
+    use std::io::BufRead;
+    // Line by line (`fill_buf` decodes one armor line), so an error drops nothing before it.
+    let mut reader = age::armor::ArmoredReader::new(file);
     let mut out = Vec::new();
-    age::armor::ArmoredReader::new(file)
-        .take(1 << 20)
-        .read_to_end(&mut out)
-        .ok()?;
-    Some(out)
+    while out.len() < 1 << 20 {
+        let n = match reader.fill_buf() {
+            Ok([]) | Err(_) => break,
+            Ok(line) => {
+                out.extend_from_slice(line);
+                line.len()
+            }
+        };
+        reader.consume(n);
+    }
+    out
 }
 
 fn parse_binary(file: &[u8]) -> Result<Header, HeaderError> {
@@ -150,11 +163,20 @@ fn parse_binary(file: &[u8]) -> Result<Header, HeaderError> {
         if args.iter().any(|a| a.is_empty()) {
             return Err(HeaderError::Malformed("empty stanza argument"));
         }
-        // The body: base64 lines of 64 columns, ended by the first shorter line.
+        // The body: base64 lines of 64 columns, ended by the first shorter line. Like
+        // age, also read the legacy form whose body ends after a full line (or has no
+        // line at all): a line that is not base64 is then the next stanza or the MAC, and
+        // is left for the outer loop. Otherwise a stanza line could pass for a body line
+        // here while age reads it as a stanza.
         loop {
-            let body = lines
+            let mut peek = Lines { rest: lines.rest };
+            let body = peek
                 .next_line()
                 .ok_or(HeaderError::Malformed("truncated stanza"))?;
+            if !body.iter().all(|&b| is_base64(b)) {
+                break;
+            }
+            lines = peek;
             if body.len() > 64 {
                 return Err(HeaderError::Malformed("stanza body line too long"));
             }
@@ -170,6 +192,10 @@ fn parse_binary(file: &[u8]) -> Result<Header, HeaderError> {
             args,
         });
     }
+}
+
+fn is_base64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
 }
 
 struct Lines<'a> {
@@ -204,6 +230,54 @@ mod tests {
         assert_eq!(h.slots()[0], Slot::X25519);
         assert_eq!(h.slots()[1], Slot::DamagedPassphrase);
         assert!(h.has_passphrase_slot());
+    }
+
+    /// An armored vault cut short after its header: the header still reads, as it does
+    /// for age (found by the vault_header fuzz target's differential check).
+    #[test]
+    fn truncated_armor_keeps_its_header() {
+        use std::io::Write;
+        let id = age::x25519::Identity::generate();
+        let e = age::Encryptor::with_recipients(std::iter::once(&id.to_public() as _)).unwrap();
+        let mut armored = Vec::new();
+        let out =
+            age::armor::ArmoredWriter::wrap_output(&mut armored, age::armor::Format::AsciiArmor)
+                .unwrap();
+        let mut w = e.wrap_output(out).unwrap();
+        w.write_all(&[7u8; 200]).unwrap();
+        w.finish().unwrap().finish().unwrap();
+        assert_eq!(parse(&armored).unwrap().slots(), [Slot::X25519]);
+        let cut = &armored[..armored.len() - 45];
+        let h = parse(cut).unwrap();
+        assert!(h.armored);
+        assert_eq!(h.slots(), [Slot::X25519]);
+        assert_eq!(
+            parse(b"-----BEGIN AGE ENCRYPTED FILE-----\n!!!!\n"),
+            Err(HeaderError::Malformed("armor"))
+        );
+    }
+
+    /// age reads a stanza without a body line (its legacy form), so the line after it is
+    /// a stanza, not a body: the caps pre-check and `status` must see it.
+    #[test]
+    fn a_stanza_line_is_never_taken_for_a_body_line() {
+        let file = b"age-encryption.org/v1\n-> X25519 abc\n-> ttvault-argon2id AAAAAAAAAAAAAAAAAAAAAA 1048577 1 1\n\n--- mac\nbinary";
+        let h = parse(file).unwrap();
+        let tags: Vec<&str> = h.stanzas.iter().map(|s| s.tag.as_str()).collect();
+        assert_eq!(tags, ["X25519", "ttvault-argon2id"]);
+        // Before, this read as one X25519 stanza whose body was the argon2id line.
+        let file = b"age-encryption.org/v1\n-> X25519 abc\n-> ttvault-argon2id AAAAAAAAAAAAAAAAAAAAAA 1048577 1 1\n--- mac\n";
+        let h = parse(file).unwrap();
+        assert_eq!(h.stanzas.len(), 2);
+        assert!(h.has_passphrase_slot());
+        let full = "A".repeat(64);
+        let legacy = format!("age-encryption.org/v1\n-> a\n{full}\n-> b\n\n--- mac\n");
+        assert_eq!(parse(legacy.as_bytes()).unwrap().stanzas.len(), 2);
+        let file = b"age-encryption.org/v1\n-> X25519 abc\nnot base64\n--- mac\n";
+        assert_eq!(
+            parse(file),
+            Err(HeaderError::Malformed("expected a stanza"))
+        );
     }
 
     #[test]
