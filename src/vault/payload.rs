@@ -69,6 +69,10 @@ impl Payload {
             Error::vault("the vault decrypted, but its contents are not a ttvault document")
                 .hint("the file was encrypted by something else; restore a backup or run `ttvault init --force`")
         };
+        // serde would also accept a JSON array for a struct; the format is an object.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(damaged());
+        }
         let versioned: Versioned = serde_json::from_slice(bytes).map_err(|_| damaged())?;
         match versioned.version {
             Some(v) if v == u64::from(VERSION) => {}
