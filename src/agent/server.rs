@@ -41,7 +41,6 @@ pub fn run(global: &Global, args: &AgentArgs) -> Result<i32> {
                 "ready mlock-failed\n"
             };
             let _ = out.write_all(note.as_bytes()).and_then(|_| out.flush());
-            drop(out);
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
