@@ -154,12 +154,37 @@ impl Response {
 
 /// Serializes `value` into a frame (length prefix included) in a zeroizing buffer.
 pub fn encode<T: Serialize>(value: &T) -> Zeroizing<Vec<u8>> {
-    let mut out = Zeroizing::new(vec![0u8; 4]);
+    let len = json_len(value);
+    let mut out = Zeroizing::new(Vec::with_capacity(4 + len));
+    out.extend_from_slice(&(len as u32).to_be_bytes());
     // Serializing our own plain structs into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, value);
-    let len = (out.len() - 4) as u32;
-    out[..4].copy_from_slice(&len.to_be_bytes());
     out
+}
+
+/// JSON of `value` in a buffer allocated once at its exact size: a growing Vec would
+/// leave copies of the secrets it holds in the memory it reallocates away from.
+pub fn to_json(value: &impl Serialize) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(json_len(value)));
+    let _ = serde_json::to_writer(&mut *out, value);
+    out
+}
+
+/// The length of `value`'s JSON, counted without storing it.
+fn json_len(value: &impl Serialize) -> usize {
+    struct Count(usize);
+    impl Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 /// Reads the 4-byte length prefix and checks it against the limit.
@@ -202,6 +227,7 @@ mod tests {
         let frame = encode(&Request::new(Op::Token { long_lived: true }));
         let len = frame_len(frame[..4].try_into().unwrap()).unwrap();
         assert_eq!(len, frame.len() - 4);
+        assert_eq!(frame.capacity(), frame.len());
         let text = std::str::from_utf8(&frame[4..]).unwrap();
         assert_eq!(text, r#"{"v":1,"op":"token","long_lived":true}"#);
         let back: Request = serde_json::from_slice(&frame[4..]).unwrap();
@@ -217,7 +243,7 @@ mod tests {
     }
 
     #[test]
-    fn access_token_is_redacted_in_debug_of_replies() {
+    fn wire_errors_keep_their_exit_code() {
         let e = WireError::new("grant", Code::Grant, "refused");
         assert_eq!(e.into_error().code, Code::Grant);
     }

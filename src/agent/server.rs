@@ -69,8 +69,17 @@ type Started = (
 
 fn start(global: &Global, args: &AgentArgs) -> Result<Started> {
     let bad = |what: &str| Error::failure(format!("agent: {what}"));
-    let body = protocol::read_frame(&mut std::io::stdin().lock())
-        .map_err(|_| bad("no grant on stdin (the agent is started by `ttvault unlock`)"))?;
+    // Unbuffered: std's stdin buffer would keep a copy of the grant that nobody zeroizes.
+    use std::os::fd::AsFd;
+    let no_grant = || bad("no grant on stdin (the agent is started by `ttvault unlock`)");
+    let mut stdin = std::fs::File::from(
+        std::io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|_| no_grant())?,
+    );
+    let body = protocol::read_frame(&mut stdin).map_err(|_| no_grant())?;
+    drop(stdin);
     let handoff: Handoff =
         serde_json::from_slice(&body).map_err(|_| bad("the grant on stdin is malformed"))?;
     drop(body);

@@ -4,7 +4,7 @@
 //! lost.
 
 use crate::cli::Global;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 #[cfg(not(unix))]
 pub fn run(global: &Global) -> Result<i32> {
@@ -19,6 +19,7 @@ pub fn run(global: &Global) -> Result<i32> {
 pub fn run(global: &Global) -> Result<i32> {
     use crate::agent::client::{self, QUICK_TIMEOUT};
     use crate::agent::protocol::Op;
+    use crate::error::Error;
 
     let status = client::call(&global.vault, Op::Status, QUICK_TIMEOUT);
     let Some(status) = status else {

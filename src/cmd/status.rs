@@ -63,6 +63,7 @@ pub fn run(global: &Global) -> Result<i32> {
 }
 
 /// What the vault's agent says about itself (no secret, no passphrase needed).
+#[cfg_attr(not(unix), allow(dead_code))]
 struct AgentStatus {
     pid: u32,
     until: std::time::SystemTime,
