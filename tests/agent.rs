@@ -210,6 +210,25 @@ fn unlocking_twice_replaces_the_agent() {
 }
 
 #[test]
+fn sigterm_ends_the_agent_cleanly() {
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    let _guard = unlock(&dir, &[]);
+    let pid = agent_pid(&dir).unwrap();
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    eventually("the agent to end", || process_is_gone(pid));
+    // It removed its socket on the way out.
+    assert!(std::fs::read_dir(dir.join("ttvault"))
+        .unwrap()
+        .next()
+        .is_none());
+}
+
+#[test]
 fn a_stale_socket_of_a_dead_agent_is_ignored_and_replaced() {
     let s = standin();
     let dir = Dir::new();

@@ -135,6 +135,12 @@ async fn serve(
     };
     let shutdown = Arc::new(Notify::new());
     let mut tick = tokio::time::interval(TICK);
+    // SIGTERM, SIGINT and SIGHUP end the agent like `lock` does (socket removed, memory
+    // wiped) instead of leaving a stale socket behind.
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    let mut hup = signal(SignalKind::hangup()).ok();
     let still_ours = |socket: &Path| {
         std::fs::symlink_metadata(socket)
             .map(|m| (m.dev(), m.ino()) == id)
@@ -154,11 +160,24 @@ async fn serve(
                 }
             }
             _ = shutdown.notified() => break,
+            _ = arrives(&mut term) => break,
+            _ = arrives(&mut int) => break,
+            _ = arrives(&mut hup) => break,
         }
     }
     drop(listener);
     if still_ours(&socket) {
         let _ = std::fs::remove_file(&socket);
+    }
+}
+
+/// Waits for a signal; forever when it could not be hooked.
+async fn arrives(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
     }
 }
 
