@@ -578,3 +578,36 @@ fn a_rotated_refresh_token_is_kept_by_the_agent_and_saved_by_a_client_with_the_p
     dir.run_at(&s, &["token", "--passphrase-file", "pw"])
         .success();
 }
+
+#[test]
+fn without_xdg_runtime_dir_a_private_temp_directory_is_used_and_a_planted_one_refused() {
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    let tmp = dir.join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = dir.cmd(args);
+        cmd.env_remove("XDG_RUNTIME_DIR").env("TMPDIR", &tmp);
+        Run::from(cmd.output().unwrap())
+    };
+    let private = tmp.join(format!("ttvault-{}", ttvault::harden::current_uid()));
+
+    // Someone planted a symlink where the directory would go: not used.
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &private).unwrap();
+    run(&["unlock", "--passphrase-file", "pw"])
+        .code(1)
+        .stderr_has("not a plain directory");
+    run(&["token"]).code(2).stderr_has("no terminal");
+    std::fs::remove_file(&private).unwrap();
+
+    run(&["unlock", "--passphrase-file", "pw"]).success();
+    let meta = std::fs::symlink_metadata(&private).unwrap();
+    assert!(meta.is_dir());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o700);
+    run(&["token"]).success();
+    run(&["lock"]).success().stdout_has("Locked");
+    run(&["token"]).code(2).stderr_has("no terminal");
+}
