@@ -289,7 +289,12 @@ except OSError:
 print("REPLY" if data else "CLOSED")
 "#;
     let run_probe = |as_nobody: bool| {
-        let mut cmd = Command::new("python3");
+        // The system python: `nobody` may not reach a per-user installation.
+        let python = ["/usr/bin/python3", "/usr/local/bin/python3"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .unwrap_or("python3");
+        let mut cmd = Command::new(python);
         cmd.args(["-c", probe]).arg(&sock).stdin(Stdio::null());
         if as_nobody {
             cmd.uid(65534).gid(65534);
@@ -378,8 +383,22 @@ fn the_agent_is_not_dumpable_and_has_no_core_files() {
             std::os::unix::fs::chown(&p, nobody, nobody).unwrap();
         }
     }
+    // A copy of the binary inside the test directory, so `nobody` can run it wherever
+    // the checkout lives (e.g. under a 0700 home).
+    let exe = dir.join("ttvault-copy");
+    std::fs::copy(env!("CARGO_BIN_EXE_ttvault"), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
     let run_as = |args: &[&str]| {
-        let mut cmd = dir.cmd(args);
+        // The harness' environment, on the copy.
+        let template = dir.cmd(args);
+        let mut cmd = Command::new(&exe);
+        cmd.args(args).current_dir(dir.path()).stdin(Stdio::null());
+        for (k, v) in template.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
         if as_root {
             cmd.uid(65534).gid(65534);
         }

@@ -218,6 +218,15 @@ pub struct Versioned {
     pub v: Option<u64>,
 }
 
+/// What `unlock` writes to the new agent's stdin (never argv or environment): the grant
+/// it decrypted and the stamp of the vault file it decrypted it from.
+#[derive(Serialize, Deserialize)]
+pub struct Handoff {
+    pub v: u32,
+    pub stamp: String,
+    pub payload: Payload,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,13 +256,4 @@ mod tests {
         let e = WireError::new("grant", Code::Grant, "refused");
         assert_eq!(e.into_error().code, Code::Grant);
     }
-}
-
-/// What `unlock` writes to the new agent's stdin (never argv or environment): the grant
-/// it decrypted and the stamp of the vault file it decrypted it from.
-#[derive(Serialize, Deserialize)]
-pub struct Handoff {
-    pub v: u32,
-    pub stamp: String,
-    pub payload: Payload,
 }
