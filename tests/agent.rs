@@ -175,7 +175,8 @@ fn the_ttl_ends_the_agent_and_the_passphrase_is_needed_again() {
     let s = standin();
     let dir = Dir::new();
     dir.standin_vault(&s, "read");
-    let _guard = unlock(&dir, &["--ttl", "2s"]);
+    // Long enough for one `token` on a loaded machine, short enough to wait out.
+    let _guard = unlock(&dir, &["--ttl", "4s"]);
     dir.run(&["token"]).success();
     eventually("the agent to end after its TTL", || {
         agent_pid(&dir).is_none()
@@ -486,7 +487,8 @@ fn a_vault_rewritten_while_unlocked_is_never_served_from_the_old_grant() {
 #[test]
 fn two_hundred_concurrent_execs_cause_one_refresh_and_one_more_after_expiry() {
     let s = standin_with(tt_standin::Config {
-        access_token_ttl: Duration::from_secs(20),
+        // Margin 10 s: the first burst has 30 s to finish on the first token.
+        access_token_ttl: Duration::from_secs(40),
         ..Default::default()
     });
     let dir = Dir::new();
@@ -511,13 +513,13 @@ fn two_hundred_concurrent_execs_cause_one_refresh_and_one_more_after_expiry() {
     burst(&dir);
     assert_eq!(s.token_requests().len(), 1);
 
-    // Past the refresh margin (a quarter of the 20 s lifetime), the next burst refreshes
+    // Past the refresh margin (a quarter of the 40 s lifetime), the next burst refreshes
     // once more. `status` rounds down twice (the expiry, then the seconds left), so under
-    // 4 shown is surely under the 5 s margin.
+    // 9 shown is surely under the 10 s margin.
     eventually("the access token to reach its refresh margin", || {
         status_json(&dir)["agent"]["access_token_expires_in_secs"]
             .as_u64()
-            .is_some_and(|left| left < 4)
+            .is_some_and(|left| left < 9)
     });
     burst(&dir);
     assert_eq!(s.token_requests().len(), 2);
@@ -531,7 +533,8 @@ fn a_refused_grant_is_reported_to_every_waiting_client_with_one_request() {
     let _guard = unlock(&dir, &[]);
     s.revoke(&refresh);
     s.clear_requests();
-    s.set_token_delay(Duration::from_secs(5));
+    // Long enough for the other clients to start and queue behind the first refresh.
+    s.set_token_delay(Duration::from_secs(10));
     let spawn = || {
         dir.cmd(&["token"])
             .stdout(Stdio::piped())
