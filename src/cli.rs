@@ -63,9 +63,9 @@ pub enum Command {
     Passwd(PasswdArgs),
     /// Print what the vault holds, except the secrets.
     Show,
-    /// Keep the vault open in a background agent for a while.
+    /// Keep the vault open in a background agent for a while (again: replaces the agent).
     Unlock(UnlockArgs),
-    /// End the vault's agent now and wipe its memory.
+    /// End the vault's agent now and wipe its memory (nothing unlocked is not an error).
     Lock,
     /// Without any passphrase: what the vault's header shows, and whether it is unlocked.
     Status,
@@ -166,10 +166,10 @@ pub struct PasswdArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct UnlockArgs {
-    /// How long the vault stays open, at most.
+    /// How long the vault stays open, at most (counted from this unlock).
     #[arg(long, default_value = "15m", value_parser = parse_duration)]
     pub ttl: std::time::Duration,
-    /// Lock after this long without a request.
+    /// Lock after this long without a token request (exec, export, token, audit).
     #[arg(long, value_parser = parse_duration)]
     pub idle: Option<std::time::Duration>,
 }

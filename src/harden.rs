@@ -51,6 +51,39 @@ pub fn current_uid() -> u32 {
     unsafe { libc::getuid() }
 }
 
+/// Locks `buf`'s pages into RAM so they are never written to swap (the agent's secrets).
+/// Returns false where the OS refuses (e.g. RLIMIT_MEMLOCK) or has no mlock; the caller
+/// says so.
+#[cfg(unix)]
+pub fn mlock(buf: &[u8]) -> bool {
+    if buf.is_empty() {
+        return true;
+    }
+    // SAFETY: mlock only reads the address range of a live slice we borrow; it does not
+    // retain the pointer.
+    unsafe { libc::mlock(buf.as_ptr().cast(), buf.len()) == 0 }
+}
+
+/// Undoes `mlock` (after the caller has zeroized the buffer).
+#[cfg(unix)]
+pub fn munlock(buf: &[u8]) {
+    if buf.is_empty() {
+        return;
+    }
+    // SAFETY: as for mlock: an address range of a live slice, not retained.
+    unsafe {
+        libc::munlock(buf.as_ptr().cast(), buf.len());
+    }
+}
+
+#[cfg(not(unix))]
+pub fn mlock(_buf: &[u8]) -> bool {
+    false
+}
+
+#[cfg(not(unix))]
+pub fn munlock(_buf: &[u8]) {}
+
 #[cfg(test)]
 mod tests {
     #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -3,6 +3,7 @@
 //! The library holds everything that can be tested without a terminal or a network;
 //! `main.rs` only parses the command line and maps errors to exit statuses.
 
+pub mod agent;
 pub mod audit;
 pub mod cli;
 pub mod cmd;

@@ -168,8 +168,24 @@ pub fn live(
     opened: Opened,
 ) -> (Live, Option<Error>) {
     let api_url = opened.payload.environment.api_url().to_string();
+    live_minted(
+        report,
+        http,
+        &api_url,
+        crate::mint::mint(global, http, opened),
+    )
+}
+
+/// The live probes for a token already minted (or the error minting it gave), e.g. by
+/// the agent.
+pub fn live_minted(
+    report: &mut Report,
+    http: &dyn Http,
+    api_url: &str,
+    minted: crate::Result<crate::mint::Minted>,
+) -> (Live, Option<Error>) {
     let mut live = Live::default();
-    let minted = match crate::mint::mint(global, http, opened) {
+    let minted = match minted {
         Ok(m) => m,
         Err(e) => {
             let check = if e.code == Code::Grant {
@@ -183,7 +199,7 @@ pub fn live(
     };
     live.token_ok = true;
     report.ok("live.token", "the grant mints an access token");
-    match oauth::accounts(http, &api_url, &minted.access_token) {
+    match oauth::accounts(http, api_url, &minted.access_token) {
         Ok(accounts) => {
             let masked: Vec<String> = accounts
                 .iter()

@@ -9,7 +9,12 @@ use crate::{oauth, vault};
 use serde_json::json;
 
 pub fn run(global: &Global, args: &AuditArgs) -> Result<i32> {
-    let opened = vault::open_despite_permissions(global)?;
+    // With an agent up, the grant and its token come from it (one shared refresh).
+    let from_agent = crate::agent::from_agent(global, true)?;
+    let (opened, agent_token) = match from_agent {
+        Some(m) => (m.opened, Some((m.access_token, m.expires_at))),
+        None => (vault::open_despite_permissions(global)?, None),
+    };
     let mut report = Report::default();
     files::permissions(&mut report, &opened.path);
     files::git(&mut report, &opened.path);
@@ -25,7 +30,18 @@ pub fn run(global: &Global, args: &AuditArgs) -> Result<i32> {
         (grant::Live::default(), None)
     } else {
         let http = oauth::Client::new()?;
-        grant::live(&mut report, global, &http, opened)
+        match agent_token {
+            Some((access_token, expires_at)) => {
+                let api_url = opened.payload.environment.api_url().to_string();
+                let minted = crate::mint::Minted {
+                    opened,
+                    access_token,
+                    expires_at,
+                };
+                grant::live_minted(&mut report, &http, &api_url, Ok(minted))
+            }
+            None => grant::live(&mut report, global, &http, opened),
+        }
     };
 
     if global.json {

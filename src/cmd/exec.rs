@@ -5,7 +5,6 @@
 use crate::cli::{ExecArgs, Global};
 use crate::env::{self, Credentials};
 use crate::error::Result;
-use crate::{mint, oauth};
 use std::process::Command;
 
 /// Variables that must never reach a child: ttvault's own secret inputs.
@@ -17,8 +16,7 @@ const NEVER_INHERITED: &[&str] = &[
 ];
 
 pub fn run(global: &Global, args: &ExecArgs) -> Result<i32> {
-    let http = oauth::Client::new()?;
-    let minted = mint::from_vault(global, &http)?;
+    let minted = crate::agent::minted(global, args.long_lived)?;
     let p = &minted.opened.payload;
     let vars = env::variables(
         args.preset,

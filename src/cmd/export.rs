@@ -3,7 +3,7 @@
 use crate::cli::{ExportArgs, Global};
 use crate::env::{self, Credentials};
 use crate::error::{Error, Result};
-use crate::{mint, oauth, shell};
+use crate::shell;
 use std::io::{IsTerminal, Write};
 
 pub fn run(global: &Global, args: &ExportArgs) -> Result<i32> {
@@ -15,8 +15,7 @@ pub fn run(global: &Global, args: &ExportArgs) -> Result<i32> {
             "they would stay in the scrollback; redirect to a file or a pipe, or pass --reveal",
         ));
     }
-    let http = oauth::Client::new()?;
-    let minted = mint::from_vault(global, &http)?;
+    let minted = crate::agent::minted(global, args.long_lived)?;
     let p = &minted.opened.payload;
     let vars = env::variables(
         args.preset,

@@ -7,11 +7,13 @@ mod export;
 mod grant;
 mod import;
 mod init;
+mod lock;
 mod passwd;
 mod rotate;
 pub mod show;
 mod status;
 mod token;
+mod unlock;
 
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
@@ -34,6 +36,10 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Audit(args) => audit::run(global, args),
         Command::Completions(args) => completions::completions(args.shell),
         Command::Man => completions::man(),
+        Command::Unlock(args) => unlock::run(global, args),
+        Command::Lock => lock::run(global),
+        #[cfg(unix)]
+        Command::Agent(args) => crate::agent::server::run(global, args),
         other => Err(Error::failure(format!(
             "`{}` is not available in this build yet",
             command_name(other)

@@ -11,12 +11,14 @@ pub fn run(global: &Global) -> Result<i32> {
     let header = format::read_header(&bytes)?;
     let slots = header.slots();
     let private = store::check_private(path).is_ok();
+    let agent = agent_status(global);
     if global.json {
         let doc = json!({
             "vault": path.display().to_string(),
             "format": if header.armored { "age v1 (armored)" } else { "age v1" },
             "slots": slots,
             "private": private,
+            "agent": agent.as_ref().map(|a| a.json()),
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         return Ok(0);
@@ -47,6 +49,10 @@ pub fn run(global: &Global) -> Result<i32> {
         };
         println!("slot:    {line}");
     }
+    match &agent {
+        Some(a) => println!("agent:   {}", a.line()),
+        None => println!("agent:   none (locked; commands ask for the passphrase)"),
+    }
     if !private {
         println!(
             "warning: the file can be read by other users; run `chmod 600 {}`",
@@ -54,4 +60,83 @@ pub fn run(global: &Global) -> Result<i32> {
         );
     }
     Ok(0)
+}
+
+/// What the vault's agent says about itself (no secret, no passphrase needed).
+#[cfg_attr(not(unix), allow(dead_code))]
+struct AgentStatus {
+    pid: u32,
+    until: std::time::SystemTime,
+    idle_secs: Option<u64>,
+    /// Seconds the current access token has left, when there is one.
+    token_left: Option<u64>,
+    memory_locked: bool,
+    unsaved_refresh_token: bool,
+}
+
+impl AgentStatus {
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "pid": self.pid,
+            "until": humantime::format_rfc3339_seconds(self.until).to_string(),
+            "idle_secs": self.idle_secs,
+            "access_token_expires_in_secs": self.token_left,
+            "memory_locked": self.memory_locked,
+            "unsaved_refresh_token": self.unsaved_refresh_token,
+        })
+    }
+
+    fn line(&self) -> String {
+        let mut line = format!(
+            "unlocked until {} (pid {})",
+            humantime::format_rfc3339_seconds(self.until),
+            self.pid
+        );
+        if let Some(idle) = self.idle_secs {
+            line.push_str(&format!(", locks after {idle}s unused"));
+        }
+        match self.token_left {
+            Some(0) => line.push_str("; access token expired (renewed on next use)"),
+            Some(s) => line.push_str(&format!("; access token valid for {s}s more")),
+            None => line.push_str("; no access token yet"),
+        }
+        if !self.memory_locked {
+            line.push_str("; memory NOT locked (mlock refused)");
+        }
+        if self.unsaved_refresh_token {
+            line.push_str("; holds a rotated refresh token not yet saved in the vault");
+        }
+        line
+    }
+}
+
+#[cfg(unix)]
+fn agent_status(global: &Global) -> Option<AgentStatus> {
+    use crate::agent::client::{call, QUICK_TIMEOUT};
+    use crate::agent::protocol::Op;
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    if global.no_agent {
+        return None;
+    }
+    let s = call(&global.vault, Op::Status, QUICK_TIMEOUT)?.status?;
+    let now = SystemTime::now();
+    let token_left = s.token_expires.map(|t| {
+        (UNIX_EPOCH + Duration::from_secs(t))
+            .duration_since(now)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    });
+    Some(AgentStatus {
+        pid: s.pid,
+        until: UNIX_EPOCH + Duration::from_secs(s.until),
+        idle_secs: s.idle_secs,
+        token_left,
+        memory_locked: s.memory_locked,
+        unsaved_refresh_token: s.unsaved_refresh_token,
+    })
+}
+
+#[cfg(not(unix))]
+fn agent_status(_global: &Global) -> Option<AgentStatus> {
+    None
 }

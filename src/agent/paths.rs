@@ -1,0 +1,151 @@
+//! Where a vault's agent listens, and how the agent recognises "its" vault file.
+//!
+//! The socket lives in a private directory: `$XDG_RUNTIME_DIR/ttvault/` or, when that is
+//! unset, `<tempdir>/ttvault-<uid>/`. The directory is created 0700 and, every time it
+//! is used, checked to be a real directory (not a symlink) owned by us and closed to
+//! others; otherwise it is not used at all. The socket's name is a hash of the vault's
+//! canonical path, so one vault has one agent however it is named on the command line.
+
+use crate::error::{Error, Result};
+use sha2::{Digest, Sha256};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// The private socket directory; created when `create`, else only checked.
+pub fn socket_dir(create: bool) -> Result<PathBuf> {
+    let dir = match std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
+        Some(runtime) => PathBuf::from(runtime).join("ttvault"),
+        None => std::env::temp_dir().join(format!("ttvault-{}", crate::harden::current_uid())),
+    };
+    if create {
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io("create the agent directory", &dir, e)),
+        }
+    }
+    check_private_dir(&dir)?;
+    Ok(dir)
+}
+
+fn check_private_dir(dir: &Path) -> Result<()> {
+    let meta = std::fs::symlink_metadata(dir)
+        .map_err(|e| Error::io("inspect the agent directory", dir, e))?;
+    let unsafe_dir = |why: &str| {
+        Error::failure(format!(
+            "the agent directory {} {why}; not using it",
+            dir.display()
+        ))
+        .hint(
+            "remove it (it is recreated privately), or set XDG_RUNTIME_DIR to a private directory",
+        )
+    };
+    if meta.file_type().is_symlink() || !meta.is_dir() {
+        return Err(unsafe_dir("is not a plain directory"));
+    }
+    if meta.uid() != crate::harden::current_uid() {
+        return Err(unsafe_dir("belongs to another user"));
+    }
+    if meta.permissions().mode() & 0o077 != 0 {
+        return Err(unsafe_dir("is open to other users"));
+    }
+    Ok(())
+}
+
+/// The canonical path of the vault (it must exist).
+pub fn canonical_vault(vault: &Path) -> Result<PathBuf> {
+    std::fs::canonicalize(vault).map_err(|e| Error::io("find the vault", vault, e))
+}
+
+/// The socket's file name for a canonical vault path.
+pub fn socket_name(canonical_vault: &Path) -> String {
+    let digest = Sha256::digest(canonical_vault.as_os_str().as_encoded_bytes());
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{hex}.sock")
+}
+
+/// The socket path for `vault` (canonicalized here).
+pub fn socket_for(vault: &Path, create_dir: bool) -> Result<PathBuf> {
+    let canonical = canonical_vault(vault)?;
+    Ok(socket_dir(create_dir)?.join(socket_name(&canonical)))
+}
+
+/// What the agent remembers of the vault file it was given: size, modification time and
+/// a SHA-256 of the content. Any difference (rotate, passwd, a restore) means the grant
+/// the agent holds may no longer be the vault's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VaultStamp {
+    pub len: u64,
+    pub mtime_ns: i128,
+    pub sha256: [u8; 32],
+}
+
+impl VaultStamp {
+    pub fn of(path: &Path) -> std::io::Result<VaultStamp> {
+        let meta = std::fs::metadata(path)?;
+        let bytes = std::fs::read(path)?;
+        let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
+        Ok(VaultStamp {
+            len: bytes.len() as u64,
+            mtime_ns,
+            sha256: Sha256::digest(&bytes).into(),
+        })
+    }
+
+    pub fn to_hex(&self) -> String {
+        let hash: String = self.sha256.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{}:{}:{hash}", self.len, self.mtime_ns)
+    }
+
+    pub fn from_hex(s: &str) -> Option<VaultStamp> {
+        let mut parts = s.splitn(3, ':');
+        let len = parts.next()?.parse().ok()?;
+        let mtime_ns = parts.next()?.parse().ok()?;
+        let hash = parts.next()?;
+        if hash.len() != 64 {
+            return None;
+        }
+        let mut sha256 = [0u8; 32];
+        for (i, byte) in sha256.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(hash.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(VaultStamp {
+            len,
+            mtime_ns,
+            sha256,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamp_round_trips_and_names_are_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("v");
+        std::fs::write(&file, b"abc").unwrap();
+        let stamp = VaultStamp::of(&file).unwrap();
+        assert_eq!(VaultStamp::from_hex(&stamp.to_hex()), Some(stamp.clone()));
+        assert!(VaultStamp::from_hex("1:2:zz").is_none());
+        std::fs::write(&file, b"abd").unwrap();
+        assert_ne!(VaultStamp::of(&file).unwrap().sha256, stamp.sha256);
+        assert_eq!(socket_name(Path::new("/a")), socket_name(Path::new("/a")));
+        assert_ne!(socket_name(Path::new("/a")), socket_name(Path::new("/b")));
+    }
+
+    #[test]
+    fn refuses_a_dir_open_to_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("open");
+        std::fs::create_dir(&d).unwrap();
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(check_private_dir(&d).is_err());
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(check_private_dir(&d).is_ok());
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&d, &link).unwrap();
+        assert!(check_private_dir(&link).is_err());
+    }
+}

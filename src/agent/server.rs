@@ -1,0 +1,292 @@
+//! The agent: `ttvault agent --ttl D [--idle D]`, started by `unlock`, never by hand.
+//!
+//! It hardens itself first (not dumpable, no core files), reads the grant from its stdin
+//! pipe into locked memory, binds the vault's socket, says `ready` on its stdout pipe and
+//! serves until the TTL runs out, the idle limit passes, `lock` asks, the vault file
+//! changes, or its socket is taken over by a newer agent. On the way out it removes its
+//! socket (when still its own) and zeroizes what it held.
+
+use super::paths::{self, VaultStamp};
+use super::protocol::{
+    self, GrantReply, Handoff, Op, Request, Response, Versioned, WireError, VERSION,
+};
+use super::state::{self, State};
+use crate::cli::{AgentArgs, Global};
+use crate::error::{Code, Error, Result};
+use crate::oauth::{self, Http};
+use crate::secret::{ClientSecret, RefreshToken};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::Notify;
+use zeroize::Zeroizing;
+
+/// How long a client may take to send one frame, and the agent to write one.
+const IO_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the agent checks its idle limit and that its socket is still its own.
+const TICK: Duration = Duration::from_millis(250);
+
+pub fn run(global: &Global, args: &AgentArgs) -> Result<i32> {
+    crate::harden::harden_process();
+    let mut out = std::io::stdout();
+    match start(global, args) {
+        Ok((state, listener, socket, http)) => {
+            let note = if state.memory_locked() {
+                "ready\n"
+            } else {
+                "ready mlock-failed\n"
+            };
+            let _ = out.write_all(note.as_bytes()).and_then(|_| out.flush());
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Error::failure(format!("agent: no async runtime: {e}")))?;
+            runtime.block_on(serve(Arc::clone(&state), listener, socket));
+            // Tasks still holding the state end with the runtime; then the last reference
+            // goes and the locked buffers are zeroized.
+            drop(runtime);
+            drop(state);
+            drop(http);
+            Ok(0)
+        }
+        Err(e) => {
+            let _ = writeln!(out, "error: {}", e.message);
+            Err(e)
+        }
+    }
+}
+
+type Started = (
+    Arc<State>,
+    std::os::unix::net::UnixListener,
+    (PathBuf, (u64, u64)),
+    Arc<dyn Http + Send + Sync>,
+);
+
+fn start(global: &Global, args: &AgentArgs) -> Result<Started> {
+    let bad = |what: &str| Error::failure(format!("agent: {what}"));
+    // Unbuffered: std's stdin buffer would keep a copy of the grant that nobody zeroizes.
+    use std::os::fd::AsFd;
+    let no_grant = || bad("no grant on stdin (the agent is started by `ttvault unlock`)");
+    let mut stdin = std::fs::File::from(
+        std::io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|_| no_grant())?,
+    );
+    let body = protocol::read_frame(&mut stdin).map_err(|_| no_grant())?;
+    drop(stdin);
+    let handoff: Handoff =
+        serde_json::from_slice(&body).map_err(|_| bad("the grant on stdin is malformed"))?;
+    drop(body);
+    if handoff.v != VERSION {
+        return Err(bad("the grant on stdin has another protocol version"));
+    }
+    let stamp = VaultStamp::from_hex(&handoff.stamp).ok_or_else(|| bad("bad vault stamp"))?;
+    let vault = paths::canonical_vault(&global.vault)?;
+    let http: Arc<dyn Http + Send + Sync> = Arc::new(oauth::Client::new()?);
+    let state = Arc::new(State::new(
+        vault.clone(),
+        &handoff.payload,
+        stamp,
+        args.ttl,
+        args.idle,
+        Arc::clone(&http),
+    ));
+    drop(handoff);
+    let socket = paths::socket_for(&vault, true)?;
+    let listener = bind(&socket)?;
+    let meta = std::fs::symlink_metadata(&socket)
+        .map_err(|e| Error::io("inspect the agent socket", &socket, e))?;
+    Ok((state, listener, (socket, (meta.dev(), meta.ino())), http))
+}
+
+/// Binds the socket, replacing a stale one (nobody answers on it) but never a live agent.
+fn bind(socket: &Path) -> Result<std::os::unix::net::UnixListener> {
+    if std::fs::symlink_metadata(socket).is_ok() {
+        if std::os::unix::net::UnixStream::connect(socket).is_ok() {
+            return Err(Error::failure("another agent already holds this vault")
+                .hint("run `ttvault lock` first, or `ttvault unlock` again to replace it"));
+        }
+        std::fs::remove_file(socket)
+            .map_err(|e| Error::io("remove the stale agent socket", socket, e))?;
+    }
+    let listener = std::os::unix::net::UnixListener::bind(socket)
+        .map_err(|e| Error::io("listen on", socket, e))?;
+    // The directory is already 0700; the socket itself is closed to others too.
+    let _ = std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600));
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Error::io("listen on", socket, e))?;
+    Ok(listener)
+}
+
+async fn serve(
+    state: Arc<State>,
+    listener: std::os::unix::net::UnixListener,
+    (socket, id): (PathBuf, (u64, u64)),
+) {
+    let Ok(listener) = UnixListener::from_std(listener) else {
+        return;
+    };
+    let shutdown = Arc::new(Notify::new());
+    let mut tick = tokio::time::interval(TICK);
+    // SIGTERM, SIGINT and SIGHUP end the agent like `lock` does (socket removed, memory
+    // wiped) instead of leaving a stale socket behind.
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    let mut hup = signal(SignalKind::hangup()).ok();
+    let still_ours = |socket: &Path| {
+        std::fs::symlink_metadata(socket)
+            .map(|m| (m.dev(), m.ino()) == id)
+            .unwrap_or(false)
+    };
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                if let Ok((stream, _)) = accepted {
+                    tokio::spawn(handle(stream, Arc::clone(&state), Arc::clone(&shutdown)));
+                }
+            }
+            _ = tokio::time::sleep_until(state.deadline.into()) => break,
+            _ = tick.tick() => {
+                if state.idle_expired() || !still_ours(&socket) {
+                    break;
+                }
+            }
+            _ = shutdown.notified() => break,
+            _ = arrives(&mut term) => break,
+            _ = arrives(&mut int) => break,
+            _ = arrives(&mut hup) => break,
+        }
+    }
+    drop(listener);
+    if still_ours(&socket) {
+        let _ = std::fs::remove_file(&socket);
+    }
+}
+
+/// Waits for a signal; forever when it could not be hooked.
+async fn arrives(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// One connection: the peer must be our own uid; then frames until it closes, times out,
+/// or sends something that breaks the framing.
+async fn handle(mut stream: UnixStream, state: Arc<State>, shutdown: Arc<Notify>) {
+    match stream.peer_cred() {
+        Ok(cred) if cred.uid() == crate::harden::current_uid() => {}
+        // Another user (or an unknown peer): close without a word.
+        _ => return,
+    }
+    loop {
+        let mut prefix = [0u8; 4];
+        match tokio::time::timeout(IO_TIMEOUT, stream.read_exact(&mut prefix)).await {
+            Ok(Ok(_)) => {}
+            _ => return,
+        }
+        let Some(len) = protocol::frame_len(prefix) else {
+            let e = WireError::new("bad_request", Code::Usage, "frame too large");
+            let _ = reply(&mut stream, &Response::error(e)).await;
+            return;
+        };
+        let mut body = Zeroizing::new(vec![0u8; len]);
+        match tokio::time::timeout(IO_TIMEOUT, stream.read_exact(&mut body)).await {
+            Ok(Ok(_)) => {}
+            _ => return,
+        }
+        let (response, end) = answer(&body, &state, Instant::now()).await;
+        let sent = reply(&mut stream, &response).await;
+        if end {
+            shutdown.notify_one();
+            return;
+        }
+        if !sent {
+            return;
+        }
+    }
+}
+
+async fn reply(stream: &mut UnixStream, response: &Response) -> bool {
+    let frame = protocol::encode(response);
+    matches!(
+        tokio::time::timeout(IO_TIMEOUT, stream.write_all(&frame)).await,
+        Ok(Ok(()))
+    )
+}
+
+/// The reply to one frame, and whether the agent should end after sending it.
+async fn answer(body: &[u8], state: &State, arrival: Instant) -> (Response, bool) {
+    let bad = |m: &str| Response::error(WireError::new("bad_request", Code::Usage, m));
+    let Ok(versioned) = serde_json::from_slice::<Versioned>(body) else {
+        return (bad("not a JSON request"), false);
+    };
+    if versioned.v != Some(u64::from(VERSION)) {
+        let e = WireError::new(
+            "version",
+            Code::Failure,
+            format!("this agent speaks protocol version {VERSION}"),
+        );
+        return (Response::error(e), false);
+    }
+    let Ok(request) = serde_json::from_slice::<Request>(body) else {
+        return (bad("unknown request"), false);
+    };
+    match request.op {
+        Op::Ping => (Response::ok(), false),
+        Op::Lock => (Response::ok(), true),
+        // Only after a rotation the agent asked for: the vault now holds the new refresh
+        // token, so its current file is the agent's again. Otherwise it whitewashes nothing.
+        Op::Saved if state.unsaved() => match state.saved() {
+            Ok(()) => (Response::ok(), false),
+            Err(e) => (Response::error(e), false),
+        },
+        _ if !state.vault_unchanged() => {
+            let e = WireError::new(
+                "stale",
+                Code::Failure,
+                "the vault file changed since it was unlocked; the agent has ended",
+            );
+            (Response::error(e), true)
+        }
+        Op::Status => {
+            let mut r = Response::ok();
+            r.status = Some(state.status().await);
+            (r, false)
+        }
+        Op::Saved => (Response::ok(), false),
+        Op::Token { long_lived } => {
+            state.touch();
+            let (access_token, expires_at) = match state.fresh_token(arrival).await {
+                Ok(t) => t,
+                Err(e) => return (Response::error(e), false),
+            };
+            let mut payload = match state.payload() {
+                Ok(p) => p,
+                Err(e) => return (Response::error(e), false),
+            };
+            if !long_lived {
+                payload.client_secret = ClientSecret::new("");
+                payload.refresh_token = RefreshToken::new("");
+            }
+            let mut r = Response::ok();
+            r.grant = Some(GrantReply {
+                payload,
+                access_token,
+                expires_at: state::unix_secs(expires_at),
+                unsaved_refresh_token: state.unsaved(),
+            });
+            (r, false)
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! `ttvault unlock [--ttl 15m] [--idle D]`: open the vault once and leave it open in a
+//! background agent (see `crate::agent`). Unlocking a vault that already has an agent
+//! replaces that agent: the vault is read afresh and the new TTL counts from now.
+
+use crate::cli::{Global, UnlockArgs};
+use crate::error::{Error, Result};
+
+#[cfg(not(unix))]
+pub fn run(_global: &Global, _args: &UnlockArgs) -> Result<i32> {
+    Err(
+        Error::failure("the agent (`ttvault unlock`) is not available on this platform yet")
+            .hint("every command works without it: each one opens the vault itself"),
+    )
+}
+
+#[cfg(unix)]
+pub fn run(global: &Global, args: &UnlockArgs) -> Result<i32> {
+    use crate::agent::client::{self, QUICK_TIMEOUT};
+    use crate::agent::paths::{self, VaultStamp};
+    use crate::agent::protocol::Op;
+    use crate::vault;
+
+    if args.ttl.is_zero() {
+        return Err(Error::usage("--ttl must be longer than zero"));
+    }
+    let before = VaultStamp::of(&global.vault).ok();
+    let mut opened = vault::open(global)?;
+    let changed = || {
+        Error::failure("the vault changed while it was being unlocked")
+            .hint("run `ttvault unlock` again")
+    };
+    let mut stamp = VaultStamp::of(&global.vault).map_err(|_| changed())?;
+    if before.as_ref() != Some(&stamp) {
+        return Err(changed());
+    }
+    let canonical = paths::canonical_vault(&global.vault)?;
+
+    // An agent already up: save a refresh token it holds that the vault does not (we
+    // have the vault open now), then end it.
+    if let Some(old) = client::call(&global.vault, Op::Status, QUICK_TIMEOUT) {
+        if old.status.as_ref().is_some_and(|s| s.unsaved_refresh_token) {
+            if let Some(g) = client::call(
+                &global.vault,
+                Op::Token { long_lived: true },
+                client::TOKEN_TIMEOUT,
+            )
+            .and_then(|r| r.grant)
+            {
+                let new = g.payload.refresh_token;
+                vault::update(global, opened.passphrase.as_ref(), |o| {
+                    o.payload.refresh_token = new.clone();
+                    Ok(((), vault::keep_passphrase(global, o)?))
+                })?;
+                opened.payload.refresh_token = new;
+                stamp = VaultStamp::of(&global.vault).map_err(|_| changed())?;
+            }
+        }
+        end_agent(global);
+    }
+
+    let pid = spawn_agent(global, args, &canonical, &opened.payload, &stamp)?;
+    drop(opened);
+    let status = client::call(&global.vault, Op::Status, QUICK_TIMEOUT)
+        .and_then(|r| r.status)
+        .ok_or_else(|| {
+            Error::failure("the agent started but does not answer on its socket")
+                .hint("run `ttvault unlock -v` again; every command still works without it")
+        })?;
+    let until = std::time::UNIX_EPOCH + std::time::Duration::from_secs(status.until);
+    let until_text = humantime::format_rfc3339_seconds(until).to_string();
+    if global.json {
+        let doc = serde_json::json!({
+            "vault": canonical.display().to_string(),
+            "unlocked": true,
+            "until": until_text,
+            "idle_secs": status.idle_secs,
+            "pid": pid,
+            "memory_locked": status.memory_locked,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        let idle = match args.idle {
+            Some(d) => format!(", or after {} without use", humantime::format_duration(d)),
+            None => String::new(),
+        };
+        println!(
+            "Unlocked {} until {until_text}{idle}; `ttvault lock` ends it now.",
+            canonical.display()
+        );
+    }
+    if !status.memory_locked {
+        eprintln!(
+            "ttvault: warning: the agent could not lock its memory (mlock refused, see `ulimit -l`); the grant could be written to swap"
+        );
+    }
+    Ok(0)
+}
+
+/// Asks the vault's agent to end and waits (briefly) until its socket is gone.
+#[cfg(unix)]
+pub fn end_agent(global: &Global) -> bool {
+    use crate::agent::client::{self, QUICK_TIMEOUT};
+    use crate::agent::protocol::Op;
+    let answered = client::call(&global.vault, Op::Lock, QUICK_TIMEOUT).is_some();
+    let socket = crate::agent::paths::socket_for(&global.vault, false).ok();
+    for _ in 0..100 {
+        match &socket {
+            Some(s) if std::fs::symlink_metadata(s).is_ok() => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            _ => break,
+        }
+    }
+    answered
+}
+
+#[cfg(unix)]
+fn spawn_agent(
+    global: &Global,
+    args: &UnlockArgs,
+    canonical: &std::path::Path,
+    payload: &crate::vault::Payload,
+    stamp: &crate::agent::paths::VaultStamp,
+) -> Result<u32> {
+    use crate::agent::protocol::{self, Handoff, VERSION};
+    use std::io::{BufRead, Write};
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::failure(format!("cannot find ttvault's own program: {e}")))?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("--vault")
+        .arg(canonical)
+        .arg("agent")
+        .arg("--ttl")
+        .arg(humantime::format_duration(args.ttl).to_string());
+    if let Some(idle) = args.idle {
+        cmd.arg("--idle")
+            .arg(humantime::format_duration(idle).to_string());
+    }
+    if global.verbose > 0 {
+        cmd.arg("-v");
+    }
+    for name in [
+        "TTVAULT_PASSPHRASE",
+        "TTVAULT_NEW_PASSPHRASE",
+        "TTVAULT_CLIENT_SECRET",
+        "TTVAULT_REFRESH_TOKEN",
+        "TTVAULT_IDENTITY",
+    ] {
+        cmd.env_remove(name);
+    }
+    // Detached: its own process group (a terminal's signals to the shell's job do not
+    // reach it), no terminal on any stdio, the grant on a pipe, the answer on a pipe.
+    cmd.current_dir("/")
+        .process_group(0)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::failure(format!("cannot start the agent: {e}")))?;
+    let pid = child.id();
+    let frame = protocol::encode(&Handoff {
+        v: VERSION,
+        stamp: stamp.to_hex(),
+        payload: payload.clone(),
+    });
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(&frame);
+    }
+    drop(frame);
+    let mut line = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+    }
+    if line.starts_with("ready") {
+        return Ok(pid);
+    }
+    let _ = child.wait();
+    let why = line
+        .trim()
+        .strip_prefix("error: ")
+        .unwrap_or("it ended without a word");
+    Err(Error::failure(format!("the agent did not start: {why}")))
+}
