@@ -40,19 +40,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Lock => lock::run(global),
         #[cfg(unix)]
         Command::Agent(args) => crate::agent::server::run(global, args),
-        other => Err(Error::failure(format!(
-            "`{}` is not available in this build yet",
-            command_name(other)
-        ))),
+        #[cfg(not(unix))]
+        Command::Agent(_) => Err(Error::failure(
+            "the agent is not available on this platform yet",
+        )),
     }
-}
-
-fn command_name(command: &Command) -> String {
-    format!("{command:?}")
-        .split(['(', ' '])
-        .next()
-        .unwrap_or_default()
-        .to_lowercase()
 }
 
 /// `ttvault` alone. On a terminal without a vault: say what ttvault is and offer to run

@@ -22,13 +22,23 @@ pub fn standin_at_with(config: Config, redirect: &str) -> StandIn {
     s
 }
 
-/// A port nothing listens on right now.
+/// A port nothing listens on right now, for ttvault's loopback server. It is taken below
+/// the kernel's ephemeral range (32768 and up on Linux), so a stand-in or client socket
+/// bound to port 0 in a parallel test cannot be handed the same port before ttvault binds
+/// it; each test process starts at its own offset.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind(("127.0.0.1", 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 600) as u16 * 20;
+    loop {
+        let port = base + NEXT.fetch_add(1, Ordering::Relaxed) % 700;
+        let v4 = std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+        let v6 = std::net::TcpListener::bind(("::1", port)).is_ok()
+            || std::net::TcpListener::bind(("::1", 0)).is_err();
+        if v4 && v6 {
+            return port;
+        }
+    }
 }
 
 pub fn redirect_for(port: u16) -> String {
