@@ -15,6 +15,25 @@ pub struct Minted {
     pub expires_at: SystemTime,
 }
 
+impl Minted {
+    /// The variables of `preset` for this token and grant (`exec`, `export`).
+    pub fn variables(&self, preset: crate::cli::Preset, long_lived: bool) -> Vec<crate::env::Var> {
+        let p = &self.opened.payload;
+        crate::env::variables(
+            preset,
+            long_lived,
+            &crate::env::Credentials {
+                access_token: &self.access_token,
+                expires_at: self.expires_at,
+                api_base_url: p.environment.api_url(),
+                client_id: &p.client_id,
+                client_secret: &p.client_secret,
+                refresh_token: &p.refresh_token,
+            },
+        )
+    }
+}
+
 /// Opens the vault and mints one access token.
 pub fn from_vault(global: &Global, http: &dyn Http) -> Result<Minted> {
     let opened = vault::open(global)?;

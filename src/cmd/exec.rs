@@ -3,7 +3,7 @@
 //! program's own; elsewhere it waits for the program and returns its status.
 
 use crate::cli::{ExecArgs, Global};
-use crate::env::{self, Credentials};
+use crate::env;
 use crate::error::Result;
 use std::process::Command;
 
@@ -17,19 +17,7 @@ const NEVER_INHERITED: &[&str] = &[
 
 pub fn run(global: &Global, args: &ExecArgs) -> Result<i32> {
     let minted = crate::agent::minted(global, args.long_lived)?;
-    let p = &minted.opened.payload;
-    let vars = env::variables(
-        args.preset,
-        args.long_lived,
-        &Credentials {
-            access_token: &minted.access_token,
-            expires_at: minted.expires_at,
-            api_base_url: p.environment.api_url(),
-            client_id: &p.client_id,
-            client_secret: &p.client_secret,
-            refresh_token: &p.refresh_token,
-        },
-    );
+    let vars = minted.variables(args.preset, args.long_lived);
     let (program, program_args) = args.command.split_first().expect("clap requires CMD");
     let mut command = Command::new(program);
     command.args(program_args);

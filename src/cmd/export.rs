@@ -1,7 +1,6 @@
 //! `ttvault export`: the same variables as `exec`, printed for a shell or a file.
 
 use crate::cli::{ExportArgs, Global};
-use crate::env::{self, Credentials};
 use crate::error::{Error, Result};
 use crate::shell;
 use std::io::{IsTerminal, Write};
@@ -16,19 +15,7 @@ pub fn run(global: &Global, args: &ExportArgs) -> Result<i32> {
         ));
     }
     let minted = crate::agent::minted(global, args.long_lived)?;
-    let p = &minted.opened.payload;
-    let vars = env::variables(
-        args.preset,
-        args.long_lived,
-        &Credentials {
-            access_token: &minted.access_token,
-            expires_at: minted.expires_at,
-            api_base_url: p.environment.api_url(),
-            client_id: &p.client_id,
-            client_secret: &p.client_secret,
-            refresh_token: &p.refresh_token,
-        },
-    );
+    let vars = minted.variables(args.preset, args.long_lived);
     let text = shell::render(args.format, &vars);
     write_stdout(text.as_bytes())?;
     Ok(0)
