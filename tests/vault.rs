@@ -401,3 +401,44 @@ fn env_passphrase_warns_and_fd_works() {
         Run::from(out).success().stdout_has(CLIENT_ID);
     }
 }
+
+#[test]
+fn an_ssh_key_opens_its_recipient_slot() {
+    if !require_tool("ssh-keygen") {
+        return;
+    }
+    let dir = Dir::new();
+    dir.passphrase_files();
+    let key = dir.join("id_ed25519");
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "test@ttvault", "-f"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let public = std::fs::read_to_string(dir.join("id_ed25519.pub")).unwrap();
+    dir.legacy_secrets(".secrets");
+    dir.run(&["import", "--passphrase-file", "pw", "-r", public.trim()])
+        .success();
+    dir.run(&["status"])
+        .success()
+        .stdout_has("recipient, ssh-ed25519");
+    dir.run(&["show", "-i", "id_ed25519"])
+        .success()
+        .stdout_has(CLIENT_ID);
+    // A passphrase-protected SSH key is named as such, not misreported.
+    let locked = dir.join("id_locked");
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "a-key-passphrase", "-f"])
+        .arg(&locked)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    dir.run(&["show", "-i", "id_locked"])
+        .code(3)
+        .stderr_has("protected by a passphrase");
+}
