@@ -820,6 +820,60 @@ mod tests {
         }
     }
 
+    fn route_get(flow: &mut Flow, start: &Start<'_>, target: &str, host: &str) -> Decision {
+        let (state, csrf) = (OAuthState::new(STATE), OAuthState::new("csrf-tok"));
+        let expect = Expect {
+            port: 8000,
+            callback_path: "/",
+            state: &state,
+            csrf: &csrf,
+            start,
+        };
+        let headers = vec![("host".to_string(), host.to_string())];
+        route(
+            &expect,
+            flow,
+            Incoming {
+                method: "GET",
+                url: target,
+                headers: &headers,
+                body: &mut std::io::empty(),
+            },
+        )
+    }
+
+    #[test]
+    fn route_accepts_only_the_exact_state_on_an_allowed_host() {
+        let start = Start::Authorize(AUTH);
+        let mut flow = Flow::new(&start);
+        for (target, host) in [
+            (format!("/?code=c&state={STATE}x"), "localhost:8000"),
+            (
+                format!("/?state=nope&state={STATE}&code=c"),
+                "localhost:8000",
+            ),
+            (format!("/?code=c&state={STATE}"), "localhost:8001"),
+            (format!("/?code=c&state={STATE}"), "evil.example:8000"),
+        ] {
+            let d = route_get(&mut flow, &start, &target, host);
+            assert!(
+                matches!(d, Decision::Answer(Answer::Page(400, _))),
+                "{target} {host}"
+            );
+        }
+        let d = route_get(
+            &mut flow,
+            &start,
+            &format!("/?code=a%2Bb+c&state={STATE}"),
+            "[::1]:8000",
+        );
+        let Decision::Accept { code, credentials } = d else {
+            panic!("the real callback was not accepted")
+        };
+        assert_eq!(code.expose(), "a+b c");
+        assert!(credentials.is_none());
+    }
+
     #[test]
     fn redirect_uri_rules() {
         let r = RedirectUri::parse("http://localhost:8000").unwrap();
