@@ -65,7 +65,8 @@ fuzz_target!(|data: &[u8]| {
                 }
                 check_mask(n);
                 let debug = format!("{account:?}");
-                let named = |t: &Option<String>| t.as_deref().is_some_and(|t| t.contains(n.as_str()));
+                let named =
+                    |t: &Option<String>| t.as_deref().is_some_and(|t| t.contains(n.as_str()));
                 if n.trim().chars().count() > 4
                     && !named(&account.nickname)
                     && !named(&account.authority_level)

@@ -137,9 +137,15 @@ fn check_page(html: &str) {
     assert!(!html.contains(SECRET), "a page shows the client secret");
     let field = format!("<input type=\"hidden\" name=\"csrf\" value=\"{CSRF}\">");
     let rest = html.replacen(&field, "", 1);
-    assert!(!rest.contains(CSRF), "a page shows the CSRF token outside its field");
+    assert!(
+        !rest.contains(CSRF),
+        "a page shows the CSRF token outside its field"
+    );
     if rest.len() != html.len() {
-        assert!(html.contains("action=\"/credentials\""), "the CSRF token outside the form");
+        assert!(
+            html.contains("action=\"/credentials\""),
+            "the CSRF token outside the form"
+        );
     }
 }
 
@@ -240,10 +246,19 @@ fuzz_target!(|data: &[u8]| {
             }
             None => {}
         }
-        if form && req.method == "GET" && path == "/" && host && !had_url && !(path == callback_path && (has("code") || has("state") || has("error"))) {
+        if form
+            && req.method == "GET"
+            && path == "/"
+            && host
+            && !had_url
+            && !(path == callback_path && (has("code") || has("state") || has("error")))
+        {
             assert_eq!(
                 answer,
-                Some(Answer::Page(200, pages::credentials_form(CSRF, prefill, None)))
+                Some(Answer::Page(
+                    200,
+                    pages::credentials_form(CSRF, prefill, None)
+                ))
             );
         }
         match decision {
@@ -251,7 +266,11 @@ fuzz_target!(|data: &[u8]| {
                 assert!(host, "a callback accepted from a foreign Host");
                 assert_eq!(req.method, "GET");
                 assert_eq!(path, callback_path);
-                assert_eq!(state_param.as_deref(), Some(STATE), "a callback with the wrong state");
+                assert_eq!(
+                    state_param.as_deref(),
+                    Some(STATE),
+                    "a callback with the wrong state"
+                );
                 let param = first(q, "code").expect("a callback without a code");
                 assert_eq!(code.expose(), param.trim());
                 assert!(!code.expose().is_empty());
@@ -259,7 +278,10 @@ fuzz_target!(|data: &[u8]| {
                 if form {
                     let (id, secret) = credentials.expect("form mode without credentials");
                     let posted = posted.as_ref().expect("credentials that were never posted");
-                    assert_eq!((id.as_str(), secret.expose()), (posted.0.as_str(), posted.1.as_str()));
+                    assert_eq!(
+                        (id.as_str(), secret.expose()),
+                        (posted.0.as_str(), posted.1.as_str())
+                    );
                 } else {
                     assert!(credentials.is_none());
                 }
@@ -267,7 +289,10 @@ fuzz_target!(|data: &[u8]| {
             }
             Decision::Fail(_, e) => {
                 assert!(host && req.method == "GET" && path == callback_path);
-                assert!(state_param.as_deref().is_none_or(|s| s == STATE), "a forged answer ended the flow");
+                assert!(
+                    state_param.as_deref().is_none_or(|s| s == STATE),
+                    "a forged answer ended the flow"
+                );
                 let said = format!("{}\n{}", e.message, e.hint.as_deref().unwrap_or(""));
                 assert!(!said.contains(STATE) && !said.contains(SECRET) && !said.contains(CSRF));
                 return;

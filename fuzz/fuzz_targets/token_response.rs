@@ -19,7 +19,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::cell::{Cell, RefCell};
-use ttvault::oauth::http::{Method, Request, Response, TransportError, TransportKind};
+use ttvault::oauth::http::{Method, Request, Response, TransportError, TransportKind, USER_AGENT};
 use ttvault::oauth::retry::NoWait;
 use ttvault::oauth::token::{exchange_code_with, refresh_with};
 use ttvault::secret::{AuthCode, ClientSecret, PkceVerifier, RefreshToken};
@@ -109,7 +109,10 @@ fn check_said(said: &str) {
     for secret in [SECRET, REFRESH, CODE, VERIFIER] {
         for w in secret.as_bytes().windows(12) {
             let w = std::str::from_utf8(w).unwrap();
-            assert!(!said.contains(w), "an error repeats a secret sent: {said:?}");
+            assert!(
+                !said.contains(w),
+                "an error repeats a secret sent: {said:?}"
+            );
         }
     }
     // `https://host`: the slashes belong to the URL, not to the host name.
@@ -117,7 +120,10 @@ fn check_said(said: &str) {
         .split(|c: char| !token_char(c))
         .map(|r| r.trim_matches('/'))
     {
-        assert!(run.len() < 24, "an error holds a token-like run {run:?}: {said:?}");
+        assert!(
+            run.len() < 24,
+            "an error holds a token-like run {run:?}: {said:?}"
+        );
     }
 }
 
@@ -178,14 +184,25 @@ fuzz_target!(|data: &[u8]| {
         if exchange && n > 0 {
             match last.borrow().as_ref() {
                 Some(Reply::Answer { status, .. }) => {
-                    assert!(*status == 429 || *status == 503, "code exchange retried after {status}")
+                    assert!(
+                        *status == 429 || *status == 503,
+                        "code exchange retried after {status}"
+                    )
                 }
                 _ => panic!("code exchange retried after a transport error"),
             }
         }
+        // The User-Agent is the real client's default header, not part of the seam's
+        // Request: check the one it sends has Tastytrade's `product/version` form.
+        assert!(USER_AGENT
+            .split_once('/')
+            .is_some_and(|(p, v)| !p.is_empty() && !v.is_empty() && !v.contains(' ')));
         assert_eq!(req.method, Method::Post);
         assert_eq!(req.url, TOKEN_URL);
-        assert!(req.bearer.is_none(), "an Authorization header on the token endpoint");
+        assert!(
+            req.bearer.is_none(),
+            "an Authorization header on the token endpoint"
+        );
         assert_eq!(req.form, expected_form);
         let body = req.form_body();
         let parsed: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
@@ -256,6 +273,27 @@ fuzz_target!(|data: &[u8]| {
         Reply::Answer { body, .. } => serde_json::from_slice::<serde_json::Value>(body).ok(),
         Reply::Transport { .. } => None,
     };
+    // The converse, for the plainest success: a 200 JSON object holding only a non-empty
+    // string `access_token` (and, for a code exchange, a non-empty `refresh_token`),
+    // written the way serde_json writes it (so without duplicate keys).
+    if let (
+        Reply::Answer {
+            status: 200, body, ..
+        },
+        Some(serde_json::Value::Object(o)),
+    ) = (&last, &json)
+    {
+        let canonical = serde_json::to_vec(&json).is_ok_and(|c| &c == body);
+        let text = |k: &str| o.get(k).and_then(|v| v.as_str()).filter(|v| !v.is_empty());
+        let plain = if exchange {
+            o.len() == 2 && text("refresh_token").is_some()
+        } else {
+            o.len() == 1
+        };
+        if canonical && plain && text("access_token").is_some() {
+            assert!(outcome.is_ok(), "a plain token answer was refused");
+        }
+    }
     match outcome {
         Ok(tokens) => {
             let Reply::Answer { status, .. } = last else {
@@ -279,7 +317,10 @@ fuzz_target!(|data: &[u8]| {
                     .is_some_and(|r| !r.expose().is_empty()));
             }
             if let Some(r) = &tokens.refresh_token {
-                assert_eq!(Some(r.expose()), json.get("refresh_token").and_then(|r| r.as_str()));
+                assert_eq!(
+                    Some(r.expose()),
+                    json.get("refresh_token").and_then(|r| r.as_str())
+                );
             }
         }
         Err(e) => {
@@ -287,7 +328,11 @@ fuzz_target!(|data: &[u8]| {
             check_said(&said);
             match &last {
                 Reply::Answer { status, .. } => {
-                    assert!(matches!(e.code, Code::Grant | Code::Network), "{:?}", e.code);
+                    assert!(
+                        matches!(e.code, Code::Grant | Code::Network),
+                        "{:?}",
+                        e.code
+                    );
                     let grant = json.as_ref().is_some_and(|v| {
                         is_invalid_grant(v, "error_code") || is_invalid_grant(v, "error")
                     });
