@@ -253,11 +253,7 @@ impl Server {
         };
         // A day at most: `--timeout 1000years` must not overflow the clock.
         let deadline = Instant::now() + timeout.min(MAX_WAIT);
-        let mut credentials: Option<(String, ClientSecret)> = None;
-        let mut authorize_url: Option<String> = match &start {
-            Start::Authorize(url) => Some(url.to_string()),
-            Start::Form { .. } => None,
-        };
+        let mut flow = Flow::new(&start);
         let outcome = loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let request = match rx.recv_timeout(left) {
@@ -267,7 +263,7 @@ impl Server {
                     break Err(Error::failure("the local server stopped unexpectedly"))
                 }
             };
-            match self.handle(request, &start, state, &mut credentials, &mut authorize_url) {
+            match self.handle(request, &start, state, &mut flow) {
                 Step::Continue => continue,
                 Step::Done(cb) => break Ok(cb),
                 Step::Fail(e) => break Err(e),
@@ -295,260 +291,342 @@ impl Server {
         outcome
     }
 
+    /// Answers one request through [`route`], holding the real callback's response.
     fn handle(
         &self,
         mut request: tiny_http::Request,
         start: &Start<'_>,
         state: &OAuthState,
-        credentials: &mut Option<(String, ClientSecret)>,
-        authorize_url: &mut Option<String>,
+        flow: &mut Flow,
     ) -> Step {
-        if !host_allowed(&request, self.port) {
-            refuse_host(request);
-            return Step::Continue;
-        }
         let url = request.url().to_string();
-        let (path, query) = match url.split_once('?') {
-            Some((p, q)) => (p.to_string(), Some(q.to_string())),
-            None => (url.clone(), None),
+        let method = request.method().as_str().to_string();
+        let headers: Vec<(String, String)> = request
+            .headers()
+            .iter()
+            .map(|h| (h.field.as_str().to_string(), h.value.as_str().to_string()))
+            .collect();
+        let expect = Expect {
+            port: self.port,
+            callback_path: &self.callback_path,
+            state,
+            csrf: &self.csrf,
+            start,
         };
-        let params: HashMap<String, Zeroizing<String>> = query
-            .as_deref()
-            .map(|q| {
-                let mut map = HashMap::new();
-                for (k, v) in url::form_urlencoded::parse(q.as_bytes()) {
-                    map.entry(k.into_owned())
-                        .or_insert_with(|| Zeroizing::new(v.into_owned()));
-                }
-                map
-            })
-            .unwrap_or_default();
-        let is_callback = path == self.callback_path
-            && ["code", "state", "error"]
-                .iter()
-                .any(|k| params.contains_key(*k));
-        let method = request.method().clone();
-
-        match (&method, path.as_str()) {
-            (tiny_http::Method::Get, _) if is_callback => {
-                self.callback(request, &params, start, state, credentials)
-            }
-            (tiny_http::Method::Get, "/") => {
-                match (&start, authorize_url.as_deref()) {
-                    (_, Some(url)) => redirect(request, 302, url),
-                    (Start::Form { client_id, .. }, None) => respond(
-                        request,
-                        200,
-                        pages::credentials_form(self.csrf.expose(), *client_id, None),
-                    ),
-                    (Start::Authorize(url), None) => redirect(request, 302, url),
-                }
+        let incoming = Incoming {
+            method: &method,
+            url: &url,
+            headers: &headers,
+            body: request.as_reader(),
+        };
+        match route(&expect, flow, incoming) {
+            Decision::Answer(answer) => {
+                answer.send(request);
                 Step::Continue
             }
-            (tiny_http::Method::Post, "/credentials") => {
-                if let Start::Form { authorize, .. } = start {
-                    match self.credentials(&mut request, *authorize, credentials, authorize_url) {
-                        // 303: the browser follows a POST's answer with a GET.
-                        Ok(url) => redirect(request, 303, &url),
-                        Err((status, page)) => respond(request, status, page),
-                    }
-                } else {
-                    respond(
-                        request,
-                        404,
-                        pages::refused("Not found", "There is no such page here."),
-                    );
-                }
-                Step::Continue
+            Decision::Fail(answer, err) => {
+                answer.send(request);
+                Step::Fail(err)
             }
-            (_, p) if p == "/" || p == "/credentials" || p == self.callback_path => {
-                respond(
-                    request,
-                    405,
-                    pages::refused(
-                        "Method not allowed",
-                        "This page does not accept that request.",
-                    ),
-                );
-                Step::Continue
-            }
-            _ => {
-                respond(
-                    request,
-                    404,
-                    pages::refused("Not found", "There is no such page here."),
-                );
-                Step::Continue
-            }
+            Decision::Accept { code, credentials } => Step::Done(Callback {
+                code,
+                credentials,
+                responder: Responder {
+                    request: Some(request),
+                },
+            }),
         }
     }
+}
 
-    fn callback(
-        &self,
-        request: tiny_http::Request,
-        params: &HashMap<String, Zeroizing<String>>,
-        start: &Start<'_>,
-        state: &OAuthState,
-        credentials: &mut Option<(String, ClientSecret)>,
-    ) -> Step {
-        let returned = params.get("state").map(|s| OAuthState::new(s.as_str()));
-        let state_ok = returned.as_ref().map(|s| s.ct_eq(state));
-        if state_ok == Some(false) {
-            // Not the answer to our request (a stale tab, or a forged link): keep waiting.
-            respond(
-                request,
-                400,
-                pages::refused(
-                    "This answer does not belong to this sign-in",
-                    "Its state does not match the one ttvault sent (an old tab, or a link from \
-                     somewhere else).",
-                ),
-            );
-            return Step::Continue;
-        }
-        if let Some(error) = params.get("error") {
-            // An error ends the flow even without a state: servers that omit it on errors
-            // exist, and the worst a forged one can do is make the user start again.
-            let code = super::retry::sanitize(error, 40);
-            let description = params
-                .get("error_description")
-                .map(|d| super::retry::sanitize(d, 160))
-                .filter(|d| !d.is_empty());
-            let err = if code == "access_denied" {
-                Error::failure("the authorization was declined in the browser (access_denied)")
-                    .hint(
-                    "run the command again and approve ttvault's request on the Tastytrade page",
-                )
-            } else {
-                Error::failure(format!(
-                    "Tastytrade's authorize page answered with an error: `{code}`{}",
-                    description.map(|d| format!(": {d}")).unwrap_or_default()
-                ))
-                .hint(
-                    "check the client id and the redirect URI registered on the grant \
-                       (exactly http://localhost:8000), then run the command again",
-                )
-            };
-            respond(request, 400, pages::failure(&err.message));
-            return Step::Fail(err);
-        }
-        if state_ok.is_none() {
-            respond(
-                request,
-                400,
-                pages::refused(
-                    "This answer carries no state",
-                    "ttvault only accepts the answer to the request it sent, which carries its state.",
-                ),
-            );
-            return Step::Continue;
-        }
-        let code = params
-            .get("code")
-            .map(|c| c.trim().to_string())
-            .filter(|c| !c.is_empty());
-        let Some(code) = code else {
-            let err = Error::network("the authorize page answered without an authorization code")
-                .hint("run the command again; if it keeps happening, check TTVAULT_AUTHORIZE_URL");
-            respond(request, 400, pages::failure(&err.message));
-            return Step::Fail(err);
-        };
-        let credentials = match start {
-            Start::Form { .. } => match credentials.take() {
-                Some(c) => Some(c),
-                None => {
-                    respond(
-                        request,
-                        400,
-                        pages::refused(
-                            "No credentials yet",
-                            "Enter the client id and secret first.",
-                        ),
-                    );
-                    return Step::Continue;
-                }
+/// What the server expects of the requests it answers.
+pub struct Expect<'a> {
+    /// The port the server listens on (the Host header must name it).
+    pub port: u16,
+    /// The redirect URI's path, where the callback arrives.
+    pub callback_path: &'a str,
+    /// The `state` sent in the authorize request.
+    pub state: &'a OAuthState,
+    /// The credentials form's per-run CSRF token.
+    pub csrf: &'a OAuthState,
+    pub start: &'a Start<'a>,
+}
+
+/// What the flow has learned from earlier requests.
+pub struct Flow {
+    /// The client id and secret entered on the form.
+    pub credentials: Option<(String, ClientSecret)>,
+    /// Where `GET /` sends the browser, once known.
+    pub authorize_url: Option<String>,
+}
+
+impl Flow {
+    pub fn new(start: &Start<'_>) -> Flow {
+        Flow {
+            credentials: None,
+            authorize_url: match start {
+                Start::Authorize(url) => Some(url.to_string()),
+                Start::Form { .. } => None,
             },
-            Start::Authorize(_) => None,
-        };
-        Step::Done(Callback {
-            code: AuthCode::new(code),
-            credentials,
-            responder: Responder {
-                request: Some(request),
-            },
+        }
+    }
+}
+
+/// One request, as the routing sees it: no socket.
+pub struct Incoming<'a> {
+    /// `GET`, `POST`, … as tiny_http names it.
+    pub method: &'a str,
+    /// The request target: path and query.
+    pub url: &'a str,
+    pub headers: &'a [(String, String)],
+    /// The body; read only for the credentials form, and at most `MAX_FORM_BYTES + 1`.
+    pub body: &'a mut dyn Read,
+}
+
+/// An answer to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// A status and an HTML page (served with [`pages::SECURITY_HEADERS`]).
+    Page(u16, String),
+    /// A status and a `Location`.
+    Redirect(u16, String),
+}
+
+impl Answer {
+    fn send(self, request: tiny_http::Request) {
+        match self {
+            Answer::Page(status, html) => respond(request, status, html),
+            Answer::Redirect(status, location) => redirect(request, status, &location),
+        }
+    }
+}
+
+/// What to do with one request.
+pub enum Decision {
+    /// Answer, and keep waiting.
+    Answer(Answer),
+    /// Answer, and end the flow with this error.
+    Fail(Answer, Error),
+    /// The real callback: hold its response until the outcome is known.
+    Accept {
+        code: AuthCode,
+        credentials: Option<(String, ClientSecret)>,
+    },
+}
+
+fn not_found() -> Answer {
+    Answer::Page(
+        404,
+        pages::refused("Not found", "There is no such page here."),
+    )
+}
+
+/// The server's routing, without sockets: the Host check, the callback's `state` and
+/// `code`, the authorize page's errors, and the credentials form with its CSRF token.
+pub fn route(expect: &Expect<'_>, flow: &mut Flow, incoming: Incoming<'_>) -> Decision {
+    if !header_of(incoming.headers, "Host").is_some_and(|h| allowed_authority(h, expect.port)) {
+        return Decision::Answer(Answer::Page(400, refused_host_page()));
+    }
+    let (path, query) = match incoming.url.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (incoming.url, None),
+    };
+    let params: HashMap<String, Zeroizing<String>> = query
+        .map(|q| {
+            let mut map = HashMap::new();
+            for (k, v) in url::form_urlencoded::parse(q.as_bytes()) {
+                map.entry(k.into_owned())
+                    .or_insert_with(|| Zeroizing::new(v.into_owned()));
+            }
+            map
         })
-    }
+        .unwrap_or_default();
+    let is_callback = path == expect.callback_path
+        && ["code", "state", "error"]
+            .iter()
+            .any(|k| params.contains_key(*k));
 
-    /// `POST /credentials`: the Ok value is where to send the browser next; the Err value
-    /// the status and page to show.
-    fn credentials(
-        &self,
-        request: &mut tiny_http::Request,
-        authorize: &dyn Fn(&str) -> Result<String>,
-        credentials: &mut Option<(String, ClientSecret)>,
-        authorize_url: &mut Option<String>,
-    ) -> std::result::Result<String, (u16, String)> {
-        if let Some(origin) = header(request, "Origin") {
-            if !origin_allowed(&origin, self.port) {
-                return Err((
-                    403,
+    match (incoming.method, path) {
+        ("GET", _) if is_callback => callback(expect, flow, &params),
+        ("GET", "/") => Decision::Answer(match (expect.start, flow.authorize_url.as_deref()) {
+            (_, Some(url)) => Answer::Redirect(302, url.to_string()),
+            (Start::Form { client_id, .. }, None) => Answer::Page(
+                200,
+                pages::credentials_form(expect.csrf.expose(), *client_id, None),
+            ),
+            (Start::Authorize(url), None) => Answer::Redirect(302, url.to_string()),
+        }),
+        ("POST", "/credentials") => Decision::Answer(match expect.start {
+            Start::Form { authorize, .. } => {
+                match credentials(expect, *authorize, flow, incoming.headers, incoming.body) {
+                    // 303: the browser follows a POST's answer with a GET.
+                    Ok(url) => Answer::Redirect(303, url),
+                    Err((status, page)) => Answer::Page(status, page),
+                }
+            }
+            Start::Authorize(_) => not_found(),
+        }),
+        (_, p) if p == "/" || p == "/credentials" || p == expect.callback_path => {
+            Decision::Answer(Answer::Page(
+                405,
+                pages::refused(
+                    "Method not allowed",
+                    "This page does not accept that request.",
+                ),
+            ))
+        }
+        _ => Decision::Answer(not_found()),
+    }
+}
+
+fn callback(
+    expect: &Expect<'_>,
+    flow: &mut Flow,
+    params: &HashMap<String, Zeroizing<String>>,
+) -> Decision {
+    let returned = params.get("state").map(|s| OAuthState::new(s.as_str()));
+    let state_ok = returned.as_ref().map(|s| s.ct_eq(expect.state));
+    if state_ok == Some(false) {
+        // Not the answer to our request (a stale tab, or a forged link): keep waiting.
+        return Decision::Answer(Answer::Page(
+            400,
+            pages::refused(
+                "This answer does not belong to this sign-in",
+                "Its state does not match the one ttvault sent (an old tab, or a link from \
+                 somewhere else).",
+            ),
+        ));
+    }
+    if let Some(error) = params.get("error") {
+        // An error ends the flow even without a state: servers that omit it on errors
+        // exist, and the worst a forged one can do is make the user start again.
+        let code = super::retry::sanitize(error, 40);
+        let description = params
+            .get("error_description")
+            .map(|d| super::retry::sanitize(d, 160))
+            .filter(|d| !d.is_empty());
+        let err = if code == "access_denied" {
+            Error::failure("the authorization was declined in the browser (access_denied)")
+                .hint("run the command again and approve ttvault's request on the Tastytrade page")
+        } else {
+            Error::failure(format!(
+                "Tastytrade's authorize page answered with an error: `{code}`{}",
+                description.map(|d| format!(": {d}")).unwrap_or_default()
+            ))
+            .hint(
+                "check the client id and the redirect URI registered on the grant \
+                   (exactly http://localhost:8000), then run the command again",
+            )
+        };
+        let page = pages::failure(&err.message);
+        return Decision::Fail(Answer::Page(400, page), err);
+    }
+    if state_ok.is_none() {
+        return Decision::Answer(Answer::Page(
+            400,
+            pages::refused(
+                "This answer carries no state",
+                "ttvault only accepts the answer to the request it sent, which carries its state.",
+            ),
+        ));
+    }
+    let code = params
+        .get("code")
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty());
+    let Some(code) = code else {
+        let err = Error::network("the authorize page answered without an authorization code")
+            .hint("run the command again; if it keeps happening, check TTVAULT_AUTHORIZE_URL");
+        let page = pages::failure(&err.message);
+        return Decision::Fail(Answer::Page(400, page), err);
+    };
+    let credentials = match expect.start {
+        Start::Form { .. } => match flow.credentials.take() {
+            Some(c) => Some(c),
+            None => {
+                return Decision::Answer(Answer::Page(
+                    400,
                     pages::refused(
-                        "Refused",
-                        "This form can only be sent from ttvault's own page.",
+                        "No credentials yet",
+                        "Enter the client id and secret first.",
                     ),
                 ));
             }
-        }
-        let mut body = Zeroizing::new(Vec::new());
-        let read = request
-            .as_reader()
-            .take(MAX_FORM_BYTES + 1)
-            .read_to_end(&mut body);
-        if read.is_err() || body.len() as u64 > MAX_FORM_BYTES {
-            return Err((
-                413,
-                pages::refused("Too large", "That form is larger than expected."),
-            ));
-        }
-        let mut csrf = None;
-        let mut client_id = None;
-        let mut secret = None;
-        for (k, v) in url::form_urlencoded::parse(&body) {
-            let v = Zeroizing::new(v.into_owned());
-            match k.as_ref() {
-                "csrf" if csrf.is_none() => csrf = Some(OAuthState::new(v.as_str())),
-                "client_id" if client_id.is_none() => client_id = Some(v.trim().to_string()),
-                "client_secret" if secret.is_none() => secret = Some(ClientSecret::new(v.trim())),
-                _ => {}
-            }
-        }
-        if !csrf.is_some_and(|c| c.ct_eq(&self.csrf)) {
+        },
+        Start::Authorize(_) => None,
+    };
+    Decision::Accept {
+        code: AuthCode::new(code),
+        credentials,
+    }
+}
+
+/// `POST /credentials`: the Ok value is where to send the browser next; the Err value
+/// the status and page to show.
+fn credentials(
+    expect: &Expect<'_>,
+    authorize: &dyn Fn(&str) -> Result<String>,
+    flow: &mut Flow,
+    headers: &[(String, String)],
+    body_reader: &mut dyn Read,
+) -> std::result::Result<String, (u16, String)> {
+    if let Some(origin) = header_of(headers, "Origin") {
+        if !origin_allowed(origin, expect.port) {
             return Err((
                 403,
                 pages::refused(
-                    "This form has expired",
-                    "It was not sent from the page of this ttvault run. Reload the page and try again.",
+                    "Refused",
+                    "This form can only be sent from ttvault's own page.",
                 ),
             ));
         }
-        let form_error = |msg: &str| {
-            (
-                400,
-                pages::credentials_form(self.csrf.expose(), None, Some(msg)),
-            )
-        };
-        let client_id = client_id.filter(|c| !c.is_empty());
-        let secret = secret.filter(|s| !s.expose().is_empty());
-        let (Some(client_id), Some(secret)) = (client_id, secret) else {
-            return Err(form_error(
-                "Enter both the client id and the client secret.",
-            ));
-        };
-        let url = authorize(&client_id).map_err(|e| form_error(&e.message))?;
-        *credentials = Some((client_id, secret));
-        *authorize_url = Some(url.clone());
-        Ok(url)
     }
+    let mut body = Zeroizing::new(Vec::new());
+    let read = body_reader.take(MAX_FORM_BYTES + 1).read_to_end(&mut body);
+    if read.is_err() || body.len() as u64 > MAX_FORM_BYTES {
+        return Err((
+            413,
+            pages::refused("Too large", "That form is larger than expected."),
+        ));
+    }
+    let mut csrf = None;
+    let mut client_id = None;
+    let mut secret = None;
+    for (k, v) in url::form_urlencoded::parse(&body) {
+        let v = Zeroizing::new(v.into_owned());
+        match k.as_ref() {
+            "csrf" if csrf.is_none() => csrf = Some(OAuthState::new(v.as_str())),
+            "client_id" if client_id.is_none() => client_id = Some(v.trim().to_string()),
+            "client_secret" if secret.is_none() => secret = Some(ClientSecret::new(v.trim())),
+            _ => {}
+        }
+    }
+    if !csrf.is_some_and(|c| c.ct_eq(expect.csrf)) {
+        return Err((
+            403,
+            pages::refused(
+                "This form has expired",
+                "It was not sent from the page of this ttvault run. Reload the page and try again.",
+            ),
+        ));
+    }
+    let form_error = |msg: &str| {
+        (
+            400,
+            pages::credentials_form(expect.csrf.expose(), None, Some(msg)),
+        )
+    };
+    let client_id = client_id.filter(|c| !c.is_empty());
+    let secret = secret.filter(|s| !s.expose().is_empty());
+    let (Some(client_id), Some(secret)) = (client_id, secret) else {
+        return Err(form_error(
+            "Enter both the client id and the client secret.",
+        ));
+    };
+    let url = authorize(&client_id).map_err(|e| form_error(&e.message))?;
+    flow.credentials = Some((client_id, secret));
+    flow.authorize_url = Some(url.clone());
+    Ok(url)
 }
 
 impl Drop for Server {
@@ -586,6 +664,14 @@ fn header(request: &tiny_http::Request, name: &'static str) -> Option<String> {
         .map(|h| h.value.as_str().to_string())
 }
 
+/// The first header called `name` (any case), as tiny_http's `equiv` finds it.
+fn header_of<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .find(|(field, _)| field.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
+}
+
 /// The Host a browser sends for this server; anything else is a DNS-rebinding attempt
 /// (a web page whose host name was re-pointed at 127.0.0.1).
 fn host_allowed(request: &tiny_http::Request, port: u16) -> bool {
@@ -608,15 +694,15 @@ fn origin_allowed(origin: &str, port: u16) -> bool {
         .is_some_and(|authority| allowed_authority(authority, port))
 }
 
+fn refused_host_page() -> String {
+    pages::refused(
+        "Wrong address",
+        "ttvault's local page only answers at localhost, 127.0.0.1 or [::1].",
+    )
+}
+
 fn refuse_host(request: tiny_http::Request) {
-    respond(
-        request,
-        400,
-        pages::refused(
-            "Wrong address",
-            "ttvault's local page only answers at localhost, 127.0.0.1 or [::1].",
-        ),
-    );
+    respond(request, 400, refused_host_page());
 }
 
 fn with_headers<R: Read>(mut response: tiny_http::Response<R>) -> tiny_http::Response<R> {
@@ -732,6 +818,60 @@ mod tests {
             // The page is not printed: it would show the secret.
             assert!(!page.contains(s), "a secret leaked into a page");
         }
+    }
+
+    fn route_get(flow: &mut Flow, start: &Start<'_>, target: &str, host: &str) -> Decision {
+        let (state, csrf) = (OAuthState::new(STATE), OAuthState::new("csrf-tok"));
+        let expect = Expect {
+            port: 8000,
+            callback_path: "/",
+            state: &state,
+            csrf: &csrf,
+            start,
+        };
+        let headers = vec![("host".to_string(), host.to_string())];
+        route(
+            &expect,
+            flow,
+            Incoming {
+                method: "GET",
+                url: target,
+                headers: &headers,
+                body: &mut std::io::empty(),
+            },
+        )
+    }
+
+    #[test]
+    fn route_accepts_only_the_exact_state_on_an_allowed_host() {
+        let start = Start::Authorize(AUTH);
+        let mut flow = Flow::new(&start);
+        for (target, host) in [
+            (format!("/?code=c&state={STATE}x"), "localhost:8000"),
+            (
+                format!("/?state=nope&state={STATE}&code=c"),
+                "localhost:8000",
+            ),
+            (format!("/?code=c&state={STATE}"), "localhost:8001"),
+            (format!("/?code=c&state={STATE}"), "evil.example:8000"),
+        ] {
+            let d = route_get(&mut flow, &start, &target, host);
+            assert!(
+                matches!(d, Decision::Answer(Answer::Page(400, _))),
+                "{target} {host}"
+            );
+        }
+        let d = route_get(
+            &mut flow,
+            &start,
+            &format!("/?code=a%2Bb+c&state={STATE}"),
+            "[::1]:8000",
+        );
+        let Decision::Accept { code, credentials } = d else {
+            panic!("the real callback was not accepted")
+        };
+        assert_eq!(code.expose(), "a+b c");
+        assert!(credentials.is_none());
     }
 
     #[test]

@@ -221,7 +221,7 @@ pub(crate) fn http_failure(response: &Response, endpoint: &str, what: &str) -> E
             let to = response
                 .location
                 .as_deref()
-                .map(retry::endpoint_of)
+                .and_then(redirect_target)
                 .unwrap_or_else(|| "elsewhere".into());
             Error::network(format!(
                 "the {what} {endpoint} answered with a redirect ({status}) to {to}, which ttvault does not follow"
@@ -233,6 +233,21 @@ pub(crate) fn http_failure(response: &Response, endpoint: &str, what: &str) -> E
         ))
         .hint("check TTVAULT_API_URL if it is set; otherwise try again later"),
     }
+}
+
+/// Where a redirect points, fit to print: `scheme://host[:port]` of an http(s) URL
+/// whose host names look like host names. The server chooses this text, so anything
+/// else (a long scheme, a token-length label: found by fuzzing) is not repeated.
+fn redirect_target(location: &str) -> Option<String> {
+    let url = url::Url::parse(location).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = url.host_str()?;
+    if host.len() > 253 || host.split(['.', ':']).any(|label| label.len() >= 24) {
+        return None;
+    }
+    Some(retry::endpoint_of(location))
 }
 
 fn parse_success(response: &Response) -> Option<TokenResponse> {
@@ -667,5 +682,26 @@ mod tests {
         let e = refresh_with(&http, &NoSleep::default(), URL, "c", &secret(), &rt()).unwrap_err();
         assert_eq!(e.code, Code::Network);
         assert!(e.message.contains("https://evil.example") && !e.message.contains("steal"));
+    }
+
+    #[test]
+    fn a_redirect_target_that_looks_like_a_token_is_not_repeated() {
+        let long = "eyJhbGciOiJFUzI1NiJ9eyJzdWIiOiJ4In0";
+        for location in [
+            format!("{long}hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhtps:/"),
+            format!("https://{long}.example.com/"),
+            format!("x-{long}://host/"),
+        ] {
+            let http = move |_: &Request<'_>| {
+                let mut r = Response::new(302, Some("text/html"), "");
+                r.location = Some(location.clone());
+                Ok(r)
+            };
+            let e =
+                refresh_with(&http, &NoSleep::default(), URL, "c", &secret(), &rt()).unwrap_err();
+            assert_eq!(e.code, Code::Network);
+            assert!(!e.message.contains(long), "{}", e.message);
+            assert!(e.message.contains("to elsewhere"), "{}", e.message);
+        }
     }
 }

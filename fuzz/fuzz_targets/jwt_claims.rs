@@ -1,0 +1,155 @@
+//! `jwt::decode` on arbitrary strings, and a structured round trip: a JWT built from
+//! fuzzer-chosen claims (typ, aud as a string or an array, scope or scp, iss, iat, exp)
+//! with base64url, padded or not, decodes to exactly those claims.
+//! Oracles: never a panic; decoding ignores surrounding whitespace; a `typ` starting
+//! `at+` (any case) ⇔ `is_access_token()`; every built field comes back unchanged.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use base64::Engine;
+use libfuzzer_sys::fuzz_target;
+use serde_json::{json, Map, Value};
+use ttvault::oauth::jwt::{decode, Claims};
+
+#[derive(Arbitrary, Debug)]
+enum Aud {
+    Absent,
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Arbitrary, Debug)]
+enum Scope {
+    Absent,
+    /// `scope`, space separated.
+    Text(String),
+    /// `scope` as an array.
+    Array(Vec<String>),
+    /// `scp`, an array.
+    Scp(Vec<String>),
+}
+
+#[derive(Arbitrary, Debug)]
+struct Built {
+    typ: Option<String>,
+    /// Force `typ` to start `at+` / `rt+` (the fuzzer rarely finds those by itself).
+    prefix: Option<bool>,
+    aud: Aud,
+    scope: Scope,
+    iss: Option<String>,
+    iat: Option<i64>,
+    exp: Option<i64>,
+    padded: bool,
+    signature: String,
+}
+
+#[derive(Arbitrary, Debug)]
+enum Input {
+    Raw(String),
+    Built(Built),
+}
+
+fn check_typ(claims: &Claims) {
+    let at = claims
+        .typ
+        .as_deref()
+        .is_some_and(|t| t.to_ascii_lowercase().starts_with("at+"));
+    assert_eq!(claims.is_access_token(), at, "{:?}", claims.typ);
+}
+
+fn encode(value: &Value, padded: bool) -> String {
+    let bytes = serde_json::to_vec(value).unwrap();
+    if padded {
+        base64::engine::general_purpose::URL_SAFE.encode(bytes)
+    } else {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+}
+
+fuzz_target!(|input: Input| {
+    match input {
+        Input::Raw(text) => {
+            let claims = decode(&text);
+            if let Some(c) = &claims {
+                check_typ(c);
+                assert!(text.trim().split('.').count() == 3);
+            }
+            assert_eq!(decode(&format!(" \n{text}\t ")), claims);
+        }
+        Input::Built(b) => {
+            let typ = match (b.prefix, b.typ) {
+                (Some(true), t) => Some(format!("at+{}", t.unwrap_or_default())),
+                (Some(false), t) => Some(format!("rt+{}", t.unwrap_or_default())),
+                (None, t) => t,
+            };
+            let mut header = Map::new();
+            header.insert("alg".into(), json!("RS256"));
+            if let Some(t) = &typ {
+                header.insert("typ".into(), json!(t));
+            }
+            let mut claims = Map::new();
+            let aud = match &b.aud {
+                Aud::Absent => vec![],
+                Aud::One(a) => {
+                    claims.insert("aud".into(), json!(a));
+                    vec![a.clone()]
+                }
+                Aud::Many(a) => {
+                    claims.insert("aud".into(), json!(a));
+                    a.clone()
+                }
+            };
+            let scopes = match &b.scope {
+                Scope::Absent => None,
+                Scope::Text(s) => {
+                    claims.insert("scope".into(), json!(s));
+                    Some(s.split_whitespace().map(str::to_string).collect())
+                }
+                Scope::Array(a) => {
+                    claims.insert("scope".into(), json!(a));
+                    Some(a.clone())
+                }
+                Scope::Scp(a) => {
+                    claims.insert("scp".into(), json!(a));
+                    Some(a.clone())
+                }
+            };
+            if let Some(iss) = &b.iss {
+                claims.insert("iss".into(), json!(iss));
+            }
+            if let Some(iat) = b.iat {
+                claims.insert("iat".into(), json!(iat));
+            }
+            if let Some(exp) = b.exp {
+                claims.insert("exp".into(), json!(exp));
+            }
+            // The signature part is never decoded: anything without a dot.
+            let sig = b.signature.replace('.', "");
+            let token = format!(
+                "{}.{}.{}",
+                encode(&Value::Object(header), b.padded),
+                encode(&Value::Object(claims), b.padded),
+                sig.trim()
+            );
+            let decoded = decode(&token);
+            if token.trim().len() > 16 * 1024 {
+                assert_eq!(decoded, None, "over the length cap");
+                return;
+            }
+            let decoded = decoded.expect("a well-formed JWT decodes");
+            check_typ(&decoded);
+            let expected = Claims {
+                typ: typ.clone(),
+                aud,
+                scopes,
+                iss: b.iss,
+                iat: b.iat,
+                exp: b.exp,
+            };
+            assert_eq!(decoded, expected);
+            if typ.is_some_and(|t| t.starts_with("at+")) {
+                assert!(decoded.is_access_token());
+            }
+        }
+    }
+});
