@@ -5,6 +5,9 @@
 //!
 //! The stock `age -p` vector needs Debian's `age` and `script` (the passphrase is typed
 //! into a pty); without them the existing file is kept.
+//!
+//! A developer tool over fixed inputs, like a test: a failure panics with what it was
+//! doing, and nothing here ships in the `ttvault` binary.
 
 use std::fs;
 use std::io::Write;
@@ -44,9 +47,10 @@ fn payload(version: u32) -> Vec<u8> {
 fn armor(binary: &[u8]) -> Vec<u8> {
     use age::armor::{ArmoredWriter, Format};
     let mut out = Vec::new();
-    let mut w = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).unwrap();
-    w.write_all(binary).unwrap();
-    w.finish().unwrap();
+    let armored = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor)
+        .and_then(|mut w| w.write_all(binary).map(|_| w))
+        .and_then(|w| w.finish());
+    armored.expect("armoring into memory cannot fail");
     out
 }
 
@@ -67,32 +71,33 @@ fn stanza_line(file: &[u8], tag: &str) -> String {
     let text = String::from_utf8_lossy(file);
     text.lines()
         .find(|l| l.starts_with(&format!("-> {tag} ")))
-        .unwrap()
+        .unwrap_or_else(|| panic!("no {tag} stanza in the generated file"))
         .to_string()
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) {
-    fs::write(dir.join(name), bytes).unwrap();
+    fs::write(dir.join(name), bytes)
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", dir.join(name).display()));
     println!("wrote {}", dir.join(name).display());
 }
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let v = root.join("tests/vectors");
-    fs::create_dir_all(&v).unwrap();
+    fs::create_dir_all(&v).unwrap_or_else(|e| panic!("cannot create {}: {e}", v.display()));
     let pass = Passphrase::new(PASSPHRASE);
-    let identity: age::x25519::Identity = IDENTITY.parse().unwrap();
+    let identity: age::x25519::Identity = IDENTITY.parse().expect("the fixed identity parses");
     let to_x25519 =
         || -> Vec<Box<dyn age::Recipient + Send>> { vec![Box::new(identity.to_public())] };
 
     write(&v, "identity.txt", format!("{IDENTITY}\n").as_bytes());
     write(&v, "payload_v1.json", &payload(1));
 
-    let passphrase_only = encrypt(&payload(1), Some((&pass, CHEAP)), &[]).unwrap();
+    let passphrase_only = encrypt(&payload(1), Some((&pass, CHEAP)), &[]).expect("encrypt");
     write(&v, "passphrase.age", &passphrase_only);
-    let both = encrypt(&payload(1), Some((&pass, CHEAP)), &to_x25519()).unwrap();
+    let both = encrypt(&payload(1), Some((&pass, CHEAP)), &to_x25519()).expect("encrypt");
     write(&v, "passphrase_x25519.age", &both);
-    let x_only = encrypt(&payload(1), None, &to_x25519()).unwrap();
+    let x_only = encrypt(&payload(1), None, &to_x25519()).expect("encrypt");
     write(&v, "x25519.age", &x_only);
     let armored = armor(&passphrase_only);
     write(&v, "armored.age", &armored);
@@ -220,7 +225,7 @@ fn main() {
     };
     let d = seeds.join("vault_decrypt");
     fs::create_dir_all(&d).unwrap();
-    let fp = encrypt(&payload(1), Some((&fuzz_pass, m8)), &[]).unwrap();
+    let fp = encrypt(&payload(1), Some((&fuzz_pass, m8)), &[]).expect("encrypt");
     write(&d, "passphrase.age", &fp);
     write(
         &d,

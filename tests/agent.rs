@@ -449,14 +449,7 @@ fn a_vault_rewritten_while_unlocked_is_never_served_from_the_old_grant() {
     dir.run(&["token"]).success();
     let pid = agent_pid(&dir).unwrap();
     // passwd rewrites the vault under a new passphrase.
-    dir.run(&[
-        "passwd",
-        "--passphrase-file",
-        "pw",
-        "--new-passphrase-file",
-        "pw2",
-    ])
-    .success();
+    dir.run(PW_TO_PW2).success();
     // The agent notices on the next request and ends; the client falls back to the vault.
     dir.run(&["token"]).code(2).stderr_has("no terminal");
     eventually("the stale agent to end", || process_is_gone(pid));

@@ -14,16 +14,7 @@ fn sigkill_during_passwd_leaves_old_or_new() {
     let mut saw_new = 0;
     // Kill points spread over the whole run: KDF, encryption, temp write, rename.
     for step in 0..24u64 {
-        let mut child = dir
-            .cmd(&[
-                "passwd",
-                "--passphrase-file",
-                "pw",
-                "--new-passphrase-file",
-                "pw2",
-            ])
-            .spawn()
-            .unwrap();
+        let mut child = dir.cmd(PW_TO_PW2).spawn().unwrap();
         std::thread::sleep(Duration::from_millis(step * 45));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
@@ -54,14 +45,7 @@ fn sigkill_during_passwd_leaves_old_or_new() {
         "kills never landed on both sides: old {saw_old}, new {saw_new}"
     );
     // The next write cleans any temp file a killed writer left.
-    dir.run(&[
-        "passwd",
-        "--passphrase-file",
-        "pw",
-        "--new-passphrase-file",
-        "pw2",
-    ])
-    .success();
+    dir.run(PW_TO_PW2).success();
     let leftovers: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .flatten()

@@ -168,14 +168,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
         .success()
         .stdout_has(CLIENT_ID);
     // passwd upgrades it to the argon2id slot.
-    dir.run(&[
-        "passwd",
-        "--passphrase-file",
-        "pw",
-        "--new-passphrase-file",
-        "pw2",
-    ])
-    .success();
+    dir.run(PW_TO_PW2).success();
     dir.run(&["status"]).success().stdout_has("argon2id");
     dir.run(&["show", "--passphrase-file", "pw2"])
         .success()
@@ -242,16 +235,7 @@ fn damaged_and_hostile_files_are_refused_and_left_alone() {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         }
-        for args in [
-            &["show", "--passphrase-file", "pw"][..],
-            &[
-                "passwd",
-                "--passphrase-file",
-                "pw",
-                "--new-passphrase-file",
-                "pw2",
-            ][..],
-        ] {
+        for args in [&["show", "--passphrase-file", "pw"][..], PW_TO_PW2] {
             let out = dir.run(args);
             assert_eq!(out.status, Some(code), "{name} / {args:?}: {}", out.stderr);
             assert!(out.stderr.contains(message), "{name}: {}", out.stderr);
@@ -310,14 +294,7 @@ fn passwd_changes_only_the_passphrase() {
     let dir = Dir::new();
     dir.vault();
     let before = dir.run(&["show", "--passphrase-file", "pw", "--json"]);
-    dir.run(&[
-        "passwd",
-        "--passphrase-file",
-        "pw",
-        "--new-passphrase-file",
-        "pw2",
-    ])
-    .success();
+    dir.run(PW_TO_PW2).success();
     dir.run(&["show", "--passphrase-file", "pw"]).code(3);
     let after = dir.run(&["show", "--passphrase-file", "pw2", "--json"]);
     let strip = |s: &str| {

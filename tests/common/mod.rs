@@ -12,6 +12,15 @@ pub const REFRESH_TOKEN: &str = "rt-SECRET-41c8-do-not-print";
 pub const PASSPHRASE: &str = "pp-SECRET-correct horse battery";
 pub const NEW_PASSPHRASE: &str = "pp-SECRET-new staple";
 
+/// `passwd` from the passphrase in `pw` to the one in `pw2`.
+pub const PW_TO_PW2: &[&str] = &[
+    "passwd",
+    "--passphrase-file",
+    "pw",
+    "--new-passphrase-file",
+    "pw2",
+];
+
 pub struct Dir {
     pub tmp: tempfile::TempDir,
 }
