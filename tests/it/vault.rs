@@ -2,8 +2,7 @@
 //! the stock `age` CLI, and every damaged or hostile file giving exit 3, a clear message,
 //! and an untouched file.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::Command;
 
 fn age_keygen(dir: &Dir) -> String {

@@ -1,9 +1,7 @@
 //! `unlock`, `lock` and the agent: commands without a passphrase while unlocked, expiry,
 //! the peer check, hostile frames, hardening, vault changes, single-flight refresh.
-#![cfg(unix)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixStream;

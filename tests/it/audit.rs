@@ -1,7 +1,6 @@
 //! `audit`: the findings and exit statuses for the risks a user would want named.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn audit_json(dir: &Dir, s: &tt_standin::StandIn, extra: &[&str]) -> (Option<i32>, Value) {

@@ -1,6 +1,5 @@
 //! Driving `ttvault init` / `rotate` against the stand-in Tastytrade: the real binary in a
 //! temporary directory, the browser played over plain HTTP.
-#![allow(dead_code)]
 
 use crate::common::*;
 use std::io::{BufRead, BufReader, Read};

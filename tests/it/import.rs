@@ -1,8 +1,7 @@
 //! `ttvault import`: the legacy plaintext `.secrets` becomes a vault, and the plaintext is
 //! gone only once the vault is written and reads back.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn in_place_import_replaces_the_plaintext() {

@@ -1,9 +1,8 @@
 //! The token endpoint: code exchange, refresh, Tastytrade's error shapes and token shapes.
 
-mod common;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use tt_standin::Config;
 

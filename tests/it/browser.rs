@@ -4,10 +4,8 @@
 //! `localhost` resolving to 127.0.0.1 or ::1, and the pages as a browser renders them.
 //! Outside CI a missing Chromium skips them with a note; CI installs it (.ci/run).
 
-mod common;
-mod flow;
-use common::*;
-use flow::*;
+use crate::common::*;
+use crate::flow::*;
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

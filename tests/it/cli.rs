@@ -1,7 +1,6 @@
 //! The command-line surface: help, usage errors, completions and the man page.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn usage_errors_exit_2_and_help_exits_0() {

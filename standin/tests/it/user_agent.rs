@@ -1,8 +1,7 @@
 //! Tastytrade's nginx rejects requests without a `product/version` User-Agent with an HTML
 //! 401 before the application sees them, on every route.
 
-mod common;
-use common::*;
+use crate::common::*;
 use tt_standin::Config;
 
 fn assert_nginx_401(r: &Response) {

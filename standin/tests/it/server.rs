@@ -1,12 +1,11 @@
 //! The server as a whole: recording, concurrency, the slow token endpoint, garbage input,
 //! and shutdown.
 
-mod common;
 use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use tt_standin::{Config, StandIn};
 
 #[test]

@@ -1,7 +1,6 @@
 //! The authorize page: validation, the consent form, and the redirects.
 
-mod common;
-use common::*;
+use crate::common::*;
 use tt_standin::Config;
 
 fn post_auth(base: &str, target: &str, body: &str) -> Response {

@@ -1,8 +1,7 @@
 //! `export` in every format, read back by the real shell: values come back byte-identical,
 //! whatever bytes they hold.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::Command;
 
 const AWKWARD: &[&str] = &[

@@ -1,7 +1,6 @@
 //! `exec`, `export` and `token` against the stand-in.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::collections::BTreeMap;
 
 /// The TT_* / TASTYTRADE_* variables a child saw, from `env` output.

@@ -1,9 +1,8 @@
 //! The API routes: bearer checks, scopes, the envelope and the data shapes.
 
-mod common;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use tt_standin::Config;
 

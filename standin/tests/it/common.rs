@@ -1,6 +1,5 @@
 //! A minimal HTTP/1.1 client over `TcpStream`, so tests control every byte sent (including
 //! leaving out `User-Agent`, which real HTTP clients add on their own), plus shared helpers.
-#![allow(dead_code)] // each test binary uses a different subset
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

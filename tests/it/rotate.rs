@@ -1,10 +1,8 @@
 //! `ttvault rotate` against the stand-in: the new grant replaces the old one in place,
 //! keeping the passphrase and creation time; failures leave the vault byte-identical.
 
-mod common;
-mod flow;
-use common::*;
-use flow::*;
+use crate::common::*;
+use crate::flow::*;
 
 const SECRET_ENV: (&str, &str) = ("TTVAULT_CLIENT_SECRET", CLIENT_SECRET);
 

@@ -1,6 +1,5 @@
 //! Runs the real `ttvault` binary in a fresh temporary directory (after ripgrep's
 //! tests/util.rs). Every test gets its own directory, so tests run in parallel.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

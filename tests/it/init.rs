@@ -2,10 +2,8 @@
 //! way they can fail, each checked for its exit status, its message, and that no vault
 //! was written.
 
-mod common;
-mod flow;
-use common::*;
-use flow::*;
+use crate::common::*;
+use crate::flow::*;
 use std::time::Duration;
 use tt_standin::ACCOUNT_NUMBERS;
 

@@ -1,8 +1,7 @@
 //! Crash safety and concurrency: a writer killed at any instant leaves the old vault or the
 //! new one, and two writers at once never lose an update.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::time::Duration;
 
 #[cfg(unix)]

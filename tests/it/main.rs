@@ -1,0 +1,23 @@
+//! The integration tests: one test binary (as ripgrep's tests/tests.rs), because every
+//! extra binary links the whole library again and that dominated the build time.
+//! Each module runs the real `ttvault` binary in temporary directories.
+
+// Shared helpers: not every test module uses every helper.
+#[allow(dead_code)]
+mod common;
+#[allow(dead_code)]
+mod flow;
+
+#[cfg(unix)]
+mod agent;
+mod audit;
+mod browser;
+mod cli;
+mod crash;
+mod exec;
+mod export;
+mod import;
+mod init;
+mod rotate;
+mod vault;
+mod vectors;
