@@ -27,9 +27,9 @@ pub fn handle(shared: &Shared, req: &Recorded) -> Reply {
     if req.method != "GET" {
         return Reply::api_error(405, "method_not_allowed", "Method not allowed");
     }
-    // Sending `Accept-Version` breaks routes on the sandbox; reproduce that so clients that
-    // send it fail in tests rather than in the field.
-    if req.header("accept-version").is_some() {
+    // Sending `Accept-Version` breaks routes on the sandbox (production accepts it);
+    // reproduce that so clients that send it there fail in tests rather than in the field.
+    if shared.config.sandbox && req.header("accept-version").is_some() {
         return not_found();
     }
     let scope = match authenticate(shared, req) {

@@ -9,8 +9,9 @@
 //! - refresh tokens are JWT-shaped (`typ` `rt+jwt`, claims `iss`, `aud`, `scope`, `iat`,
 //!   `sub`, `jti`), never expire, and die when revoked; access tokens (`at+jwt`) last
 //!   [`Config::access_token_ttl`];
-//! - API routes need a live bearer token, use the `{"data", "context"}` envelope, and break
-//!   (404) when an `Accept-Version` header is sent.
+//! - API routes need a live bearer token and use the `{"data", "context"}` envelope; as the
+//!   sandbox ([`Config::sandbox`]) they break (404) when an `Accept-Version` header is sent,
+//!   which production accepts (tastyware's SDK sends it outside the sandbox).
 //!
 //! # Endpoints
 //!
@@ -120,6 +121,9 @@ pub struct Config {
     pub scope_in_response: bool,
     /// Port to listen on at 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// Behave as the sandbox ("cert") where it differs from production: API routes answer
+    /// 404 to requests that carry `Accept-Version`.
+    pub sandbox: bool,
 }
 
 impl Default for Config {
@@ -129,6 +133,7 @@ impl Default for Config {
             rotate_refresh_tokens: false,
             scope_in_response: false,
             port: 0,
+            sandbox: false,
         }
     }
 }

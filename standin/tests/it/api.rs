@@ -182,22 +182,27 @@ fn access_tokens_outlive_revocation_until_they_expire() {
 }
 
 #[test]
-fn accept_version_breaks_routes() {
-    let s = standin(Config::default());
-    let at = s.access_token(&s.personal_grant(CLIENT_ID, "read"));
-    let bearer = format!("Bearer {at}");
-    let r = request(
-        &s.base_url(),
-        "GET",
-        "/customers/me/accounts",
-        &[
-            ("User-Agent", UA),
-            ("Authorization", &bearer),
-            ("Accept-Version", "v1"),
-        ],
-        "",
-    );
-    assert_eq!(r.status, 404);
+fn accept_version_breaks_routes_on_the_sandbox_only() {
+    for (sandbox, status) in [(true, 404), (false, 200)] {
+        let s = standin(Config {
+            sandbox,
+            ..Config::default()
+        });
+        let at = s.access_token(&s.personal_grant(CLIENT_ID, "read"));
+        let bearer = format!("Bearer {at}");
+        let r = request(
+            &s.base_url(),
+            "GET",
+            "/customers/me/accounts",
+            &[
+                ("User-Agent", UA),
+                ("Authorization", &bearer),
+                ("Accept-Version", "20251101"),
+            ],
+            "",
+        );
+        assert_eq!(r.status, status, "sandbox: {sandbox}");
+    }
 }
 
 #[test]
