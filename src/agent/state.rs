@@ -10,8 +10,7 @@
 
 use super::locked::Locked;
 use super::paths::VaultStamp;
-use super::protocol::{StatusReply, WireError};
-use crate::error::Code;
+use super::protocol::{ErrorKind, StatusReply, WireError};
 use crate::oauth::{self, Http};
 use crate::secret::{AccessToken, ClientSecret, RefreshToken};
 use crate::vault::Payload;
@@ -139,8 +138,7 @@ impl State {
     pub fn saved(&self) -> Result<(), WireError> {
         let stamp = VaultStamp::of(&self.vault).map_err(|e| {
             WireError::new(
-                "failure",
-                Code::Failure,
+                ErrorKind::Failure,
                 format!("the agent cannot read the vault: {e}"),
             )
         })?;
@@ -211,7 +209,7 @@ impl State {
             oauth::refresh(&*http, &url, &client_id, &secret, &refresh_token)
         })
         .await
-        .map_err(|_| WireError::new("failure", Code::Failure, "the agent's refresh failed"))?
+        .map_err(|_| WireError::new(ErrorKind::Failure, "the agent's refresh failed"))?
         .map_err(|e| WireError::from_error(&e))?;
         if let Some(new) = &response.refresh_token {
             if !new.ct_eq(&payload.refresh_token) {
@@ -303,7 +301,7 @@ mod tests {
         ))
     }
 
-    async fn ask_many(state: &Arc<State>, n: usize) -> Vec<Result<String, i32>> {
+    async fn ask_many(state: &Arc<State>, n: usize) -> Vec<Result<String, ErrorKind>> {
         let arrival = Instant::now();
         let tasks: Vec<_> = (0..n)
             .map(|_| {
@@ -313,7 +311,7 @@ mod tests {
                         .fresh_token(arrival)
                         .await
                         .map(|(t, _)| t.expose().to_string())
-                        .map_err(|e| e.code)
+                        .map_err(|e| e.kind)
                 })
             })
             .collect();
@@ -347,7 +345,7 @@ mod tests {
         let state = state(endpoint(Arc::clone(&calls), true, false));
         let rt = runtime();
         let got = rt.block_on(ask_many(&state, 30));
-        assert!(got.iter().all(|r| *r == Err(Code::Grant as i32)), "{got:?}");
+        assert!(got.iter().all(|r| *r == Err(ErrorKind::Grant)), "{got:?}");
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         rt.block_on(ask_many(&state, 1));
         assert_eq!(calls.load(Ordering::SeqCst), 2);

@@ -75,7 +75,7 @@ fn rotate_warns_when_the_old_grant_still_works() {
     rotate_paste(&dir, &standin, &new)
         .success()
         .stderr_has("still accepts the OLD refresh token")
-        .stderr_has("Delete the old grant");
+        .stderr_has("delete the old grant");
 }
 
 #[test]
