@@ -164,3 +164,47 @@ fn rotate_refuses_slot_options() {
     }
     assert_eq!(dir.read(".secrets"), before);
 }
+
+#[test]
+fn an_explicit_redirect_uri_wins_over_the_recorded_one_even_when_it_is_the_default() {
+    let dir = Dir::new();
+    let port = free_port();
+    let recorded = redirect_for(port);
+    let standin = standin_at(&recorded);
+    let flow = start(
+        &dir,
+        &standin,
+        &[
+            "init",
+            "--client-id",
+            CLIENT_ID,
+            "--redirect-uri",
+            &recorded,
+        ],
+        &[SECRET_ENV],
+    );
+    let cb = standin.decide_url(&flow.url(), true).unwrap();
+    assert_eq!(get(&cb).status, 200);
+    flow.finish().success();
+    let before = dir.read(".secrets");
+    // Port 8000 is taken (by this test, or by whatever already holds it), so a rotate that
+    // uses the explicit http://localhost:8000 stops at once naming that port; one that
+    // took the recorded URI instead would listen on the free port and wait for a browser.
+    let _held = std::net::TcpListener::bind(("127.0.0.1", 8000));
+    let run = start(
+        &dir,
+        &standin,
+        &["rotate", "--redirect-uri", "http://localhost:8000"],
+        &[],
+    )
+    .finish();
+    run.code(1)
+        .stderr_has("port 8000")
+        .stderr_has("already in use");
+    assert!(
+        !run.stderr.contains(&format!("localhost:{port}")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(dir.read(".secrets"), before);
+}
