@@ -224,3 +224,6 @@ pub const UNSAVED_AGENT_HINT: &str = "run any command with the passphrase (e.g. 
 fn unsaved_here(err: Error) -> Error {
     err.hint("the token endpoint issued a new refresh token that could not be saved; run the command again with the passphrase")
 }
+
+#[cfg(test)]
+mod tests;

@@ -41,7 +41,7 @@ fn show(dir: &Dir) -> String {
 #[test]
 fn rotate_replaces_the_grant_and_reports_the_old_one_refused() {
     let dir = Dir::new();
-    let standin = standin_at("http://localhost:8000");
+    let standin = standin();
     let old = vault_with_grant(&dir, &standin);
     let before = show(&dir);
     assert!(before.contains("rotated:       never"));
@@ -69,7 +69,7 @@ fn rotate_replaces_the_grant_and_reports_the_old_one_refused() {
 #[test]
 fn rotate_warns_when_the_old_grant_still_works() {
     let dir = Dir::new();
-    let standin = standin_at("http://localhost:8000");
+    let standin = standin();
     vault_with_grant(&dir, &standin);
     let new = standin.personal_grant(CLIENT_ID, "read");
     rotate_paste(&dir, &standin, &new)
@@ -81,7 +81,7 @@ fn rotate_warns_when_the_old_grant_still_works() {
 #[test]
 fn a_failed_rotate_leaves_the_vault_byte_identical() {
     let dir = Dir::new();
-    let standin = standin_at("http://localhost:8000");
+    let standin = standin();
     vault_with_grant(&dir, &standin);
     let before = dir.read(".secrets");
 
@@ -154,7 +154,7 @@ fn rotate_through_the_browser_uses_the_stored_redirect_uri() {
 #[test]
 fn rotate_refuses_slot_options() {
     let dir = Dir::new();
-    let standin = standin_at("http://localhost:8000");
+    let standin = standin();
     vault_with_grant(&dir, &standin);
     let before = dir.read(".secrets");
     for extra in [&["--no-passphrase"][..], &["--force"], &["-r", "age1xyz"]] {
