@@ -247,6 +247,10 @@ pub fn write_frame<T: Serialize>(w: &mut impl Write, value: &T) -> std::io::Resu
 #[derive(Deserialize)]
 pub struct Versioned {
     pub v: Option<u64>,
+    /// The request's op, read without its other fields: `lock` is understood at every
+    /// version, so a ttvault of another version can still end this agent.
+    #[serde(default)]
+    pub op: Option<String>,
 }
 
 /// What `unlock` writes to the new agent's stdin (never argv or environment): the grant

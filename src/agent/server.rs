@@ -242,6 +242,9 @@ async fn answer(body: &[u8], state: &State, arrival: Instant) -> (Response, bool
         return (bad("not a JSON request"), false);
     };
     if versioned.v != Some(u64::from(VERSION)) {
+        if versioned.op.as_deref() == Some("lock") {
+            return (Response::done(), true);
+        }
         let e = WireError::new(
             ErrorKind::Version,
             format!("this agent speaks protocol version {VERSION}"),

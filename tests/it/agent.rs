@@ -427,6 +427,27 @@ fn hostile_frames_get_an_error_or_a_closed_connection_and_the_agent_keeps_servin
 }
 
 #[test]
+fn lock_is_understood_at_any_protocol_version() {
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    let _guard = unlock(&dir, &[]);
+    let pid = agent_pid(&dir).unwrap();
+    let mut c = UnixStream::connect(socket(&dir)).unwrap();
+    // Any other request of another version is refused and changes nothing...
+    c.write_all(&frame(r#"{"v":99,"op":"status"}"#)).unwrap();
+    assert_eq!(error_kind(&read_reply(&mut c).unwrap()), "version");
+    assert_eq!(agent_pid(&dir), Some(pid));
+    // ...but `lock` ends the agent, so a ttvault of another version can still end it.
+    c.write_all(&frame(r#"{"v":99,"op":"lock"}"#)).unwrap();
+    let _ = read_reply(&mut c);
+    eventually("the agent to end on a lock of another version", || {
+        process_is_gone(pid)
+    });
+    assert!(agent_pid(&dir).is_none());
+}
+
+#[test]
 fn the_agent_is_not_dumpable_and_has_no_core_files() {
     // A non-dumpable process's /proc files belong to root instead of its own user, and
     // its core limit is zero. To see the first, the agent must not run as root: as root,
