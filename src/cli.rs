@@ -23,9 +23,9 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct Global {
-    /// The vault file.
-    #[arg(long, global = true, env = "TTVAULT_VAULT", default_value = ".secrets")]
-    pub vault: PathBuf,
+    /// The vault file [default: .secrets]
+    #[arg(long, global = true, env = "TTVAULT_VAULT", value_name = "PATH")]
+    pub vault: Option<PathBuf>,
     /// Read the passphrase from the first line of this file.
     #[arg(long, global = true, value_name = "PATH")]
     pub passphrase_file: Option<PathBuf>,

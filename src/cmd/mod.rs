@@ -39,7 +39,7 @@ impl Context {
     fn of(global: &Global) -> Self {
         Context {
             vault: VaultRef {
-                path: global.vault.clone(),
+                path: VaultRef::locate(global.vault.as_deref()),
                 unlock: UnlockSources {
                     passphrase_file: global.passphrase_file.clone(),
                     passphrase_fd: global.passphrase_fd,

@@ -3,7 +3,7 @@
 //! asking for its passphrase start from here, so changing either changes one place.
 
 use crate::output::{Quiet, Reporter};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The default vault file, in the current folder.
@@ -34,6 +34,12 @@ pub struct VaultRef {
 }
 
 impl VaultRef {
+    /// The vault file: the one named (`--vault`, `TTVAULT_VAULT`), else `.secrets` in the
+    /// current folder.
+    pub fn locate(named: Option<&Path>) -> PathBuf {
+        named.map_or_else(|| PathBuf::from(DEFAULT_PATH), Path::to_path_buf)
+    }
+
     /// The vault at `path`, no unlock source given, the agent allowed, reports dropped.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         VaultRef {
