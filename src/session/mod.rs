@@ -142,10 +142,11 @@ pub enum GrantSource {
 impl GrantSource {
     /// The agent when one answers (and the reference allows it), else the vault opened
     /// here. An agent whose refresh failed is an error (its exit status says why); an
-    /// agent that cannot serve (stale, another version) counts as none.
+    /// agent that cannot serve (stale, another version) counts as none. A rotated refresh
+    /// token only the agent holds is saved now if this process can open the vault.
     pub fn find(vault: &VaultRef, secrets: Secrets) -> Result<Self> {
         match crate::agent::session(vault, secrets)? {
-            Some(session) => Ok(GrantSource::Agent(session)),
+            Some(session) => Ok(GrantSource::Agent(rotation_saved(vault, session))),
             None => Ok(GrantSource::Vault {
                 opened: vault::open(vault)?,
                 secrets,
@@ -157,7 +158,7 @@ impl GrantSource {
     /// still opens (for `audit`, which reports that among everything else).
     pub fn find_despite_permissions(vault: &VaultRef) -> Result<Self> {
         match crate::agent::session(vault, Secrets::Included)? {
-            Some(session) => Ok(GrantSource::Agent(session)),
+            Some(session) => Ok(GrantSource::Agent(rotation_saved(vault, session))),
             None => Ok(GrantSource::Vault {
                 opened: vault::open_despite_permissions(vault)?,
                 secrets: Secrets::Included,
@@ -196,13 +197,16 @@ impl GrantSource {
 }
 
 /// The usual way in: a session from the agent, or from the vault and the token endpoint.
+pub fn open(vault: &VaultRef, secrets: Secrets) -> Result<Session> {
+    match GrantSource::find(vault, secrets)? {
+        GrantSource::Agent(session) => Ok(session),
+        source => source.session(vault, &crate::oauth::Client::new()?),
+    }
+}
+
 /// A rotated refresh token the agent holds is saved when this process can open the vault;
 /// when it cannot, that is a warning, not a failure (the agent still has the token).
-pub fn open(vault: &VaultRef, secrets: Secrets) -> Result<Session> {
-    let mut session = match GrantSource::find(vault, secrets)? {
-        GrantSource::Agent(session) => session,
-        source => source.session(vault, &crate::oauth::Client::new()?)?,
-    };
+fn rotation_saved(vault: &VaultRef, mut session: Session) -> Session {
     if session.has_unsaved_refresh_token() {
         if let Err(e) = session.save_rotated(vault, None) {
             vault.report.warning(
@@ -214,11 +218,11 @@ pub fn open(vault: &VaultRef, secrets: Secrets) -> Result<Session> {
             );
         }
     }
-    Ok(session)
+    session
 }
 
 /// What to do while only the agent holds the grant's refresh token.
-pub const UNSAVED_AGENT_HINT: &str = "run any command with the passphrase (e.g. `ttvault token --passphrase-file F`) or `ttvault unlock` before the agent ends, or the grant is lost";
+const UNSAVED_AGENT_HINT: &str = "run any command with the passphrase (e.g. `ttvault token --passphrase-file F`) or `ttvault unlock` before the agent ends, or the grant is lost";
 
 /// A refresh token issued to this process that could not be written into the vault.
 fn unsaved_here(err: Error) -> Error {
