@@ -1,5 +1,6 @@
-//! The command-line definitions (clap), and nothing else. The contract is shared/cli.md;
-//! README's changelog records any change to a name.
+//! The command-line definitions (clap), and nothing else. README "Commands" documents them;
+//! its changelog records any change to a name. Options that are library types (`Preset`,
+//! `ExportFormat`) have a clap mirror here, converted with `From`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -22,9 +23,9 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct Global {
-    /// The vault file.
-    #[arg(long, global = true, env = "TTVAULT_VAULT", default_value = ".secrets")]
-    pub vault: PathBuf,
+    /// The vault file [default: .secrets]
+    #[arg(long, global = true, env = "TTVAULT_VAULT", value_name = "PATH")]
+    pub vault: Option<PathBuf>,
     /// Read the passphrase from the first line of this file.
     #[arg(long, global = true, value_name = "PATH")]
     pub passphrase_file: Option<PathBuf>,
@@ -101,12 +102,13 @@ pub struct GrantArgs {
     /// Print the URL only; do not open a browser.
     #[arg(long)]
     pub no_browser: bool,
-    /// The grant's redirect URI; must equal the one registered on tastytrade.com.
-    #[arg(long, value_name = "URI", default_value = "http://localhost:8000")]
-    pub redirect_uri: String,
-    /// The scopes to request, space separated.
-    #[arg(long, default_value = "read")]
-    pub scope: String,
+    /// The grant's redirect URI; must equal the one registered on tastytrade.com
+    /// [default: http://localhost:8000; rotate: the one the vault recorded]
+    #[arg(long, value_name = "URI")]
+    pub redirect_uri: Option<String>,
+    /// The scopes to request, space separated [default: read]
+    #[arg(long)]
+    pub scope: Option<String>,
     /// Accept a grant that holds the `trade` scope.
     #[arg(long)]
     pub allow_trade: bool,
@@ -122,9 +124,9 @@ pub struct GrantArgs {
     /// init over an existing vault (it is kept as a backup first).
     #[arg(long)]
     pub force: bool,
-    /// How long to wait for the browser, e.g. 5m.
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
-    pub timeout: std::time::Duration,
+    /// How long to wait for the browser, e.g. 90s [default: 5m]
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -193,6 +195,16 @@ pub enum Preset {
     Tastytrade,
 }
 
+impl From<Preset> for crate::env::Preset {
+    fn from(p: Preset) -> Self {
+        match p {
+            Preset::Tt => Self::Tt,
+            Preset::Tastyware => Self::Tastyware,
+            Preset::Tastytrade => Self::Tastytrade,
+        }
+    }
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct ExecArgs {
     /// Also hand over the long-lived client id, client secret and refresh token.
@@ -218,6 +230,18 @@ pub enum ExportFormat {
     Powershell,
     Dotenv,
     Json,
+}
+
+impl From<ExportFormat> for crate::shell::ExportFormat {
+    fn from(f: ExportFormat) -> Self {
+        match f {
+            ExportFormat::Sh => Self::Sh,
+            ExportFormat::Fish => Self::Fish,
+            ExportFormat::Powershell => Self::Powershell,
+            ExportFormat::Dotenv => Self::Dotenv,
+            ExportFormat::Json => Self::Json,
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]

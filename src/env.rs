@@ -1,11 +1,23 @@
 //! The variables handed to programs by `exec` and printed by `export`, per preset
-//! (shared/cli.md "Environment handed to programs"): the short-lived set always, the
-//! long-lived set only on request.
+//! (README "exec" and "export and token"): the short-lived set always, the long-lived set
+//! only on request.
 
-use crate::cli::Preset;
 use crate::secret::{AccessToken, ClientSecret, RefreshToken};
 use std::time::SystemTime;
 use zeroize::Zeroizing;
+
+/// Which variable names a program gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Preset {
+    /// `TT_ACCESS_TOKEN`, `TT_API_BASE_URL`; long-lived `TT_API_CLIENT_ID`,
+    /// `TT_API_CLIENT_SECRET`, `TT_REFRESH_TOKEN`.
+    #[default]
+    Tt,
+    /// Like `Tt`; long-lived `TT_SECRET`, `TT_REFRESH` (the tastyware SDK).
+    Tastyware,
+    /// `TASTYTRADE_ACCESS_TOKEN`, `TASTYTRADE_API_BASE_URL`; long-lived `TASTYTRADE_*`.
+    Tastytrade,
+}
 
 /// What a program may be given.
 pub struct Credentials<'a> {
@@ -13,8 +25,8 @@ pub struct Credentials<'a> {
     pub expires_at: SystemTime,
     pub api_base_url: &'a str,
     pub client_id: &'a str,
-    pub client_secret: &'a ClientSecret,
-    pub refresh_token: &'a RefreshToken,
+    /// The client secret and refresh token, when the program is to get them.
+    pub long_lived: Option<(&'a ClientSecret, &'a RefreshToken)>,
 }
 
 /// One variable; the value is wiped when dropped.
@@ -33,8 +45,8 @@ fn var(name: &'static str, value: &str, long_lived_secret: bool) -> Var {
     }
 }
 
-/// The variables of `preset`, in a stable order.
-pub fn variables(preset: Preset, long_lived: bool, c: &Credentials<'_>) -> Vec<Var> {
+/// The variables of `preset`, in a stable order; the long-lived ones when `c` has them.
+pub fn variables(preset: Preset, c: &Credentials<'_>) -> Vec<Var> {
     let expires = humantime::format_rfc3339_seconds(c.expires_at).to_string();
     let token = c.access_token.expose();
     let mut vars = match preset {
@@ -48,9 +60,9 @@ pub fn variables(preset: Preset, long_lived: bool, c: &Credentials<'_>) -> Vec<V
             var("TASTYTRADE_API_BASE_URL", c.api_base_url, false),
         ],
     };
-    if long_lived {
-        let secret = c.client_secret.expose();
-        let refresh = c.refresh_token.expose();
+    if let Some((secret, refresh)) = c.long_lived {
+        let secret = secret.expose();
+        let refresh = refresh.expose();
         vars.extend(match preset {
             Preset::Tt => vec![
                 var("TT_API_CLIENT_ID", c.client_id, false),
@@ -103,10 +115,9 @@ mod tests {
             expires_at: SystemTime::UNIX_EPOCH,
             api_base_url: "https://api.tastyworks.com",
             client_id: "id",
-            client_secret: &secret,
-            refresh_token: &refresh,
+            long_lived: long.then_some((&secret, &refresh)),
         };
-        variables(preset, long, &c).iter().map(|v| v.name).collect()
+        variables(preset, &c).iter().map(|v| v.name).collect()
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-/// The exit statuses of the command-line contract (shared/cli.md).
+/// The exit statuses of the command-line contract (README "Exit status").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
     /// 1: any other failure.

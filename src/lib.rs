@@ -1,7 +1,9 @@
 //! ttvault: a passphrase-encrypted vault for Tastytrade API credentials.
 //!
 //! The library holds everything that can be tested without a terminal or a network;
-//! `main.rs` only parses the command line and maps errors to exit statuses.
+//! `main.rs` only parses the command line and maps errors to exit statuses. Only the
+//! command layer (`cli`, `cmd`) knows clap: it turns the parsed command line into library
+//! inputs (`vault::VaultRef`, each command's options) once, and prints through `output`.
 
 pub mod agent;
 pub mod audit;
@@ -12,11 +14,12 @@ pub mod endpoints;
 pub mod env;
 pub mod error;
 pub mod harden;
-pub mod mint;
 pub mod oauth;
+pub mod output;
 pub mod passphrase;
 pub mod recipients;
 pub mod secret;
+pub mod session;
 pub mod shell;
 pub mod vault;
 

@@ -1,7 +1,6 @@
 //! Parse, run, and map the outcome to an exit status; everything else is in the library.
 
 use clap::Parser;
-use std::io::Write;
 
 fn main() {
     ttvault::harden::harden_process();
@@ -11,17 +10,17 @@ fn main() {
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("ttvault: internal error at {place}; nothing was written after it. Please report this bug.");
+        let err = ttvault::Error::failure(format!(
+            "internal error at {place}; nothing was written after it"
+        ))
+        .hint("please report this bug");
+        ttvault::output::error(&err);
     }));
     let cli = ttvault::cli::Cli::parse();
     let code = match ttvault::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "ttvault: {}", err.message);
-            if let Some(hint) = &err.hint {
-                let _ = writeln!(stderr, "  hint: {hint}");
-            }
+            ttvault::output::error(&err);
             err.exit_code()
         }
     };

@@ -1,10 +1,12 @@
-//! Where a passphrase comes from (shared/cli.md): `--passphrase-file`, `--passphrase-fd`,
-//! `TTVAULT_PASSPHRASE` (with a warning), else a hidden prompt when stdin is a terminal,
-//! else an immediate error naming these options. Never a hang waiting for input.
+//! Where a passphrase comes from (README "Commands"): `--passphrase-file`,
+//! `--passphrase-fd`, `TTVAULT_PASSPHRASE` (with a warning), else a hidden prompt when stdin
+//! is a terminal, else an immediate error naming these options. Never a hang waiting for
+//! input.
 
-use crate::cli::Global;
 use crate::error::{Error, Result};
+use crate::output::Reporter;
 use crate::secret::Passphrase;
+use crate::vault::reference::{UnlockSources, VaultRef};
 use std::io::{IsTerminal, Read};
 use std::path::Path;
 use zeroize::Zeroizing;
@@ -15,56 +17,58 @@ pub const ENV_NEW_PASSPHRASE: &str = "TTVAULT_NEW_PASSPHRASE";
 const MAX_LINE: u64 = 64 * 1024;
 
 /// The passphrase that opens an existing vault.
-pub fn existing(global: &Global, vault: &Path) -> Result<Passphrase> {
-    if let Some(p) = from_flags_or_env(global)? {
+pub fn existing(vault: &VaultRef) -> Result<Passphrase> {
+    if let Some(p) = from_sources_or_env(&vault.unlock, &*vault.report)? {
         return Ok(p);
     }
-    prompt_once(&format!("Passphrase for {}: ", vault.display()))
+    prompt_once(&format!("Passphrase for {}: ", vault.path.display()))
 }
 
 /// The passphrase for a vault being created (`init`, `import`): the same sources, but a
 /// terminal prompt asks twice.
-pub fn new_for_vault(global: &Global, vault: &Path) -> Result<Passphrase> {
-    if let Some(p) = from_flags_or_env(global)? {
+pub fn new_for_vault(vault: &VaultRef) -> Result<Passphrase> {
+    if let Some(p) = from_sources_or_env(&vault.unlock, &*vault.report)? {
         return Ok(p);
     }
-    prompt_twice(&format!("New passphrase for {}: ", vault.display()))
+    prompt_twice(
+        &format!("New passphrase for {}: ", vault.path.display()),
+        &*vault.report,
+    )
 }
 
 /// The new passphrase for `passwd`: `--new-passphrase-file`, `TTVAULT_NEW_PASSPHRASE`, or a
 /// terminal prompt asked twice.
-pub fn new_for_passwd(file: Option<&Path>) -> Result<Passphrase> {
+pub fn new_for_passwd(file: Option<&Path>, report: &dyn Reporter) -> Result<Passphrase> {
     if let Some(path) = file {
         return from_file(path);
     }
-    if let Some(p) = from_env(ENV_NEW_PASSPHRASE)? {
+    if let Some(p) = from_env(ENV_NEW_PASSPHRASE, report)? {
         return Ok(p);
     }
-    prompt_twice("New passphrase: ")
+    prompt_twice("New passphrase: ", report)
 }
 
-/// Whether some non-interactive source is configured (used to decide on prompting).
-pub fn has_source(global: &Global) -> bool {
-    global.passphrase_file.is_some()
-        || global.passphrase_fd.is_some()
-        || std::env::var_os(ENV_PASSPHRASE).is_some()
-}
-
-fn from_flags_or_env(global: &Global) -> Result<Option<Passphrase>> {
-    if let Some(path) = &global.passphrase_file {
+fn from_sources_or_env(
+    sources: &UnlockSources,
+    report: &dyn Reporter,
+) -> Result<Option<Passphrase>> {
+    if let Some(path) = &sources.passphrase_file {
         return from_file(path).map(Some);
     }
-    if let Some(fd) = global.passphrase_fd {
+    if let Some(fd) = sources.passphrase_fd {
         return from_fd(fd).map(Some);
     }
-    from_env(ENV_PASSPHRASE)
+    from_env(ENV_PASSPHRASE, report)
 }
 
-fn from_env(name: &str) -> Result<Option<Passphrase>> {
+fn from_env(name: &str, report: &dyn Reporter) -> Result<Option<Passphrase>> {
     let Some(value) = std::env::var_os(name) else {
         return Ok(None);
     };
-    eprintln!("ttvault: warning: using the passphrase from {name}; the environment can leak (prefer --passphrase-file or a prompt)");
+    report.warning(
+        &format!("using the passphrase from {name}; the environment can leak"),
+        Some("prefer --passphrase-file or the prompt"),
+    );
     let value = Zeroizing::new(
         value
             .into_string()
@@ -149,7 +153,7 @@ fn prompt_once(label: &str) -> Result<Passphrase> {
     prompt(label)
 }
 
-fn prompt_twice(label: &str) -> Result<Passphrase> {
+fn prompt_twice(label: &str, report: &dyn Reporter) -> Result<Passphrase> {
     let first = prompt(label)?;
     let second = prompt("Repeat it: ")?;
     if !first.ct_eq(&second) {
@@ -159,7 +163,10 @@ fn prompt_twice(label: &str) -> Result<Passphrase> {
         );
     }
     if first.expose().chars().count() < 8 {
-        eprintln!("ttvault: warning: a passphrase under 8 characters is weak; the KDF slows guessing, it cannot make a short passphrase strong");
+        report.warning(
+            "a passphrase under 8 characters is weak; the KDF slows guessing, it cannot make a short passphrase strong",
+            None,
+        );
     }
     Ok(first)
 }

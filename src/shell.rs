@@ -1,9 +1,24 @@
 //! Quoting for `ttvault export`: each format reads back every byte of every value exactly
 //! (quotes, `$`, backslashes, newlines), so a token can hold anything.
 
-use crate::cli::ExportFormat;
 use crate::env::Var;
 use zeroize::Zeroizing;
+
+/// The forms `export` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExportFormat {
+    /// POSIX sh, bash, zsh: `export NAME='value'`.
+    #[default]
+    Sh,
+    /// fish: `set -gx NAME 'value'`.
+    Fish,
+    /// PowerShell: `$env:NAME = 'value'`.
+    Powershell,
+    /// A dotenv file.
+    Dotenv,
+    /// One JSON object.
+    Json,
+}
 
 /// The whole export text in `format`.
 pub fn render(format: ExportFormat, vars: &[Var]) -> Zeroizing<String> {

@@ -1,14 +1,17 @@
 //! The client side: blocking std `UnixStream`, one request per connection. Anything that
 //! goes wrong on the way (no socket, connection refused, a closed connection, a reply
-//! that is not a frame) means "no agent", and the caller opens the vault itself.
+//! that is not a frame, another protocol version) means "no agent", and the caller opens
+//! the vault itself.
 
 use super::paths;
-use super::protocol::{self, Op, Request, Response, Versioned, VERSION};
-use crate::cli::Global;
-use crate::error::Result;
-use crate::mint::Minted;
+use super::protocol::{
+    self, ErrorKind, GrantReply, Op, Reply, Request, Response, StatusReply, Versioned, WireError,
+    VERSION,
+};
+use crate::error::{Error, Result};
 use crate::secret::RefreshToken;
-use crate::vault::{self, format, store, Opened};
+use crate::session::{Secrets, Session};
+use crate::vault::VaultRef;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
@@ -26,13 +29,13 @@ pub fn connect(vault: &Path) -> Option<UnixStream> {
     UnixStream::connect(socket).ok()
 }
 
-/// Sends one request; None when no agent answered with a well-formed frame.
-pub fn call(vault: &Path, op: Op, timeout: Duration) -> Option<Response> {
+/// Sends one request; None when no agent answered with a well-formed frame of our version.
+pub fn call(vault: &Path, op: Op, timeout: Duration) -> Option<Reply> {
     let mut stream = connect(vault)?;
     call_on(&mut stream, op, timeout)
 }
 
-pub fn call_on(stream: &mut UnixStream, op: Op, timeout: Duration) -> Option<Response> {
+pub fn call_on(stream: &mut UnixStream, op: Op, timeout: Duration) -> Option<Reply> {
     stream.set_read_timeout(Some(timeout)).ok()?;
     stream.set_write_timeout(Some(QUICK_TIMEOUT)).ok()?;
     protocol::write_frame(stream, &Request::new(op)).ok()?;
@@ -41,85 +44,78 @@ pub fn call_on(stream: &mut UnixStream, op: Op, timeout: Duration) -> Option<Res
     if versioned.v != Some(u64::from(VERSION)) {
         return None;
     }
-    serde_json::from_slice(&body).ok()
+    serde_json::from_slice::<Response>(&body)
+        .ok()
+        .map(|r| r.reply)
 }
 
-/// A fresh token and the grant from the vault's agent. `Ok(None)`: no usable agent (none
-/// running, stale, another version): open the vault instead. `Err`: the agent's refresh
-/// failed, with the exit code it carries (4 refused grant, 5 network).
-pub fn minted(global: &Global, long_lived: bool) -> Result<Option<Minted>> {
-    let Some(response) = call(&global.vault, Op::Token { long_lived }, TOKEN_TIMEOUT) else {
-        return Ok(None);
-    };
-    if let Some(e) = response.error {
-        return match e.kind.as_str() {
-            "grant" | "network" => Err(e.into_error()),
-            _ => Ok(None),
-        };
+/// What the vault's agent says about itself: None when no agent answers; an error when
+/// one answered but cannot serve (a changed vault file: it has ended).
+pub fn status(vault: &Path) -> Option<Result<StatusReply, WireError>> {
+    match call(vault, Op::Status, QUICK_TIMEOUT)? {
+        Reply::Status(s) => Some(Ok(s)),
+        Reply::Error(e) => Some(Err(e)),
+        Reply::Done | Reply::Grant(_) => None,
     }
-    let Some(grant) = response.grant else {
-        return Ok(None);
-    };
-    let header = format::read_header(&store::read(&global.vault)?)?;
-    if global.verbose > 0 {
-        eprintln!("ttvault: using the agent that holds the vault open");
-    }
-    if grant.unsaved_refresh_token {
-        save_rotated(global, long_lived.then_some(&grant.payload.refresh_token));
-    }
-    Ok(Some(Minted {
-        opened: Opened {
-            path: global.vault.clone(),
-            payload: grant.payload,
-            header,
-            passphrase: None,
-        },
-        access_token: grant.access_token,
-        expires_at: UNIX_EPOCH + Duration::from_secs(grant.expires_at),
-    }))
 }
 
-/// The token endpoint rotated the refresh token while the agent held the vault. The agent
-/// has no passphrase, so a client that can open the vault (passphrase source, identity,
-/// or a terminal) writes the new token in and tells the agent; otherwise it says so.
-/// Returns whether it was saved.
-pub fn save_rotated(global: &Global, known: Option<&RefreshToken>) -> bool {
-    let fetched;
-    let new = match known {
-        Some(t) => t,
-        None => {
-            let grant = call(&global.vault, Op::Token { long_lived: true }, TOKEN_TIMEOUT)
-                .and_then(|r| r.grant);
-            match grant {
-                Some(g) => {
-                    fetched = g.payload.refresh_token;
-                    &fetched
-                }
-                None => return false,
-            }
-        }
+/// A session from the vault's agent. `Ok(None)`: no usable agent (none running, stale,
+/// another version): open the vault instead. `Err`: the agent's refresh failed, with the
+/// exit code it carries (4 refused grant, 5 network).
+pub fn session(vault: &VaultRef, secrets: Secrets) -> Result<Option<Session>> {
+    let op = Op::Token {
+        secrets: secrets == Secrets::Included,
     };
-    let saved = vault::update(global, None, |o| {
-        o.payload.refresh_token = new.clone();
-        Ok(((), vault::keep_passphrase(global, o)?))
-    });
-    match saved {
-        Ok(()) => {
-            let _ = call(&global.vault, Op::Saved, QUICK_TIMEOUT);
-            if global.verbose > 0 {
-                eprintln!("ttvault: saved the agent's new refresh token in the vault");
-            }
-            true
+    match call(&vault.path, op, TOKEN_TIMEOUT) {
+        Some(Reply::Grant(g)) => {
+            vault
+                .report
+                .detail("using the agent that holds the vault open");
+            Ok(Some(Session::from_agent(
+                g.grant,
+                g.secrets,
+                g.access_token,
+                UNIX_EPOCH + Duration::from_secs(g.expires_at),
+                g.unsaved_refresh_token,
+            )))
         }
-        Err(e) => {
-            eprintln!(
-                "ttvault: warning: the token endpoint issued a new refresh token that only the agent holds ({})",
-                e.message
-            );
-            eprintln!(
-                "  hint: run any command with the passphrase (e.g. `ttvault token --passphrase-file F`) or `ttvault unlock` before the agent ends, or the grant is lost"
-            );
-            false
+        Some(Reply::Error(e)) if matches!(e.kind, ErrorKind::Grant | ErrorKind::Network) => {
+            Err(e.into_error())
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The refresh token the agent holds (after a rotation, to write it into the vault).
+pub fn refresh_token(vault: &Path) -> Result<RefreshToken> {
+    match call(vault, Op::Token { secrets: true }, TOKEN_TIMEOUT) {
+        Some(Reply::Grant(GrantReply {
+            secrets: Some(s), ..
+        })) => Ok(s.refresh_token),
+        Some(Reply::Error(e)) => Err(e.into_error()),
+        _ => Err(Error::failure(
+            "the agent did not hand over its refresh token",
+        )),
+    }
+}
+
+/// Tells the agent its rotated refresh token is now in the vault.
+pub fn refresh_token_saved(vault: &Path) {
+    let _ = call(vault, Op::Saved, QUICK_TIMEOUT);
+}
+
+/// Asks the vault's agent to end and waits (briefly) until its socket is gone. Returns
+/// whether an agent answered.
+pub fn end(vault: &Path) -> bool {
+    let answered = call(vault, Op::Lock, QUICK_TIMEOUT).is_some();
+    let socket = paths::socket_for(vault, false).ok();
+    for _ in 0..100 {
+        match &socket {
+            Some(s) if std::fs::symlink_metadata(s).is_ok() => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            _ => break,
         }
     }
+    answered
 }

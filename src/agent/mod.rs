@@ -4,7 +4,7 @@
 //! - `protocol`: length-prefixed, versioned JSON frames with a size limit.
 //! - `paths`: the private socket directory, the socket name, the vault file's stamp.
 //! - `server`: the agent (tokio), `state`: the grant in locked memory and the token's
-//!   single-flight refresh, `client`: the blocking client the commands use.
+//!   single-flight refresh, `client`: the blocking client `session` and the commands use.
 //!
 //! The agent exists on Unix only; elsewhere every command opens the vault itself.
 
@@ -20,29 +20,37 @@ pub mod server;
 #[cfg(unix)]
 pub mod state;
 
-use crate::cli::Global;
 use crate::error::Result;
-use crate::mint::{self, Minted};
-use crate::oauth;
+use crate::secret::RefreshToken;
+use crate::session::{Secrets, Session};
+use crate::vault::VaultRef;
 
-/// The grant and a fresh access token: from the vault's agent when one is up (and
-/// `--no-agent` is not given), else by opening the vault and calling the token endpoint.
-/// `long_lived`: the caller needs the client secret and refresh token too.
-pub fn minted(global: &Global, long_lived: bool) -> Result<Minted> {
-    if let Some(m) = from_agent(global, long_lived)? {
-        return Ok(m);
+/// A session from the vault's agent when one is up and the reference allows it;
+/// `Ok(None)` when there is no usable agent. See [`client::session`].
+pub fn session(vault: &VaultRef, secrets: Secrets) -> Result<Option<Session>> {
+    #[cfg(unix)]
+    if vault.use_agent {
+        return client::session(vault, secrets);
     }
-    let http = oauth::Client::new()?;
-    mint::from_vault(global, &http)
+    let _ = (vault, secrets);
+    Ok(None)
 }
 
-/// The agent's answer alone: `Ok(None)` when there is no usable agent (or `--no-agent`).
-pub fn from_agent(global: &Global, long_lived: bool) -> Result<Option<Minted>> {
+/// The refresh token the agent rotated, to be written into the vault.
+pub fn rotated_refresh_token(vault: &VaultRef) -> Result<RefreshToken> {
     #[cfg(unix)]
-    if !global.no_agent {
-        return client::minted(global, long_lived);
-    }
+    return client::refresh_token(&vault.path);
     #[cfg(not(unix))]
-    let _ = (global, long_lived);
-    Ok(None)
+    {
+        let _ = vault;
+        Err(crate::Error::failure("there is no agent on this platform"))
+    }
+}
+
+/// Tells the agent its rotated refresh token is in the vault now.
+pub fn refresh_token_saved(vault: &VaultRef) {
+    #[cfg(unix)]
+    client::refresh_token_saved(&vault.path);
+    #[cfg(not(unix))]
+    let _ = vault;
 }

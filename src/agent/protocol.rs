@@ -1,17 +1,21 @@
 //! The agent's wire format: every message is a frame, a 4-byte big-endian length and that
-//! many bytes of JSON carrying `"v": 1`. Frames above `MAX_FRAME` are refused before any
-//! byte of them is read into memory. Replies that carry secrets are built and parsed in
-//! zeroizing buffers.
+//! many bytes of JSON carrying the protocol version `"v"`. Frames above `MAX_FRAME` are
+//! refused before any byte of them is read into memory. Replies that carry secrets are
+//! built and parsed in zeroizing buffers. A reply is one of a few kinds ([`Reply`]); a
+//! peer speaking another version is answered with an error and treated as no agent.
 
 use crate::error::{Code, Error};
 use crate::secret::AccessToken;
+use crate::session::{GrantInfo, GrantSecrets};
 use crate::vault::Payload;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use zeroize::Zeroizing;
 
-/// The protocol version this build speaks.
-pub const VERSION: u32 = 1;
+/// The protocol version this build speaks; a frame of any other version gets a `version`
+/// error, and a client treats a reply of another version as no agent. Raise it whenever
+/// a request or reply changes shape.
+pub const VERSION: u32 = 2;
 /// The largest frame either side accepts (a grant is well under 4 KiB).
 pub const MAX_FRAME: usize = 64 * 1024;
 
@@ -23,9 +27,9 @@ pub enum Op {
     Ping,
     /// Until when, the token's remaining life, whether memory is locked (no secret).
     Status,
-    /// A fresh access token, with the grant's public fields; with `long_lived` also the
+    /// A fresh access token, with the grant's public fields; with `secrets` also the
     /// client secret and refresh token.
-    Token { long_lived: bool },
+    Token { secrets: bool },
     /// A client has written the agent's rotated refresh token into the vault.
     Saved,
     /// End now.
@@ -45,22 +49,50 @@ impl Request {
     }
 }
 
-/// Why the agent could not answer. `kind` drives the client: `stale` and `version` mean
-/// "fall back to the vault"; `grant` and `network` are real failures with exit codes.
+/// Why the agent could not answer. The kind drives the client: `grant` and `network` are
+/// the failures of the agent's refresh, which the client exits with (4, 5); every other
+/// kind means "no usable agent: open the vault instead".
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Not a frame, not JSON, or an unknown request.
+    BadRequest,
+    /// Another protocol version.
+    Version,
+    /// The vault file changed since it was unlocked; the agent ends.
+    Stale,
+    /// Tastytrade refused the grant.
+    Grant,
+    /// Tastytrade could not be reached or answered nonsense.
+    Network,
+    /// Anything else that went wrong in the agent.
+    Failure,
+}
+
+impl ErrorKind {
+    /// The exit status a client gives this failure.
+    pub fn code(self) -> Code {
+        match self {
+            ErrorKind::BadRequest => Code::Usage,
+            ErrorKind::Grant => Code::Grant,
+            ErrorKind::Network => Code::Network,
+            ErrorKind::Version | ErrorKind::Stale | ErrorKind::Failure => Code::Failure,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct WireError {
-    pub kind: String,
-    pub code: i32,
+    pub kind: ErrorKind,
     pub message: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
 }
 
 impl WireError {
-    pub fn new(kind: &str, code: Code, message: impl Into<String>) -> Self {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         WireError {
-            kind: kind.into(),
-            code: code as i32,
+            kind,
             message: message.into(),
             hint: None,
         }
@@ -68,28 +100,20 @@ impl WireError {
 
     pub fn from_error(e: &Error) -> Self {
         let kind = match e.code {
-            Code::Grant => "grant",
-            Code::Network => "network",
-            _ => "failure",
+            Code::Grant => ErrorKind::Grant,
+            Code::Network => ErrorKind::Network,
+            _ => ErrorKind::Failure,
         };
         WireError {
-            kind: kind.into(),
-            code: e.code as i32,
+            kind,
             message: e.message.clone(),
             hint: e.hint.clone(),
         }
     }
 
     pub fn into_error(self) -> Error {
-        let code = match self.code {
-            2 => Code::Usage,
-            3 => Code::Vault,
-            4 => Code::Grant,
-            5 => Code::Network,
-            _ => Code::Failure,
-        };
         Error {
-            code,
+            code: self.kind.code(),
             message: self.message,
             hint: self.hint,
         }
@@ -116,39 +140,46 @@ pub struct StatusReply {
 /// A fresh access token and the grant it came from.
 #[derive(Serialize, Deserialize)]
 pub struct GrantReply {
-    /// The vault's document; without `long_lived` its client secret and refresh token
-    /// are empty.
-    pub payload: Payload,
+    pub grant: GrantInfo,
+    /// Only when the request asked for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<GrantSecrets>,
     pub access_token: AccessToken,
     /// Unix seconds.
     pub expires_at: u64,
+    /// The agent holds a rotated refresh token the vault lacks.
     pub unsaved_refresh_token: bool,
 }
 
-#[derive(Serialize, Deserialize, Default)]
+/// What the agent answers. Externally tagged (`"done"`, `{"status": …}`, `{"grant": …}`,
+/// `{"error": …}`) so a reply is parsed straight into its fields: serde's internally
+/// tagged or flattened forms would first copy every string, secrets included, into a
+/// buffer nobody zeroizes.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reply {
+    /// Done (`ping`, `saved`, `lock`).
+    Done,
+    Status(StatusReply),
+    Grant(GrantReply),
+    Error(WireError),
+}
+
+#[derive(Serialize, Deserialize)]
 pub struct Response {
     pub v: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<WireError>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<StatusReply>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grant: Option<GrantReply>,
+    pub reply: Reply,
 }
 
 impl Response {
-    pub fn ok() -> Self {
-        Response {
-            v: VERSION,
-            ..Default::default()
-        }
+    pub fn new(reply: Reply) -> Self {
+        Response { v: VERSION, reply }
+    }
+    pub fn done() -> Self {
+        Self::new(Reply::Done)
     }
     pub fn error(e: WireError) -> Self {
-        Response {
-            v: VERSION,
-            error: Some(e),
-            ..Default::default()
-        }
+        Self::new(Reply::Error(e))
     }
 }
 
@@ -216,6 +247,10 @@ pub fn write_frame<T: Serialize>(w: &mut impl Write, value: &T) -> std::io::Resu
 #[derive(Deserialize)]
 pub struct Versioned {
     pub v: Option<u64>,
+    /// The request's op, read without its other fields: `lock` is understood at every
+    /// version, so a ttvault of another version can still end this agent.
+    #[serde(default)]
+    pub op: Option<String>,
 }
 
 /// What `unlock` writes to the new agent's stdin (never argv or environment): the grant
@@ -228,32 +263,4 @@ pub struct Handoff {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_round_trip_and_shape() {
-        let frame = encode(&Request::new(Op::Token { long_lived: true }));
-        let len = frame_len(frame[..4].try_into().unwrap()).unwrap();
-        assert_eq!(len, frame.len() - 4);
-        assert_eq!(frame.capacity(), frame.len());
-        let text = std::str::from_utf8(&frame[4..]).unwrap();
-        assert_eq!(text, r#"{"v":1,"op":"token","long_lived":true}"#);
-        let back: Request = serde_json::from_slice(&frame[4..]).unwrap();
-        assert_eq!(back.op, Op::Token { long_lived: true });
-    }
-
-    #[test]
-    fn oversized_prefix_is_refused() {
-        assert!(frame_len(((MAX_FRAME + 1) as u32).to_be_bytes()).is_none());
-        assert!(frame_len(u32::MAX.to_be_bytes()).is_none());
-        let mut data: &[u8] = &[0xff, 0xff, 0xff, 0xff, 1, 2];
-        assert!(read_frame(&mut data).is_err());
-    }
-
-    #[test]
-    fn wire_errors_keep_their_exit_code() {
-        let e = WireError::new("grant", Code::Grant, "refused");
-        assert_eq!(e.into_error().code, Code::Grant);
-    }
-}
+mod tests;

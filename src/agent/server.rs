@@ -8,13 +8,13 @@
 
 use super::paths::{self, VaultStamp};
 use super::protocol::{
-    self, GrantReply, Handoff, Op, Request, Response, Versioned, WireError, VERSION,
+    self, ErrorKind, GrantReply, Handoff, Op, Reply, Request, Response, Versioned, WireError,
+    VERSION,
 };
 use super::state::{self, State};
-use crate::cli::{AgentArgs, Global};
-use crate::error::{Code, Error, Result};
+use crate::error::{Error, Result};
 use crate::oauth::{self, Http};
-use crate::secret::{ClientSecret, RefreshToken};
+use crate::session::{GrantInfo, GrantSecrets};
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -30,10 +30,20 @@ const IO_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the agent checks its idle limit and that its socket is still its own.
 const TICK: Duration = Duration::from_millis(250);
 
-pub fn run(global: &Global, args: &AgentArgs) -> Result<i32> {
+/// What the agent is started with (`ttvault --vault PATH agent --ttl D [--idle D]`).
+pub struct Options {
+    /// The vault, canonical (as `unlock` names it).
+    pub vault: PathBuf,
+    /// How long it serves at most, from now.
+    pub ttl: Duration,
+    /// How long it serves without a token request.
+    pub idle: Option<Duration>,
+}
+
+pub fn run(options: &Options) -> Result<i32> {
     crate::harden::harden_process();
     let mut out = std::io::stdout();
-    match start(global, args) {
+    match start(options) {
         Ok((state, listener, socket, http)) => {
             let note = if state.memory_locked() {
                 "ready\n"
@@ -67,7 +77,7 @@ type Started = (
     Arc<dyn Http + Send + Sync>,
 );
 
-fn start(global: &Global, args: &AgentArgs) -> Result<Started> {
+fn start(options: &Options) -> Result<Started> {
     let bad = |what: &str| Error::failure(format!("agent: {what}"));
     // Unbuffered: std's stdin buffer would keep a copy of the grant that nobody zeroizes.
     use std::os::fd::AsFd;
@@ -87,14 +97,14 @@ fn start(global: &Global, args: &AgentArgs) -> Result<Started> {
         return Err(bad("the grant on stdin has another protocol version"));
     }
     let stamp = VaultStamp::from_hex(&handoff.stamp).ok_or_else(|| bad("bad vault stamp"))?;
-    let vault = paths::canonical_vault(&global.vault)?;
+    let vault = paths::canonical_vault(&options.vault)?;
     let http: Arc<dyn Http + Send + Sync> = Arc::new(oauth::Client::new()?);
     let state = Arc::new(State::new(
         vault.clone(),
         &handoff.payload,
         stamp,
-        args.ttl,
-        args.idle,
+        options.ttl,
+        options.idle,
         Arc::clone(&http),
     ));
     drop(handoff);
@@ -196,7 +206,7 @@ async fn handle(mut stream: UnixStream, state: Arc<State>, shutdown: Arc<Notify>
             _ => return,
         }
         let Some(len) = protocol::frame_len(prefix) else {
-            let e = WireError::new("bad_request", Code::Usage, "frame too large");
+            let e = WireError::new(ErrorKind::BadRequest, "frame too large");
             let _ = reply(&mut stream, &Response::error(e)).await;
             return;
         };
@@ -227,14 +237,16 @@ async fn reply(stream: &mut UnixStream, response: &Response) -> bool {
 
 /// The reply to one frame, and whether the agent should end after sending it.
 async fn answer(body: &[u8], state: &State, arrival: Instant) -> (Response, bool) {
-    let bad = |m: &str| Response::error(WireError::new("bad_request", Code::Usage, m));
+    let bad = |m: &str| Response::error(WireError::new(ErrorKind::BadRequest, m));
     let Ok(versioned) = serde_json::from_slice::<Versioned>(body) else {
         return (bad("not a JSON request"), false);
     };
     if versioned.v != Some(u64::from(VERSION)) {
+        if versioned.op.as_deref() == Some("lock") {
+            return (Response::done(), true);
+        }
         let e = WireError::new(
-            "version",
-            Code::Failure,
+            ErrorKind::Version,
             format!("this agent speaks protocol version {VERSION}"),
         );
         return (Response::error(e), false);
@@ -243,50 +255,41 @@ async fn answer(body: &[u8], state: &State, arrival: Instant) -> (Response, bool
         return (bad("unknown request"), false);
     };
     match request.op {
-        Op::Ping => (Response::ok(), false),
-        Op::Lock => (Response::ok(), true),
+        Op::Ping => (Response::done(), false),
+        Op::Lock => (Response::done(), true),
         // Only after a rotation the agent asked for: the vault now holds the new refresh
         // token, so its current file is the agent's again. Otherwise it whitewashes nothing.
         Op::Saved if state.unsaved() => match state.saved() {
-            Ok(()) => (Response::ok(), false),
+            Ok(()) => (Response::done(), false),
             Err(e) => (Response::error(e), false),
         },
         _ if !state.vault_unchanged() => {
             let e = WireError::new(
-                "stale",
-                Code::Failure,
+                ErrorKind::Stale,
                 "the vault file changed since it was unlocked; the agent has ended",
             );
             (Response::error(e), true)
         }
-        Op::Status => {
-            let mut r = Response::ok();
-            r.status = Some(state.status().await);
-            (r, false)
-        }
-        Op::Saved => (Response::ok(), false),
-        Op::Token { long_lived } => {
+        Op::Status => (Response::new(Reply::Status(state.status().await)), false),
+        Op::Saved => (Response::done(), false),
+        Op::Token { secrets } => {
             state.touch();
             let (access_token, expires_at) = match state.fresh_token(arrival).await {
                 Ok(t) => t,
                 Err(e) => return (Response::error(e), false),
             };
-            let mut payload = match state.payload() {
+            let payload = match state.payload() {
                 Ok(p) => p,
                 Err(e) => return (Response::error(e), false),
             };
-            if !long_lived {
-                payload.client_secret = ClientSecret::new("");
-                payload.refresh_token = RefreshToken::new("");
-            }
-            let mut r = Response::ok();
-            r.grant = Some(GrantReply {
-                payload,
+            let grant = GrantReply {
+                grant: GrantInfo::of(&payload),
+                secrets: secrets.then(|| GrantSecrets::of(&payload)),
                 access_token,
                 expires_at: state::unix_secs(expires_at),
                 unsaved_refresh_token: state.unsaved(),
-            });
-            (r, false)
+            };
+            (Response::new(Reply::Grant(grant)), false)
         }
     }
 }

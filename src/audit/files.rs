@@ -1,8 +1,10 @@
 //! Checks on the files around the vault: permissions and owner, git, plaintext leftovers.
 
 use super::Report;
+use crate::session::{GrantInfo, GrantSecrets};
+use crate::vault::describe::describe_slots;
+use crate::vault::format;
 use crate::vault::header::Slot;
-use crate::vault::{format, Opened};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -21,7 +23,7 @@ pub fn permissions(report: &mut Report, vault: &Path) {
             report.error(
                 "file.permissions",
                 format!("the vault has mode {mode:04o}: other users can read it and try passphrases offline"),
-                format!("chmod 600 {}", vault.display()),
+                crate::vault::store::chmod_private(vault),
             );
         } else {
             report.ok(
@@ -113,17 +115,16 @@ pub fn git(report: &mut Report, vault: &Path) {
 
 /// Plaintext copies of the vault's secrets (the legacy `.secrets`, a `.env`, notes) and old
 /// vault backups in the vault's directory.
-pub fn leftovers(report: &mut Report, opened: &Opened) {
-    let dir = parent(&opened.path);
+pub fn leftovers(report: &mut Report, vault: &Path, grant: &GrantSecrets) {
+    let dir = parent(vault);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     let secrets = [
-        opened.payload.client_secret.expose().as_bytes(),
-        opened.payload.refresh_token.expose().as_bytes(),
+        grant.client_secret.expose().as_bytes(),
+        grant.refresh_token.expose().as_bytes(),
     ];
-    let vault_name = opened
-        .path
+    let vault_name = vault
         .file_name()
         .unwrap_or_default()
         .to_string_lossy()
@@ -172,15 +173,14 @@ pub fn leftovers(report: &mut Report, opened: &Opened) {
     }
 }
 
-pub fn slots(report: &mut Report, opened: &Opened) {
-    let slots = opened.header.slots();
-    let text = crate::cmd::show::describe_slots(&slots, &opened.payload.recipients).join("; ");
+pub fn slots(report: &mut Report, slots: &[Slot], grant: &GrantInfo) {
+    let text = describe_slots(slots, &grant.recipients).join("; ");
     report.ok("vault.slots", format!("slots: {text}"));
     report.ok(
         "vault.format",
-        format!("age v1 file, payload version {}", opened.payload.version),
+        format!("age v1 file, payload version {}", grant.payload_version),
     );
-    for slot in &slots {
+    for slot in slots {
         match slot {
             Slot::Passphrase { kdf } if kdf.is_below_floor() => report.warn(
                 "vault.kdf",

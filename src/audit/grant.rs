@@ -5,7 +5,8 @@ use super::Report;
 use crate::endpoints::Environment;
 use crate::error::{Code, Error};
 use crate::oauth::{self, jwt, Http};
-use crate::vault::Opened;
+use crate::secret::RefreshToken;
+use crate::session::{GrantInfo, Session};
 use std::time::{Duration, SystemTime};
 
 pub fn endpoints(report: &mut Report, env: &Environment) {
@@ -69,9 +70,8 @@ pub struct ScopeView {
     pub in_token: Option<Vec<String>>,
 }
 
-pub fn scopes(report: &mut Report, opened: &Opened) -> ScopeView {
-    let p = &opened.payload;
-    let claims = jwt::decode(p.refresh_token.expose());
+pub fn scopes(report: &mut Report, p: &GrantInfo, refresh_token: &RefreshToken) -> ScopeView {
+    let claims = jwt::decode(refresh_token.expose());
     let in_token = claims.as_ref().and_then(|c| c.scopes.clone());
     let trade = p
         .scopes
@@ -122,8 +122,7 @@ pub fn scopes(report: &mut Report, opened: &Opened) -> ScopeView {
     }
 }
 
-pub fn age(report: &mut Report, opened: &Opened) {
-    let p = &opened.payload;
+pub fn age(report: &mut Report, p: &GrantInfo) {
     let last = p.rotated_at.as_deref().unwrap_or(&p.created_at);
     let Ok(when) = humantime::parse_rfc3339(last) else {
         return;
@@ -159,33 +158,17 @@ pub struct Live {
     pub accounts: Vec<serde_json::Value>,
 }
 
-/// The live probes. Returns the error that decides the exit status when the grant is
-/// refused (4) or the endpoint is unreachable (5).
+/// The live probes, with a session (or the error getting one gave). Returns the error
+/// that decides the exit status when the grant is refused (4) or the endpoint is
+/// unreachable (5).
 pub fn live(
-    report: &mut Report,
-    global: &crate::cli::Global,
-    http: &dyn Http,
-    opened: Opened,
-) -> (Live, Option<Error>) {
-    let api_url = opened.payload.environment.api_url().to_string();
-    live_minted(
-        report,
-        http,
-        &api_url,
-        crate::mint::mint(global, http, opened),
-    )
-}
-
-/// The live probes for a token already minted (or the error minting it gave), e.g. by
-/// the agent.
-pub fn live_minted(
     report: &mut Report,
     http: &dyn Http,
     api_url: &str,
-    minted: crate::Result<crate::mint::Minted>,
+    session: crate::Result<Session>,
 ) -> (Live, Option<Error>) {
     let mut live = Live::default();
-    let minted = match minted {
+    let session = match session {
         Ok(m) => m,
         Err(e) => {
             let check = if e.code == Code::Grant {
@@ -199,7 +182,7 @@ pub fn live_minted(
     };
     live.token_ok = true;
     report.ok("live.token", "the grant mints an access token");
-    match oauth::accounts(http, api_url, &minted.access_token) {
+    match oauth::accounts(http, api_url, &session.access_token) {
         Ok(accounts) => {
             let masked: Vec<String> = accounts
                 .iter()

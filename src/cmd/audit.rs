@@ -2,53 +2,51 @@
 //! Exit: 0 nothing wrong (warnings allowed), 1 an error finding, 4/5 the live checks'
 //! grant refusal / unreachable endpoint, 6 under --strict when any warning or error.
 
+use super::Context;
 use crate::audit::{files, grant, Report, Severity};
-use crate::cli::{AuditArgs, Global};
+use crate::cli::AuditArgs;
 use crate::error::{Code, Error, Result};
-use crate::{oauth, vault};
+use crate::session::GrantSource;
+use crate::{oauth, output};
 use serde_json::json;
 
-pub fn run(global: &Global, args: &AuditArgs) -> Result<i32> {
+pub fn run(ctx: &Context, args: &AuditArgs) -> Result<i32> {
+    let vault = &ctx.vault;
     // With an agent up, the grant and its token come from it (one shared refresh).
-    let from_agent = crate::agent::from_agent(global, true)?;
-    let (opened, agent_token) = match from_agent {
-        Some(m) => (m.opened, Some((m.access_token, m.expires_at))),
-        None => (vault::open_despite_permissions(global)?, None),
-    };
+    let source = GrantSource::find_despite_permissions(vault)?;
+    let slots = source.slots(vault)?;
+    let (info, secrets) = source.grant();
     let mut report = Report::default();
-    files::permissions(&mut report, &opened.path);
-    files::git(&mut report, &opened.path);
-    files::leftovers(&mut report, &opened);
-    files::slots(&mut report, &opened);
-    grant::endpoints(&mut report, &opened.payload.environment);
-    let scopes = grant::scopes(&mut report, &opened);
-    grant::age(&mut report, &opened);
-    let vault_path = opened.path.display().to_string();
-    let environment = opened.payload.environment.name();
+    files::permissions(&mut report, &vault.path);
+    files::git(&mut report, &vault.path);
+    if let Some(secrets) = &secrets {
+        files::leftovers(&mut report, &vault.path, secrets);
+    }
+    files::slots(&mut report, &slots, &info);
+    grant::endpoints(&mut report, &info.environment);
+    let scopes = secrets
+        .as_ref()
+        .map(|s| grant::scopes(&mut report, &info, &s.refresh_token));
+    grant::age(&mut report, &info);
     let (live, live_error) = if args.offline {
         report.ok("live", "skipped (--offline)");
         (grant::Live::default(), None)
     } else {
         let http = oauth::Client::new()?;
-        match agent_token {
-            Some((access_token, expires_at)) => {
-                let api_url = opened.payload.environment.api_url().to_string();
-                let minted = crate::mint::Minted {
-                    opened,
-                    access_token,
-                    expires_at,
-                };
-                grant::live_minted(&mut report, &http, &api_url, Ok(minted))
-            }
-            None => grant::live(&mut report, global, &http, opened),
-        }
+        let api_url = info.environment.api_url();
+        let session = source.session(vault, &http);
+        grant::live(&mut report, &http, api_url, session)
     };
 
-    if global.json {
+    if ctx.json {
+        let (requested, in_token) = match scopes {
+            Some(s) => (s.requested, s.in_token),
+            None => (info.scopes.clone(), None),
+        };
         let doc = json!({
-            "vault": vault_path,
-            "environment": environment,
-            "scopes": { "requested": scopes.requested, "refresh_token_claims": scopes.in_token },
+            "vault": vault.path.display().to_string(),
+            "environment": info.environment.name(),
+            "scopes": { "requested": requested, "refresh_token_claims": in_token },
             "live": if args.offline { serde_json::Value::Null } else { json!(live) },
             "summary": {
                 "errors": report.count(Severity::Error),
@@ -56,7 +54,7 @@ pub fn run(global: &Global, args: &AuditArgs) -> Result<i32> {
             },
             "findings": report.findings,
         });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        output::json(&doc)?;
     } else {
         print_human(&report);
     }

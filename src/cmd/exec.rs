@@ -2,9 +2,12 @@
 //! On Unix ttvault becomes the program (exec), so its signals and exit status are the
 //! program's own; elsewhere it waits for the program and returns its status.
 
-use crate::cli::{ExecArgs, Global};
+use super::Context;
+use crate::cli::ExecArgs;
 use crate::env;
 use crate::error::Result;
+use crate::output;
+use crate::session::{self, Secrets};
 use std::process::Command;
 
 /// Variables that must never reach a child: ttvault's own secret inputs.
@@ -15,10 +18,19 @@ const NEVER_INHERITED: &[&str] = &[
     "TTVAULT_REFRESH_TOKEN",
 ];
 
-pub fn run(global: &Global, args: &ExecArgs) -> Result<i32> {
-    let minted = crate::agent::minted(global, args.long_lived)?;
-    let vars = minted.variables(args.preset, args.long_lived);
-    let (program, program_args) = args.command.split_first().expect("clap requires CMD");
+pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
+    let secrets = if args.long_lived {
+        Secrets::Included
+    } else {
+        Secrets::Withheld
+    };
+    let Some((program, program_args)) = args.command.split_first() else {
+        return Err(crate::Error::usage("exec needs a program to run")
+            .hint("ttvault exec -- PROGRAM [ARGS…]"));
+    };
+    let session = session::open(&ctx.vault, secrets)?;
+    let vars = session.variables(args.preset.into());
+    drop(session);
     let mut command = Command::new(program);
     command.args(program_args);
     for name in env::ALL_NAMES.iter().chain(NEVER_INHERITED) {
@@ -27,14 +39,12 @@ pub fn run(global: &Global, args: &ExecArgs) -> Result<i32> {
     for var in &vars {
         command.env(var.name, var.value.as_str());
     }
-    if global.verbose > 0 {
-        let names: Vec<&str> = vars.iter().map(|v| v.name).collect();
-        eprintln!(
-            "ttvault: running {} with {}",
-            program.to_string_lossy(),
-            names.join(", ")
-        );
-    }
+    let names: Vec<&str> = vars.iter().map(|v| v.name).collect();
+    ctx.vault.report.detail(&format!(
+        "running {} with {}",
+        program.to_string_lossy(),
+        names.join(", ")
+    ));
     Ok(launch(command, &program.to_string_lossy()))
 }
 
@@ -58,11 +68,17 @@ fn launch(mut command: Command, program: &str) -> i32 {
 fn not_started(program: &str, err: &std::io::Error) -> i32 {
     match err.kind() {
         std::io::ErrorKind::NotFound => {
-            eprintln!("ttvault: cannot run `{program}`: no such program (check the name and PATH)");
+            output::error(
+                &crate::Error::failure(format!("cannot run `{program}`: no such program"))
+                    .hint("check the name and PATH"),
+            );
             127
         }
         _ => {
-            eprintln!("ttvault: cannot run `{program}`: {err} (is it executable?)");
+            output::error(
+                &crate::Error::failure(format!("cannot run `{program}`: {err}"))
+                    .hint("is it executable?"),
+            );
             126
         }
     }

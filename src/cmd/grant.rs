@@ -9,12 +9,54 @@ use crate::oauth::authorize::Pending;
 use crate::oauth::server::{RedirectUri, Responder, Server, Start};
 use crate::oauth::verify::{self, Verified};
 use crate::oauth::{self, browser, Http};
+use crate::output;
 use crate::secret::{ClientSecret, RefreshToken};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
+use std::time::Duration;
 use zeroize::Zeroizing;
 
 pub const ENV_CLIENT_SECRET: &str = "TTVAULT_CLIENT_SECRET";
 pub const ENV_REFRESH_TOKEN: &str = "TTVAULT_REFRESH_TOKEN";
+
+/// The redirect URI Tastytrade's guide registers, and ttvault's default.
+pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:8000";
+/// `read` is all the SPX chain fetcher needs.
+pub const DEFAULT_SCOPE: &str = "read";
+/// How long the browser flow waits by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+/// How to get a grant: `init`'s and `rotate`'s options, with the defaults filled in.
+pub struct Options {
+    pub client_id: Option<String>,
+    /// The refresh token is pasted instead of the browser flow.
+    pub paste: bool,
+    pub open_browser: bool,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub allow_trade: bool,
+    pub timeout: Duration,
+}
+
+impl Options {
+    /// The options on the command line; what is not given there is `recorded_redirect_uri`
+    /// (the vault's, for `rotate`) or the default.
+    pub fn of(args: &GrantArgs, recorded_redirect_uri: Option<&str>) -> Self {
+        Options {
+            client_id: args.client_id.clone(),
+            paste: args.paste,
+            open_browser: !args.no_browser,
+            redirect_uri: args
+                .redirect_uri
+                .as_deref()
+                .or(recorded_redirect_uri)
+                .unwrap_or(DEFAULT_REDIRECT_URI)
+                .to_string(),
+            scope: args.scope.as_deref().unwrap_or(DEFAULT_SCOPE).to_string(),
+            allow_trade: args.allow_trade,
+            timeout: args.timeout.unwrap_or(DEFAULT_TIMEOUT),
+        }
+    }
+}
 
 /// Client credentials as far as the terminal and environment know them.
 #[derive(Default)]
@@ -62,12 +104,7 @@ impl Obtained {
 }
 
 /// Runs the browser flow (or `--paste`) and verifies the grant.
-pub fn obtain(
-    args: &GrantArgs,
-    environment: &Environment,
-    redirect_uri: &str,
-    known: Known,
-) -> Result<Obtained> {
+pub fn obtain(args: &Options, environment: &Environment, known: Known) -> Result<Obtained> {
     // Asking for `trade` only to refuse the grant afterwards would waste a sign-in.
     if !args.paste && !args.allow_trade && args.scope.split_whitespace().any(|s| s == "trade") {
         return Err(
@@ -81,10 +118,10 @@ pub fn obtain(
     if args.paste {
         return paste(&http, args, environment, known);
     }
-    browser_flow(&http, args, environment, redirect_uri, known)
+    browser_flow(&http, args, environment, known)
 }
 
-fn paste(http: &dyn Http, args: &GrantArgs, env: &Environment, known: Known) -> Result<Obtained> {
+fn paste(http: &dyn Http, args: &Options, env: &Environment, known: Known) -> Result<Obtained> {
     let needs = |what: &str| {
         Error::usage(format!("--paste needs the {what}")).hint(format!(
             "pass --client-id ID and set {ENV_CLIENT_SECRET} and {ENV_REFRESH_TOKEN}, or run \
@@ -100,7 +137,7 @@ fn paste(http: &dyn Http, args: &GrantArgs, env: &Environment, known: Known) -> 
         }
         None => return Err(needs("refresh token")),
     };
-    eprintln!("Checking the grant with Tastytrade…");
+    output::say("Checking the grant with Tastytrade…");
     let verified = verify::verify(
         http,
         &verify::Grant {
@@ -124,17 +161,16 @@ fn paste(http: &dyn Http, args: &GrantArgs, env: &Environment, known: Known) -> 
 
 fn browser_flow(
     http: &dyn Http,
-    args: &GrantArgs,
+    args: &Options,
     env: &Environment,
-    redirect_uri: &str,
     known: Known,
 ) -> Result<Obtained> {
-    let redirect = RedirectUri::parse(redirect_uri)?;
+    let redirect = RedirectUri::parse(&args.redirect_uri)?;
     if redirect.uri.ends_with('/') && redirect.path == "/" {
-        eprintln!(
-            "ttvault: note: the redirect URI ends with a slash; it must match the grant's byte for \
-             byte (the usual one is http://localhost:8000, without a slash)"
-        );
+        output::note(&format!(
+            "the redirect URI ends with a slash; it must match the grant's byte for byte (the \
+             usual one is {DEFAULT_REDIRECT_URI}, without a slash)"
+        ));
     }
     let mut server = Server::bind(&redirect)?;
     let pending = Pending::new();
@@ -147,25 +183,25 @@ fn browser_flow(
         _ => (server.start_url(), true),
     };
     if form {
-        eprintln!("Open this address in your browser, enter the client id and secret, then sign in to Tastytrade:");
+        output::say("Open this address in your browser, enter the client id and secret, then sign in to Tastytrade:");
     } else {
-        eprintln!(
-            "Open this address in your browser to sign in to Tastytrade and approve ttvault:"
+        output::say(
+            "Open this address in your browser to sign in to Tastytrade and approve ttvault:",
         );
     }
-    eprintln!("  {start_url}");
-    if !args.no_browser {
+    output::say(&format!("  {start_url}"));
+    if args.open_browser {
         if let Err(why) = browser::open(&start_url) {
-            eprintln!(
-                "ttvault: could not open a browser ({why}); open the address above yourself."
+            output::warning(
+                &format!("could not open a browser ({why})"),
+                Some("open the address above yourself"),
             );
         }
     }
-    eprintln!(
+    output::say(&format!(
         "Waiting for the browser… (Ctrl-C to cancel, times out in {})",
         humantime::format_duration(args.timeout)
-    );
-    let _ = std::io::stderr().flush();
+    ));
 
     let start = if form {
         Start::Form {
@@ -194,7 +230,7 @@ fn browser_flow(
         }
     };
 
-    eprintln!("Tastytrade answered; checking the grant…");
+    output::say("Tastytrade answered; checking the grant…");
     let token_url = env.token_url();
     let verified = oauth::exchange_code(
         http,
@@ -242,7 +278,7 @@ fn browser_flow(
 /// (when there is one). What is still missing is asked on the local page. `stored_id` is
 /// the vault's client id (`rotate`): with it, an empty answer to the secret prompt keeps
 /// the stored secret (the caller fills it in).
-pub fn known_credentials(args: &GrantArgs, stored_id: Option<&str>) -> Result<Known> {
+pub fn known_credentials(args: &Options, stored_id: Option<&str>) -> Result<Known> {
     let default_id = stored_id;
     let terminal = std::io::stdin().is_terminal();
     let mut client_id = args
@@ -296,33 +332,11 @@ fn hidden_prompt(label: &str) -> Result<Zeroizing<String>> {
 }
 
 fn visible_prompt(label: &str) -> Result<String> {
-    let mut stderr = std::io::stderr();
-    let _ = write!(stderr, "{label}");
-    let _ = stderr.flush();
+    output::prompt(label);
     let mut line = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut line)
         .map_err(|e| Error::failure(format!("could not read from the terminal: {e}")))?;
     Ok(line.trim().to_string())
-}
-
-/// One line per account, numbers masked.
-pub fn describe_accounts(accounts: &[oauth::Account]) -> Vec<String> {
-    accounts
-        .iter()
-        .map(|a| {
-            let mut line = oauth::mask(&a.account_number);
-            if let Some(n) = &a.nickname {
-                line.push_str(&format!(" {n}"));
-            }
-            if let Some(level) = &a.authority_level {
-                line.push_str(&format!(" ({level})"));
-            }
-            if a.is_closed {
-                line.push_str(" [closed]");
-            }
-            line
-        })
-        .collect()
 }

@@ -1,15 +1,16 @@
 //! `ttvault import [FILE]`: encrypt the plaintext dotenv `.secrets` of the legacy setup
 //! script. The plaintext goes away only after the vault is on disk and reads back.
 
-use crate::cli::{Global, ImportArgs};
+use super::Context;
+use crate::cli::ImportArgs;
 use crate::dotenv;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
 use crate::vault::{self, format, store, NewSlots, Payload};
 use std::path::Path;
 
-pub fn run(global: &Global, args: &ImportArgs) -> Result<i32> {
-    let vault_path = &global.vault;
+pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
+    let vault_path = &ctx.vault.path;
     let source = args.file.as_deref().unwrap_or(vault_path);
     let plaintext = store::read(source).map_err(|e| {
         Error::usage(format!(
@@ -44,7 +45,7 @@ pub fn run(global: &Global, args: &ImportArgs) -> Result<i32> {
         return Err(store::already_exists(vault_path));
     }
     let slots = NewSlots::from_flags(
-        global,
+        &ctx.vault,
         args.no_passphrase,
         &args.recipients,
         &args.recipients_files,

@@ -3,60 +3,63 @@
 //! ended until that token is saved (which takes the passphrase), or the grant would be
 //! lost.
 
-use crate::cli::Global;
+use super::Context;
 use crate::error::Result;
+use crate::output;
 
 #[cfg(not(unix))]
-pub fn run(global: &Global) -> Result<i32> {
+pub fn run(ctx: &Context) -> Result<i32> {
     println!(
         "{} is not unlocked (there is no agent on this platform).",
-        global.vault.display()
+        ctx.vault.path.display()
     );
     Ok(0)
 }
 
 #[cfg(unix)]
-pub fn run(global: &Global) -> Result<i32> {
-    use crate::agent::client::{self, QUICK_TIMEOUT};
-    use crate::agent::protocol::Op;
+pub fn run(ctx: &Context) -> Result<i32> {
+    use crate::agent::client;
     use crate::error::Error;
+    use crate::session::Secrets;
 
-    let status = client::call(&global.vault, Op::Status, QUICK_TIMEOUT);
-    let Some(status) = status else {
-        report(global, false);
+    let vault = &ctx.vault;
+    let Some(status) = client::status(&vault.path) else {
+        report(ctx, false)?;
         return Ok(0);
     };
-    if status
-        .status
-        .as_ref()
-        .is_some_and(|s| s.unsaved_refresh_token)
-        && !client::save_rotated(global, None)
-    {
-        return Err(Error::failure(
-            "the agent holds a new refresh token that is not in the vault yet; not locking",
-        )
-        .hint("give the passphrase (--passphrase-file F, TTVAULT_PASSPHRASE or a terminal) so it is saved first"));
+    if status.as_ref().is_ok_and(|s| s.unsaved_refresh_token) {
+        let saved = match client::session(vault, Secrets::Included) {
+            Ok(Some(mut session)) => session.save_rotated(vault, None),
+            Ok(None) => Err(Error::failure("the agent stopped answering")),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = saved {
+            return Err(Error::failure(format!(
+                "the agent holds a new refresh token that is not in the vault yet; not locking ({})",
+                e.message
+            ))
+            .hint("give the passphrase (--passphrase-file F, TTVAULT_PASSPHRASE or a terminal) so it is saved first"));
+        }
     }
     // A stale agent (the vault changed) has already ended on the status request.
-    let was_up = status.error.is_none();
-    super::unlock::end_agent(global);
-    report(global, was_up);
+    let was_up = status.is_ok();
+    client::end(&vault.path);
+    report(ctx, was_up)?;
     Ok(0)
 }
 
-fn report(global: &Global, locked: bool) {
-    if global.json {
-        let doc = serde_json::json!({
-            "vault": global.vault.display().to_string(),
+fn report(ctx: &Context, locked: bool) -> Result<()> {
+    let path = ctx.vault.path.display();
+    if ctx.json {
+        return output::json(&serde_json::json!({
+            "vault": path.to_string(),
             "was_unlocked": locked,
-        });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-    } else if locked {
-        println!("Locked {}: the agent has ended.", global.vault.display());
-    } else {
-        println!(
-            "{} was not unlocked (no agent holds it); nothing to do.",
-            global.vault.display()
-        );
+        }));
     }
+    if locked {
+        println!("Locked {path}: the agent has ended.");
+    } else {
+        println!("{path} was not unlocked (no agent holds it); nothing to do.");
+    }
+    Ok(())
 }

@@ -1,90 +1,101 @@
-//! One module per subcommand. Each is thin glue over the library modules.
+//! One module per subcommand, each thin glue over the library. Each command turns its
+//! parsed arguments once into library inputs: the [`Context`] (the vault reference, output
+//! mode) and its own options as library types. Commands never call one another; what two
+//! of them share lives in the library, or in `grant` (the flow `init` and `rotate` share).
 
 mod audit;
 mod completions;
 mod exec;
 mod export;
 mod grant;
+mod grant_report;
 mod import;
 mod init;
 mod lock;
 mod passwd;
 mod rotate;
-pub mod show;
+mod show;
 mod status;
 mod token;
 mod unlock;
+mod welcome;
 
-use crate::cli::{Cli, Command};
-use crate::error::{Error, Result};
+use crate::cli::{Cli, Command, Global};
+use crate::error::Result;
+use crate::output;
+use crate::vault::{UnlockSources, VaultRef};
+use std::sync::Arc;
 
-pub fn dispatch(cli: Cli) -> Result<i32> {
-    let global = &cli.global;
-    let Some(command) = &cli.command else {
-        return welcome(global);
-    };
-    match command {
-        Command::Init(args) => init::run(global, args),
-        Command::Rotate(args) => rotate::run(global, args),
-        Command::Import(args) => import::run(global, args),
-        Command::Passwd(args) => passwd::run(global, args),
-        Command::Show => show::run(global),
-        Command::Status => status::run(global),
-        Command::Exec(args) => exec::run(global, args),
-        Command::Export(args) => export::run(global, args),
-        Command::Token => token::run(global),
-        Command::Audit(args) => audit::run(global, args),
-        Command::Completions(args) => completions::completions(args.shell),
-        Command::Man => completions::man(),
-        Command::Unlock(args) => unlock::run(global, args),
-        Command::Lock => lock::run(global),
-        #[cfg(unix)]
-        Command::Agent(args) => crate::agent::server::run(global, args),
-        #[cfg(not(unix))]
-        Command::Agent(_) => Err(Error::failure(
-            "the agent is not available on this platform yet",
-        )),
+/// What every command gets from the global options.
+pub struct Context {
+    pub vault: VaultRef,
+    /// `--json`: a machine-readable report on stdout.
+    pub json: bool,
+    /// `-v` (counted).
+    pub verbosity: u8,
+}
+
+impl Context {
+    fn of(global: &Global) -> Self {
+        Context {
+            vault: VaultRef {
+                path: VaultRef::locate(global.vault.as_deref()),
+                unlock: UnlockSources {
+                    passphrase_file: global.passphrase_file.clone(),
+                    passphrase_fd: global.passphrase_fd,
+                    identity: global.identity.clone(),
+                },
+                use_agent: !global.no_agent,
+                report: Arc::new(output::Stderr::new(global.verbose)),
+            },
+            json: global.json,
+            verbosity: global.verbose,
+        }
     }
 }
 
-/// `ttvault` alone. On a terminal without a vault: say what ttvault is and offer to run
-/// `init`; with a vault: its status and the usual help. Without a terminal: the help
-/// (and exit 2, as for any missing command).
-fn welcome(global: &crate::cli::Global) -> Result<i32> {
-    use clap::{CommandFactory, Parser};
-    use std::io::{BufRead, IsTerminal, Write};
-    let mut help = crate::cli::Cli::command();
-    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if !terminal {
-        let _ = help.print_help();
-        return Ok(2);
-    }
-    if global.vault.exists() {
-        let _ = status::run(global);
-        println!();
-        let _ = help.print_help();
-        return Ok(0);
-    }
-    eprintln!(
-        "ttvault keeps your Tastytrade API credentials in an encrypted file, {}.",
-        global.vault.display()
-    );
-    eprintln!("There is none here yet: `ttvault init` creates it by signing in to Tastytrade in your browser.");
-    eprint!("Start `ttvault init` now? [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut answer);
-    if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
-        // The defaults of `ttvault init` with no options.
-        let args = match crate::cli::Cli::try_parse_from(["ttvault", "init"]) {
-            Ok(crate::cli::Cli {
-                command: Some(Command::Init(args)),
-                ..
-            }) => args,
-            _ => return Err(Error::failure("could not prepare `ttvault init`")),
+pub fn dispatch(cli: Cli) -> Result<i32> {
+    let ctx = Context::of(&cli.global);
+    let Some(command) = &cli.command else {
+        return match welcome::ask(&ctx) {
+            welcome::Next::Help { code } => {
+                completions::print_help();
+                Ok(code)
+            }
+            welcome::Next::StatusAndHelp => {
+                let _ = status::run(&ctx);
+                println!();
+                completions::print_help();
+                Ok(0)
+            }
+            welcome::Next::Init => init::run(&ctx, &Default::default()),
+            welcome::Next::Nothing => Ok(0),
         };
-        return init::run(global, &args);
+    };
+    match command {
+        Command::Init(args) => init::run(&ctx, args),
+        Command::Rotate(args) => rotate::run(&ctx, args),
+        Command::Import(args) => import::run(&ctx, args),
+        Command::Passwd(args) => passwd::run(&ctx, args),
+        Command::Show => show::run(&ctx),
+        Command::Status => status::run(&ctx),
+        Command::Exec(args) => exec::run(&ctx, args),
+        Command::Export(args) => export::run(&ctx, args),
+        Command::Token => token::run(&ctx),
+        Command::Audit(args) => audit::run(&ctx, args),
+        Command::Completions(args) => completions::completions(args.shell),
+        Command::Man => completions::man(),
+        Command::Unlock(args) => unlock::run(&ctx, args),
+        Command::Lock => lock::run(&ctx),
+        #[cfg(unix)]
+        Command::Agent(args) => crate::agent::server::run(&crate::agent::server::Options {
+            vault: ctx.vault.path.clone(),
+            ttl: args.ttl,
+            idle: args.idle,
+        }),
+        #[cfg(not(unix))]
+        Command::Agent(_) => Err(crate::Error::failure(
+            "the agent is not available on this platform yet",
+        )),
     }
-    eprintln!("Nothing done. Run `ttvault --help` to see every command.");
-    Ok(0)
 }

@@ -1,13 +1,15 @@
 //! `ttvault passwd`: change the passphrase, add or remove recipient slots. Everything
 //! else in the vault is kept; the rewrite is one atomic replace under the vault's lock.
 
-use crate::cli::{Global, PasswdArgs};
+use super::Context;
+use crate::cli::PasswdArgs;
 use crate::error::{Error, Result};
 use crate::passphrase::{self, ENV_NEW_PASSPHRASE};
 use crate::recipients;
 use crate::vault::{self, kdf};
 
-pub fn run(global: &Global, args: &PasswdArgs) -> Result<i32> {
+pub fn run(ctx: &Context, args: &PasswdArgs) -> Result<i32> {
+    let vault = &ctx.vault;
     let add = args
         .add_recipients
         .iter()
@@ -24,7 +26,7 @@ pub fn run(global: &Global, args: &PasswdArgs) -> Result<i32> {
     let change_passphrase =
         !args.no_passphrase && (new_passphrase_given || (add.is_empty() && remove.is_empty()));
 
-    let summary = vault::update(global, None, |opened| {
+    let summary = vault::update(vault, None, |opened| {
         let recipients = &mut opened.payload.recipients;
         for r in &remove {
             let before = recipients.len();
@@ -44,10 +46,11 @@ pub fn run(global: &Global, args: &PasswdArgs) -> Result<i32> {
         let slot = if args.no_passphrase {
             None
         } else if change_passphrase {
-            let p = passphrase::new_for_passwd(args.new_passphrase_file.as_deref())?;
+            let p =
+                passphrase::new_for_passwd(args.new_passphrase_file.as_deref(), &*vault.report)?;
             Some((p, kdf::tune(kdf::target_duration())))
         } else {
-            vault::keep_passphrase(global, opened)?
+            vault::keep_passphrase(vault, opened)?
         };
         if slot.is_none() && opened.payload.recipients.is_empty() {
             return Err(Error::usage(

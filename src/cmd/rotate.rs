@@ -2,18 +2,16 @@
 //! the existing vault (same passphrase, same recipients), then check that Tastytrade
 //! refuses the old refresh token.
 
-use super::grant;
-use crate::cli::{Global, GrantArgs};
+use super::grant::{self, Options};
+use super::{grant_report, Context};
+use crate::cli::GrantArgs;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
-use crate::oauth;
 use crate::secret::ClientSecret;
-use crate::vault::{self, payload::now_rfc3339, store};
+use crate::vault::{self, payload::now_rfc3339, store, VaultRef};
+use crate::{oauth, output};
 
-/// The redirect URI clap fills in when none is given.
-const DEFAULT_REDIRECT_URI: &str = "http://localhost:8000";
-
-pub fn run(global: &Global, args: &GrantArgs) -> Result<i32> {
+pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
     // The vault's slots stay as they are: say so rather than ignore these.
     if !args.recipients.is_empty() || !args.recipients_files.is_empty() || args.no_passphrase {
         return Err(Error::usage(
@@ -27,8 +25,8 @@ pub fn run(global: &Global, args: &GrantArgs) -> Result<i32> {
         ));
     }
     // Open first: a wrong passphrase should not cost a sign-in.
-    let before = store::read(&global.vault)?;
-    let opened = vault::open(global)?;
+    let before = store::read(&ctx.vault.path)?;
+    let opened = vault::open(&ctx.vault)?;
     let old = opened.payload.clone();
 
     // The vault's endpoints, unless the command line or environment name others.
@@ -41,24 +39,18 @@ pub fn run(global: &Global, args: &GrantArgs) -> Result<i32> {
         old.environment.clone()
     };
     // The redirect URI registered on the grant, as recorded at init, unless another is given.
-    let redirect_uri = if args.redirect_uri != DEFAULT_REDIRECT_URI {
-        args.redirect_uri.clone()
-    } else {
-        old.redirect_uri
-            .clone()
-            .unwrap_or_else(|| DEFAULT_REDIRECT_URI.to_string())
-    };
+    let options = Options::of(args, old.redirect_uri.as_deref());
 
     // The same application keeps its client id and secret; a new id (or a secret in the
     // environment) means new credentials.
-    let mut known = grant::known_credentials(args, Some(&old.client_id))?;
+    let mut known = grant::known_credentials(&options, Some(&old.client_id))?;
     if known.client_id.as_deref() == Some(old.client_id.as_str()) && known.client_secret.is_none() {
         known.client_secret = Some(old.client_secret.clone());
     }
     let same_app = known.client_id.as_deref() == Some(old.client_id.as_str());
-    let mut obtained = grant::obtain(args, &environment, &redirect_uri, known)?;
+    let mut obtained = grant::obtain(&options, &environment, known)?;
 
-    let result = write(global, &before, &opened, &obtained, &environment);
+    let result = write(&ctx.vault, &before, &opened, &obtained, &environment);
     if let Err(err) = result {
         obtained.fail(&err);
         return Err(err);
@@ -66,17 +58,15 @@ pub fn run(global: &Global, args: &GrantArgs) -> Result<i32> {
     obtained.finish(
         "ttvault checked the new grant with Tastytrade and replaced the old one in the vault.",
     );
-    super::init::report(global, &obtained, &environment, None);
+    grant_report::report(ctx, &obtained, &environment, None)?;
 
     // Does Tastytrade still take the old refresh token?
     if old.refresh_token.ct_eq(&obtained.verified.refresh_token) {
-        eprintln!(
-            "note: the new refresh token is the same as the old one; the grant did not change."
-        );
+        output::note("the new refresh token is the same as the old one; the grant did not change.");
         return Ok(0);
     }
     check_old_grant(
-        global.json,
+        ctx.json,
         &old.environment,
         &old.client_id,
         &old.client_secret,
@@ -88,13 +78,13 @@ pub fn run(global: &Global, args: &GrantArgs) -> Result<i32> {
 
 /// Rewrites the vault under its lock, refusing if it changed since it was opened.
 fn write(
-    global: &Global,
+    vault: &VaultRef,
     before: &[u8],
     opened: &vault::Opened,
     obtained: &grant::Obtained,
     environment: &Environment,
 ) -> Result<()> {
-    let passphrase = vault::keep_passphrase(global, opened)?;
+    let passphrase = vault::keep_passphrase(vault, opened)?;
     let mut payload = opened.payload.clone();
     payload.client_id = obtained.client_id.clone();
     payload.client_secret = obtained.client_secret.clone();
@@ -139,24 +129,26 @@ fn check_old_grant(
             // stdout carries the JSON report alone under --json.
             let line = "The old refresh token is now refused by Tastytrade (good).";
             if json {
-                eprintln!("{line}");
+                output::say(line);
             } else {
                 println!("{line}");
             }
         }
         Ok(_) => {
-            eprintln!(
-                "warning: Tastytrade still accepts the OLD refresh token. Delete the old grant on \
-                 tastytrade.com (Manage → My Profile → API → OAuth Applications{}), so a copy of \
-                 it cannot be used.",
-                if same_app { " → Manage" } else { "" }
+            output::warning(
+                "Tastytrade still accepts the OLD refresh token",
+                Some(&format!(
+                    "delete the old grant on tastytrade.com (Manage → My Profile → API → OAuth \
+                     Applications{}), so a copy of it cannot be used.",
+                    if same_app { " → Manage" } else { "" }
+                )),
             );
         }
         Err(e) => {
-            eprintln!(
-                "note: could not check whether the old refresh token still works: {}",
+            output::note(&format!(
+                "could not check whether the old refresh token still works: {}",
                 e.message
-            );
+            ));
         }
     }
 }

@@ -1,15 +1,16 @@
 //! `ttvault show`: what the vault holds, except the secrets.
 
-use crate::cli::Global;
+use super::Context;
 use crate::error::Result;
-use crate::vault::{self, header::Slot};
+use crate::output;
+use crate::vault::{self, describe::describe_slots};
 use serde_json::json;
 
-pub fn run(global: &Global) -> Result<i32> {
-    let opened = vault::open(global)?;
+pub fn run(ctx: &Context) -> Result<i32> {
+    let opened = vault::open(&ctx.vault)?;
     let p = &opened.payload;
     let slots = opened.header.slots();
-    if global.json {
+    if ctx.json {
         let doc = json!({
             "vault": opened.path.display().to_string(),
             "payload_version": p.version,
@@ -25,7 +26,7 @@ pub fn run(global: &Global) -> Result<i32> {
             "recipients": p.recipients,
             "slots": slots,
         });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        output::json(&doc)?;
         return Ok(0);
     }
     println!("vault:         {}", opened.path.display());
@@ -52,41 +53,4 @@ pub fn run(global: &Global) -> Result<i32> {
         println!("slot:          {line}");
     }
     Ok(0)
-}
-
-/// One human line per slot; recipients are matched to X25519/SSH slots in order.
-pub fn describe_slots(slots: &[Slot], recipients: &[String]) -> Vec<String> {
-    let mut names = recipients.iter();
-    slots
-        .iter()
-        .map(|slot| match slot {
-            Slot::Passphrase { kdf } => format!(
-                "passphrase (argon2id, {} MiB, t={}, p={})",
-                kdf.memory_kib / 1024,
-                kdf.iterations,
-                kdf.parallelism
-            ),
-            Slot::DamagedPassphrase => "passphrase (damaged parameters)".to_string(),
-            Slot::Scrypt { log_n } => format!("passphrase (age scrypt, N=2^{log_n})"),
-            Slot::X25519 | Slot::Ssh { .. } => {
-                let kind = match slot {
-                    Slot::Ssh { key_type } => key_type.as_str(),
-                    _ => "age X25519",
-                };
-                match names.next() {
-                    Some(r) => format!("recipient {kind} {}", short_key(r)),
-                    None => format!("recipient {kind}"),
-                }
-            }
-            Slot::Other { tag } => format!("other ({tag})"),
-        })
-        .collect()
-}
-
-/// A recipient is public, but long; its start and end identify it.
-fn short_key(r: &str) -> String {
-    if r.len() <= 24 {
-        return r.to_string();
-    }
-    format!("{}…{}", &r[..14], &r[r.len() - 6..])
 }

@@ -1,18 +1,20 @@
 //! `ttvault status`: what the vault's header shows, without any passphrase.
 
-use crate::cli::Global;
+use super::Context;
 use crate::error::Result;
-use crate::vault::{format, header::Slot, store};
+use crate::output;
+use crate::vault::{format, header::Slot, store, VaultRef};
 use serde_json::json;
 
-pub fn run(global: &Global) -> Result<i32> {
-    let path = &global.vault;
+pub fn run(ctx: &Context) -> Result<i32> {
+    let path = &ctx.vault.path;
     let bytes = store::read(path)?;
     let header = format::read_header(&bytes)?;
     let slots = header.slots();
-    let private = store::check_private(path).is_ok();
-    let agent = agent_status(global);
-    if global.json {
+    let not_private = store::check_private(path).err();
+    let private = not_private.is_none();
+    let agent = agent_status(&ctx.vault);
+    if ctx.json {
         let doc = json!({
             "vault": path.display().to_string(),
             "format": if header.armored { "age v1 (armored)" } else { "age v1" },
@@ -20,7 +22,7 @@ pub fn run(global: &Global) -> Result<i32> {
             "private": private,
             "agent": agent.as_ref().map(|a| a.json()),
         });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        output::json(&doc)?;
         return Ok(0);
     }
     println!("vault:   {}", path.display());
@@ -53,11 +55,8 @@ pub fn run(global: &Global) -> Result<i32> {
         Some(a) => println!("agent:   {}", a.line()),
         None => println!("agent:   none (locked; commands ask for the passphrase)"),
     }
-    if !private {
-        println!(
-            "warning: the file can be read by other users; run `chmod 600 {}`",
-            path.display()
-        );
+    if let Some(e) = not_private {
+        output::warning(&e.message, e.hint.as_deref());
     }
     Ok(0)
 }
@@ -111,14 +110,12 @@ impl AgentStatus {
 }
 
 #[cfg(unix)]
-fn agent_status(global: &Global) -> Option<AgentStatus> {
-    use crate::agent::client::{call, QUICK_TIMEOUT};
-    use crate::agent::protocol::Op;
+fn agent_status(vault: &VaultRef) -> Option<AgentStatus> {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
-    if global.no_agent {
+    if !vault.use_agent {
         return None;
     }
-    let s = call(&global.vault, Op::Status, QUICK_TIMEOUT)?.status?;
+    let s = crate::agent::client::status(&vault.path)?.ok()?;
     let now = SystemTime::now();
     let token_left = s.token_expires.map(|t| {
         (UNIX_EPOCH + Duration::from_secs(t))
@@ -137,6 +134,6 @@ fn agent_status(global: &Global) -> Option<AgentStatus> {
 }
 
 #[cfg(not(unix))]
-fn agent_status(_global: &Global) -> Option<AgentStatus> {
+fn agent_status(_vault: &VaultRef) -> Option<AgentStatus> {
     None
 }

@@ -1,12 +1,14 @@
 //! `ttvault token`: one fresh access token on stdout and nothing else, for
 //! `curl -H "Authorization: Bearer $(ttvault token)"`.
 
-use crate::cli::Global;
+use super::Context;
 use crate::error::Result;
+use crate::output;
+use crate::session::{self, Secrets};
 
-pub fn run(global: &Global) -> Result<i32> {
-    let minted = crate::agent::minted(global, false)?;
-    let line = zeroize::Zeroizing::new(format!("{}\n", minted.access_token.expose()));
-    super::export::write_stdout(line.as_bytes())?;
+pub fn run(ctx: &Context) -> Result<i32> {
+    let session = session::open(&ctx.vault, Secrets::Withheld)?;
+    let line = zeroize::Zeroizing::new(format!("{}\n", session.access_token.expose()));
+    output::stdout(line.as_bytes())?;
     Ok(0)
 }

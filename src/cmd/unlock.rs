@@ -2,11 +2,12 @@
 //! background agent (see `crate::agent`). Unlocking a vault that already has an agent
 //! replaces that agent: the vault is read afresh and the new TTL counts from now.
 
-use crate::cli::{Global, UnlockArgs};
+use super::Context;
+use crate::cli::UnlockArgs;
 use crate::error::{Error, Result};
 
 #[cfg(not(unix))]
-pub fn run(_global: &Global, _args: &UnlockArgs) -> Result<i32> {
+pub fn run(_ctx: &Context, _args: &UnlockArgs) -> Result<i32> {
     Err(
         Error::failure("the agent (`ttvault unlock`) is not available on this platform yet")
             .hint("every command works without it: each one opens the vault itself"),
@@ -14,70 +15,65 @@ pub fn run(_global: &Global, _args: &UnlockArgs) -> Result<i32> {
 }
 
 #[cfg(unix)]
-pub fn run(global: &Global, args: &UnlockArgs) -> Result<i32> {
-    use crate::agent::client::{self, QUICK_TIMEOUT};
+pub fn run(ctx: &Context, args: &UnlockArgs) -> Result<i32> {
+    use crate::agent::client;
     use crate::agent::paths::{self, VaultStamp};
-    use crate::agent::protocol::Op;
+    use crate::output;
+    use crate::session::Secrets;
     use crate::vault;
 
     if args.ttl.is_zero() {
         return Err(Error::usage("--ttl must be longer than zero"));
     }
-    let before = VaultStamp::of(&global.vault).ok();
-    let mut opened = vault::open(global)?;
+    let vault = &ctx.vault;
+    let before = VaultStamp::of(&vault.path).ok();
+    let mut opened = vault::open(vault)?;
     let changed = || {
         Error::failure("the vault changed while it was being unlocked")
             .hint("run `ttvault unlock` again")
     };
-    let mut stamp = VaultStamp::of(&global.vault).map_err(|_| changed())?;
+    let mut stamp = VaultStamp::of(&vault.path).map_err(|_| changed())?;
     if before.as_ref() != Some(&stamp) {
         return Err(changed());
     }
-    let canonical = paths::canonical_vault(&global.vault)?;
+    let canonical = paths::canonical_vault(&vault.path)?;
 
     // An agent already up: save a refresh token it holds that the vault does not (we
     // have the vault open now), then end it.
-    if let Some(old) = client::call(&global.vault, Op::Status, QUICK_TIMEOUT) {
-        if old.status.as_ref().is_some_and(|s| s.unsaved_refresh_token) {
-            if let Some(g) = client::call(
-                &global.vault,
-                Op::Token { long_lived: true },
-                client::TOKEN_TIMEOUT,
-            )
-            .and_then(|r| r.grant)
-            {
-                let new = g.payload.refresh_token;
-                vault::update(global, opened.passphrase.as_ref(), |o| {
-                    o.payload.refresh_token = new.clone();
-                    Ok(((), vault::keep_passphrase(global, o)?))
-                })?;
-                opened.payload.refresh_token = new;
-                stamp = VaultStamp::of(&global.vault).map_err(|_| changed())?;
+    if let Some(old) = client::status(&vault.path) {
+        if old.is_ok_and(|s| s.unsaved_refresh_token) {
+            if let Some(mut session) = client::session(vault, Secrets::Included)? {
+                if session.has_unsaved_refresh_token() {
+                    session.save_rotated(vault, opened.passphrase.as_ref())?;
+                    if let Some(s) = session.secrets() {
+                        opened.payload.refresh_token = s.refresh_token.clone();
+                    }
+                    stamp = VaultStamp::of(&vault.path).map_err(|_| changed())?;
+                }
             }
         }
-        end_agent(global);
+        client::end(&vault.path);
     }
 
-    let pid = spawn_agent(global, args, &canonical, &opened.payload, &stamp)?;
+    let pid = spawn_agent(ctx, args, &canonical, &opened.payload, &stamp)?;
     drop(opened);
-    let status = client::call(&global.vault, Op::Status, QUICK_TIMEOUT)
-        .and_then(|r| r.status)
+    let status = client::status(&vault.path)
+        .and_then(Result::ok)
         .ok_or_else(|| {
             Error::failure("the agent started but does not answer on its socket")
                 .hint("run `ttvault unlock -v` again; every command still works without it")
         })?;
     let until = std::time::UNIX_EPOCH + std::time::Duration::from_secs(status.until);
     let until_text = humantime::format_rfc3339_seconds(until).to_string();
-    if global.json {
-        let doc = serde_json::json!({
+    if ctx.json {
+        output::json(&serde_json::json!({
             "vault": canonical.display().to_string(),
             "unlocked": true,
             "until": until_text,
             "idle_secs": status.idle_secs,
             "pid": pid,
             "memory_locked": status.memory_locked,
-        });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }))?;
     } else {
         let idle = match args.idle {
             Some(d) => format!(", or after {} without use", humantime::format_duration(d)),
@@ -89,34 +85,17 @@ pub fn run(global: &Global, args: &UnlockArgs) -> Result<i32> {
         );
     }
     if !status.memory_locked {
-        eprintln!(
-            "ttvault: warning: the agent could not lock its memory (mlock refused, see `ulimit -l`); the grant could be written to swap"
+        output::warning(
+            "the agent could not lock its memory (mlock refused); the grant could be written to swap",
+            Some("raise the locked-memory limit (`ulimit -l`)"),
         );
     }
     Ok(0)
 }
 
-/// Asks the vault's agent to end and waits (briefly) until its socket is gone.
-#[cfg(unix)]
-pub fn end_agent(global: &Global) -> bool {
-    use crate::agent::client::{self, QUICK_TIMEOUT};
-    use crate::agent::protocol::Op;
-    let answered = client::call(&global.vault, Op::Lock, QUICK_TIMEOUT).is_some();
-    let socket = crate::agent::paths::socket_for(&global.vault, false).ok();
-    for _ in 0..100 {
-        match &socket {
-            Some(s) if std::fs::symlink_metadata(s).is_ok() => {
-                std::thread::sleep(std::time::Duration::from_millis(20))
-            }
-            _ => break,
-        }
-    }
-    answered
-}
-
 #[cfg(unix)]
 fn spawn_agent(
-    global: &Global,
+    ctx: &Context,
     args: &UnlockArgs,
     canonical: &std::path::Path,
     payload: &crate::vault::Payload,
@@ -139,7 +118,7 @@ fn spawn_agent(
         cmd.arg("--idle")
             .arg(humantime::format_duration(idle).to_string());
     }
-    if global.verbose > 0 {
+    if ctx.verbosity > 0 {
         cmd.arg("-v");
     }
     for name in [

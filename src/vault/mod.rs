@@ -1,16 +1,18 @@
 //! The encrypted vault: open it, create it, rewrite it. `format` is the age file with our
 //! passphrase slot, `payload` the document inside, `store` the file on disk.
 
+pub mod describe;
 pub mod format;
 pub mod header;
 pub mod kdf;
 pub mod payload;
+pub mod reference;
 pub mod slot;
 pub mod store;
 
 pub use payload::Payload;
+pub use reference::{UnlockSources, VaultRef};
 
-use crate::cli::Global;
 use crate::error::{Error, Result};
 use crate::secret::Passphrase;
 use crate::{passphrase, recipients};
@@ -48,7 +50,7 @@ impl NewSlots {
     /// Validates recipients first (a typo should not cost a passphrase prompt), then asks
     /// the new passphrase unless `--no-passphrase`.
     pub fn from_flags(
-        global: &Global,
+        vault: &VaultRef,
         no_passphrase: bool,
         values: &[String],
         files: &[PathBuf],
@@ -61,7 +63,7 @@ impl NewSlots {
         let passphrase = if no_passphrase {
             None
         } else {
-            Some(passphrase::new_for_vault(global, &global.vault)?)
+            Some(passphrase::new_for_vault(vault)?)
         };
         Ok(NewSlots {
             passphrase,
@@ -70,37 +72,37 @@ impl NewSlots {
     }
 }
 
-/// Opens the vault named by `global`: with `-i` when given, else with a passphrase.
-pub fn open(global: &Global) -> Result<Opened> {
-    open_using(global, None)
+/// Opens the vault `vault` names: with its identity when given, else with a passphrase.
+pub fn open(vault: &VaultRef) -> Result<Opened> {
+    open_using(vault, None)
 }
 
 /// Like `open`, but a passphrase already known in this process (from an earlier open) is
 /// used instead of asking again.
-pub fn open_using(global: &Global, known: Option<&Passphrase>) -> Result<Opened> {
-    open_inner(global, known, true)
+pub fn open_using(vault: &VaultRef, known: Option<&Passphrase>) -> Result<Opened> {
+    open_inner(vault, known, true)
 }
 
 /// For `audit` only: opens a vault even when others can read it, so the report can say
 /// so among everything else instead of stopping there.
-pub fn open_despite_permissions(global: &Global) -> Result<Opened> {
-    open_inner(global, None, false)
+pub fn open_despite_permissions(vault: &VaultRef) -> Result<Opened> {
+    open_inner(vault, None, false)
 }
 
-fn open_inner(global: &Global, known: Option<&Passphrase>, check_private: bool) -> Result<Opened> {
-    let path = global.vault.clone();
+fn open_inner(vault: &VaultRef, known: Option<&Passphrase>, check_private: bool) -> Result<Opened> {
+    let path = vault.path.clone();
     let bytes = store::read(&path)?;
     let header = format::read_header(&bytes)?;
     if check_private {
         store::check_private(&path)?;
     }
-    let (plain, passphrase) = if let Some(identity) = &global.identity {
+    let (plain, passphrase) = if let Some(identity) = &vault.unlock.identity {
         let ids = recipients::load_identities(identity)?;
         (format::decrypt(&bytes, Unlock::Identities(&ids))?, None)
     } else if header.has_passphrase_slot() {
         let p = match known {
             Some(p) => p.clone(),
-            None => passphrase::existing(global, &path)?,
+            None => passphrase::existing(vault)?,
         };
         (format::decrypt(&bytes, Unlock::Passphrase(&p))?, Some(p))
     } else {
@@ -163,12 +165,12 @@ pub fn create(
 /// slot, and writes the result atomically. Re-reading under the lock means a change made
 /// by another process meanwhile is never lost.
 pub fn update<T>(
-    global: &Global,
+    vault: &VaultRef,
     known: Option<&Passphrase>,
     change: impl FnOnce(&mut Opened) -> Result<(T, Option<(Passphrase, KdfParams)>)>,
 ) -> Result<T> {
-    let lock = store::lock(&global.vault)?;
-    let mut opened = open_using(global, known)?;
+    let lock = store::lock(&vault.path)?;
+    let mut opened = open_using(vault, known)?;
     let (out, passphrase) = change(&mut opened)?;
     let sealed = seal(&opened.payload, passphrase.as_ref().map(|(p, k)| (p, *k)))?;
     store::write_atomic(&opened.path, &sealed, store::Mode::Replace, &lock)?;
@@ -178,7 +180,7 @@ pub fn update<T>(
 /// The passphrase slot a rewrite keeps: the same passphrase and KDF cost (re-tuned when
 /// below the floor). A vault opened with an identity asks its passphrase to keep the slot.
 pub fn keep_passphrase(
-    global: &Global,
+    vault: &VaultRef,
     opened: &Opened,
 ) -> Result<Option<(Passphrase, KdfParams)>> {
     if !opened.header.has_passphrase_slot() {
@@ -188,7 +190,7 @@ pub fn keep_passphrase(
         Some(p) => p.clone(),
         None => {
             // Opened with an identity: the passphrase must be proven before it is rewritten.
-            let p = passphrase::existing(global, &opened.path)?;
+            let p = passphrase::existing(vault)?;
             let bytes = store::read(&opened.path)?;
             format::decrypt(&bytes, Unlock::Passphrase(&p))?;
             p

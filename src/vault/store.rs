@@ -54,10 +54,7 @@ pub fn check_private(path: &Path) -> Result<()> {
                 "the vault {} can be read by other users (mode {mode:04o})",
                 path.display()
             ))
-            .hint(format!(
-                "run `chmod 600 {}` and try again",
-                shell_quote(path)
-            )));
+            .hint(format!("run `{}` and try again", chmod_private(path))));
         }
         let uid = crate::harden::current_uid();
         if meta.uid() != uid && uid != 0 {
@@ -72,6 +69,11 @@ pub fn check_private(path: &Path) -> Result<()> {
     #[cfg(not(unix))]
     let _ = path;
     Ok(())
+}
+
+/// The command that closes the vault file to other users (the one place it is written).
+pub fn chmod_private(path: &Path) -> String {
+    format!("chmod 600 {}", shell_quote(path))
 }
 
 fn shell_quote(path: &Path) -> String {

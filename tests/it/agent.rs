@@ -80,6 +80,13 @@ fn read_reply(stream: &mut UnixStream) -> Option<serde_json::Value> {
     Some(serde_json::from_slice(&body).unwrap())
 }
 
+/// The kind of an error reply (`{"v":2,"reply":{"error":{"kind":…}}}`).
+fn error_kind(reply: &serde_json::Value) -> &str {
+    reply["reply"]["error"]["kind"]
+        .as_str()
+        .unwrap_or("(not an error)")
+}
+
 fn process_is_gone(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/status")) {
         Err(_) => true,
@@ -165,6 +172,60 @@ fn unlocked_commands_need_no_passphrase_and_lock_ends_that() {
     dir.run(&["status"]).success().stdout_has("agent:   none");
     assert!(status_json(&dir)["agent"].is_null());
     // Locking again is not an error.
+    dir.run(&["lock"]).success().stdout_has("was not unlocked");
+}
+
+#[test]
+fn an_agent_speaking_another_protocol_version_counts_as_no_agent() {
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    // An agent of another protocol version on the vault's socket: it answers every frame
+    // with a grant that is well formed but for its version, which this client must not
+    // take.
+    let runtime = dir.join("ttvault");
+    std::fs::create_dir(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let canonical = dir.join(".secrets").canonicalize().unwrap();
+    let sock = runtime.join(ttvault::agent::paths::socket_name(&canonical));
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    use ttvault::agent::protocol::{GrantReply, Reply, Response, VERSION};
+    let payload = ttvault::vault::Payload::new(
+        CLIENT_ID.into(),
+        ttvault::secret::ClientSecret::new("cs"),
+        ttvault::secret::RefreshToken::new("rt"),
+        ttvault::endpoints::Environment::Production,
+        vec!["read".into()],
+    );
+    let reply = Response {
+        v: VERSION - 1,
+        reply: Reply::Grant(GrantReply {
+            grant: ttvault::session::GrantInfo::of(&payload),
+            secrets: None,
+            access_token: ttvault::secret::AccessToken::new("at-FROM-OTHER-AGENT"),
+            expires_at: 4_102_444_800,
+            unsaved_refresh_token: false,
+        }),
+    };
+    let old_reply = ttvault::agent::protocol::encode(&reply).to_vec();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut prefix = [0u8; 4];
+            if conn.read_exact(&mut prefix).is_err() {
+                continue;
+            }
+            let mut body = vec![0u8; u32::from_be_bytes(prefix) as usize];
+            if conn.read_exact(&mut body).is_ok() {
+                let _ = conn.write_all(&old_reply);
+            }
+        }
+    });
+    // Without a passphrase source the vault cannot be opened: the old agent was not used.
+    dir.run(&["token"]).code(2).stderr_has("no terminal");
+    let run = dir.run_at(&s, &["token", "--passphrase-file", "pw"]);
+    run.success();
+    assert!(!run.stdout.contains("FROM-OTHER-AGENT"), "{}", run.stdout);
+    assert!(status_json(&dir)["agent"].is_null());
     dir.run(&["lock"]).success().stdout_has("was not unlocked");
 }
 
@@ -279,7 +340,7 @@ import socket, struct, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.settimeout(20)
 s.connect(sys.argv[1])
-body = b'{"v":1,"op":"token","long_lived":true}'
+body = b'{"v":2,"op":"token","secrets":true}'
 try:
     s.sendall(struct.pack(">I", len(body)) + body)
     data = s.recv(4)
@@ -328,31 +389,32 @@ fn hostile_frames_get_an_error_or_a_closed_connection_and_the_agent_keeps_servin
     c.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
     let reply = read_reply(&mut c);
     if let Some(r) = reply {
-        assert_eq!(r["error"]["kind"], "bad_request", "{r}");
+        assert_eq!(error_kind(&r), "bad_request", "{r}");
     }
 
     // An oversized length prefix.
     let mut c = UnixStream::connect(&sock).unwrap();
     c.write_all(&u32::MAX.to_be_bytes()).unwrap();
     let r = read_reply(&mut c).unwrap();
-    assert_eq!(r["error"]["kind"], "bad_request", "{r}");
+    assert_eq!(error_kind(&r), "bad_request", "{r}");
 
-    // A frame that is not JSON, then a wrong version, then a valid ping, on one connection.
+    // A frame that is not JSON, then an older version (ttvault 0.1's), an unknown op,
+    // then a valid ping, on one connection.
     let mut c = UnixStream::connect(&sock).unwrap();
     c.write_all(&frame("\u{0}\u{1}not json")).unwrap();
-    assert_eq!(read_reply(&mut c).unwrap()["error"]["kind"], "bad_request");
-    c.write_all(&frame(r#"{"v":2,"op":"ping"}"#)).unwrap();
-    assert_eq!(read_reply(&mut c).unwrap()["error"]["kind"], "version");
-    c.write_all(&frame(r#"{"v":1,"op":"no such op"}"#)).unwrap();
-    assert_eq!(read_reply(&mut c).unwrap()["error"]["kind"], "bad_request");
+    assert_eq!(error_kind(&read_reply(&mut c).unwrap()), "bad_request");
     c.write_all(&frame(r#"{"v":1,"op":"ping"}"#)).unwrap();
+    assert_eq!(error_kind(&read_reply(&mut c).unwrap()), "version");
+    c.write_all(&frame(r#"{"v":2,"op":"no such op"}"#)).unwrap();
+    assert_eq!(error_kind(&read_reply(&mut c).unwrap()), "bad_request");
+    c.write_all(&frame(r#"{"v":2,"op":"ping"}"#)).unwrap();
     let r = read_reply(&mut c).unwrap();
-    assert!(r["error"].is_null(), "{r}");
+    assert_eq!(r["reply"], "done", "{r}");
 
     // A half-written frame left open, and one abandoned.
     let mut held = UnixStream::connect(&sock).unwrap();
     held.write_all(&100u32.to_be_bytes()).unwrap();
-    held.write_all(b"{\"v\":1,").unwrap();
+    held.write_all(b"{\"v\":2,").unwrap();
     let mut dropped = UnixStream::connect(&sock).unwrap();
     dropped.write_all(&[0, 0]).unwrap();
     drop(dropped);
@@ -362,6 +424,27 @@ fn hostile_frames_get_an_error_or_a_closed_connection_and_the_agent_keeps_servin
     drop(held);
     dir.run(&["exec", "--", "true"]).success();
     assert!(agent_pid(&dir).is_some());
+}
+
+#[test]
+fn lock_is_understood_at_any_protocol_version() {
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    let _guard = unlock(&dir, &[]);
+    let pid = agent_pid(&dir).unwrap();
+    let mut c = UnixStream::connect(socket(&dir)).unwrap();
+    // Any other request of another version is refused and changes nothing...
+    c.write_all(&frame(r#"{"v":99,"op":"status"}"#)).unwrap();
+    assert_eq!(error_kind(&read_reply(&mut c).unwrap()), "version");
+    assert_eq!(agent_pid(&dir), Some(pid));
+    // ...but `lock` ends the agent, so a ttvault of another version can still end it.
+    c.write_all(&frame(r#"{"v":99,"op":"lock"}"#)).unwrap();
+    let _ = read_reply(&mut c);
+    eventually("the agent to end on a lock of another version", || {
+        process_is_gone(pid)
+    });
+    assert!(agent_pid(&dir).is_none());
 }
 
 #[test]

@@ -199,14 +199,27 @@ pub fn require_tool(tool: &str) -> bool {
     found
 }
 
+/// The redirect URI the test application registers unless a test names another.
+pub const REDIRECT_URI: &str = "http://localhost:8000";
+
 /// A stand-in Tastytrade with the test application registered.
 pub fn standin() -> tt_standin::StandIn {
-    standin_with(tt_standin::Config::default())
+    standin_at_with(tt_standin::Config::default(), REDIRECT_URI)
 }
 
 pub fn standin_with(config: tt_standin::Config) -> tt_standin::StandIn {
+    standin_at_with(config, REDIRECT_URI)
+}
+
+/// A stand-in with the test application registered for `redirect`.
+pub fn standin_at(redirect: &str) -> tt_standin::StandIn {
+    standin_at_with(tt_standin::Config::default(), redirect)
+}
+
+/// The one place a test's stand-in starts.
+pub fn standin_at_with(config: tt_standin::Config, redirect: &str) -> tt_standin::StandIn {
     let s = tt_standin::StandIn::start(config).unwrap();
-    s.register_app(CLIENT_ID, CLIENT_SECRET, &["http://localhost:8000"]);
+    s.register_app(CLIENT_ID, CLIENT_SECRET, &[redirect]);
     s
 }
 

@@ -43,7 +43,7 @@ fn vars(values: &[&str]) -> Vec<ttvault::env::Var> {
 fn read_back(
     dir: &Dir,
     shell: &str,
-    format: ttvault::cli::ExportFormat,
+    format: ttvault::shell::ExportFormat,
     values: &[&str],
 ) -> Vec<String> {
     let vars = vars(values);
@@ -86,7 +86,7 @@ fn sh_and_bash_read_back_every_byte() {
         if !require_tool(shell) {
             continue;
         }
-        let got = read_back(&dir, shell, ttvault::cli::ExportFormat::Sh, AWKWARD);
+        let got = read_back(&dir, shell, ttvault::shell::ExportFormat::Sh, AWKWARD);
         assert_eq!(got, AWKWARD, "{shell}");
     }
 }
@@ -99,7 +99,7 @@ fn fish_reads_back_every_byte() {
     let dir = Dir::new();
     // fish cannot hold an empty variable distinct from an empty list; every other value counts.
     let values = &AWKWARD[..AWKWARD.len() - 1];
-    let got = read_back(&dir, "fish", ttvault::cli::ExportFormat::Fish, values);
+    let got = read_back(&dir, "fish", ttvault::shell::ExportFormat::Fish, values);
     assert_eq!(got, values);
 }
 
@@ -113,18 +113,23 @@ fn powershell_reads_back_every_byte_when_installed() {
     }
     let dir = Dir::new();
     let values = &AWKWARD[..AWKWARD.len() - 1];
-    let got = read_back(&dir, "pwsh", ttvault::cli::ExportFormat::Powershell, values);
+    let got = read_back(
+        &dir,
+        "pwsh",
+        ttvault::shell::ExportFormat::Powershell,
+        values,
+    );
     assert_eq!(got, values);
 }
 
 #[test]
 fn dotenv_and_json_round_trip() {
     let vars = vars(AWKWARD);
-    let dotenv = ttvault::shell::render(ttvault::cli::ExportFormat::Dotenv, &vars);
+    let dotenv = ttvault::shell::render(ttvault::shell::ExportFormat::Dotenv, &vars);
     let parsed = ttvault::dotenv::parse(dotenv.as_bytes()).unwrap();
     let values: Vec<&str> = parsed.iter().map(|(_, v)| v.as_str()).collect();
     assert_eq!(values, AWKWARD);
-    let json = ttvault::shell::render(ttvault::cli::ExportFormat::Json, &vars);
+    let json = ttvault::shell::render(ttvault::shell::ExportFormat::Json, &vars);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     for v in &vars {
         assert_eq!(doc[v.name], *v.value);

@@ -8,18 +8,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
-use tt_standin::{Config, StandIn};
-
-/// A stand-in with the test application registered for `redirect`.
-pub fn standin_at(redirect: &str) -> StandIn {
-    standin_at_with(Config::default(), redirect)
-}
-
-pub fn standin_at_with(config: Config, redirect: &str) -> StandIn {
-    let s = StandIn::start(config).unwrap();
-    s.register_app(CLIENT_ID, CLIENT_SECRET, &[redirect]);
-    s
-}
+use tt_standin::StandIn;
 
 /// A port nothing listens on right now, for ttvault's loopback server. It is taken below
 /// the kernel's ephemeral range (32768 and up on Linux), so a stand-in or client socket

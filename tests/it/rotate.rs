@@ -41,7 +41,7 @@ fn show(dir: &Dir) -> String {
 #[test]
 fn rotate_replaces_the_grant_and_reports_the_old_one_refused() {
     let dir = Dir::new();
-    let standin = standin_at("http://localhost:8000");
+    let standin = standin();
     let old = vault_with_grant(&dir, &standin);
     let before = show(&dir);
     assert!(before.contains("rotated:       never"));
@@ -69,19 +69,19 @@ fn rotate_replaces_the_grant_and_reports_the_old_one_refused() {
 #[test]
 fn rotate_warns_when_the_old_grant_still_works() {
     let dir = Dir::new();
-    let standin = standin_at("http://localhost:8000");
+    let standin = standin();
     vault_with_grant(&dir, &standin);
     let new = standin.personal_grant(CLIENT_ID, "read");
     rotate_paste(&dir, &standin, &new)
         .success()
         .stderr_has("still accepts the OLD refresh token")
-        .stderr_has("Delete the old grant");
+        .stderr_has("delete the old grant");
 }
 
 #[test]
 fn a_failed_rotate_leaves_the_vault_byte_identical() {
     let dir = Dir::new();
-    let standin = standin_at("http://localhost:8000");
+    let standin = standin();
     vault_with_grant(&dir, &standin);
     let before = dir.read(".secrets");
 
@@ -154,7 +154,7 @@ fn rotate_through_the_browser_uses_the_stored_redirect_uri() {
 #[test]
 fn rotate_refuses_slot_options() {
     let dir = Dir::new();
-    let standin = standin_at("http://localhost:8000");
+    let standin = standin();
     vault_with_grant(&dir, &standin);
     let before = dir.read(".secrets");
     for extra in [&["--no-passphrase"][..], &["--force"], &["-r", "age1xyz"]] {
@@ -162,5 +162,49 @@ fn rotate_refuses_slot_options() {
         args.extend_from_slice(extra);
         start(&dir, &standin, &args, &[]).finish().code(2);
     }
+    assert_eq!(dir.read(".secrets"), before);
+}
+
+#[test]
+fn an_explicit_redirect_uri_wins_over_the_recorded_one_even_when_it_is_the_default() {
+    let dir = Dir::new();
+    let port = free_port();
+    let recorded = redirect_for(port);
+    let standin = standin_at(&recorded);
+    let flow = start(
+        &dir,
+        &standin,
+        &[
+            "init",
+            "--client-id",
+            CLIENT_ID,
+            "--redirect-uri",
+            &recorded,
+        ],
+        &[SECRET_ENV],
+    );
+    let cb = standin.decide_url(&flow.url(), true).unwrap();
+    assert_eq!(get(&cb).status, 200);
+    flow.finish().success();
+    let before = dir.read(".secrets");
+    // Port 8000 is taken (by this test, or by whatever already holds it), so a rotate that
+    // uses the explicit http://localhost:8000 stops at once naming that port; one that
+    // took the recorded URI instead would listen on the free port and wait for a browser.
+    let _held = std::net::TcpListener::bind(("127.0.0.1", 8000));
+    let run = start(
+        &dir,
+        &standin,
+        &["rotate", "--redirect-uri", "http://localhost:8000"],
+        &[],
+    )
+    .finish();
+    run.code(1)
+        .stderr_has("port 8000")
+        .stderr_has("already in use");
+    assert!(
+        !run.stderr.contains(&format!("localhost:{port}")),
+        "{}",
+        run.stderr
+    );
     assert_eq!(dir.read(".secrets"), before);
 }
