@@ -4,9 +4,11 @@
 pub mod format;
 pub mod header;
 pub mod kdf;
+pub mod lock;
 pub mod payload;
 pub mod slot;
 pub mod store;
+pub mod target;
 
 pub use payload::Payload;
 
