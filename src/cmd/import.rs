@@ -51,8 +51,11 @@ pub fn run(global: &Global, args: &ImportArgs) -> Result<i32> {
     )?;
     let mut payload = payload;
     payload.recipients = slots.recipients.clone();
-    let params = vault::kdf::tune(vault::kdf::target_duration());
-    let sealed = vault::seal(&payload, slots.passphrase.as_ref().map(|p| (p, params)))?;
+    if let Some(warning) = slots.kdf.as_ref().and_then(|k| k.warning.as_ref()) {
+        eprintln!("ttvault: warning: {warning}");
+    }
+    let passphrase = slots.passphrase.as_ref().zip(slots.kdf.as_ref());
+    let sealed = vault::seal(&payload, passphrase.map(|(p, k)| (p, k.params)))?;
 
     let lock = store::lock(vault_path)?;
     // In place, the rename replaces the plaintext with the vault in one step.

@@ -23,6 +23,9 @@ pub fn run(global: &Global, args: &GrantArgs) -> Result<i32> {
         &args.recipients,
         &args.recipients_files,
     )?;
+    if let Some(warning) = slots.kdf.as_ref().and_then(|k| k.warning.as_ref()) {
+        eprintln!("ttvault: warning: {warning}");
+    }
     let known = grant::known_credentials(args, None)?;
     let mut obtained = grant::obtain(args, &environment, &args.redirect_uri, known)?;
 

@@ -5,7 +5,7 @@ use crate::cli::{Global, PasswdArgs};
 use crate::error::{Error, Result};
 use crate::passphrase::{self, ENV_NEW_PASSPHRASE};
 use crate::recipients;
-use crate::vault::{self, kdf};
+use crate::vault::{self, kdf, PassphraseSlot};
 
 pub fn run(global: &Global, args: &PasswdArgs) -> Result<i32> {
     let add = args
@@ -24,7 +24,32 @@ pub fn run(global: &Global, args: &PasswdArgs) -> Result<i32> {
     let change_passphrase =
         !args.no_passphrase && (new_passphrase_given || (add.is_empty() && remove.is_empty()));
 
-    let summary = vault::update(global, None, |opened| {
+    // Everything is asked before the vault is locked, so a prompt never holds up another
+    // writer: the current passphrase (unless an identity opens the vault and the slot is
+    // kept as it is), then the new one.
+    let has_passphrase_slot =
+        vault::format::read_header(&vault::store::read(&global.vault)?)?.has_passphrase_slot();
+    let slots_change = !add.is_empty() || !remove.is_empty();
+    let needs_current = has_passphrase_slot
+        && (global.identity.is_none()
+            || (slots_change && !change_passphrase && !args.no_passphrase));
+    let known = if needs_current {
+        Some(passphrase::existing(global, &global.vault)?)
+    } else {
+        None
+    };
+    let new_slot = if change_passphrase {
+        let p = passphrase::new_for_passwd(args.new_passphrase_file.as_deref())?;
+        let tuned = kdf::tune();
+        if let Some(warning) = &tuned.warning {
+            eprintln!("ttvault: warning: {warning}");
+        }
+        Some((p, tuned.params))
+    } else {
+        None
+    };
+
+    let summary = vault::update(global, known.as_ref(), |opened| {
         let recipients = &mut opened.payload.recipients;
         for r in &remove {
             let before = recipients.len();
@@ -41,15 +66,13 @@ pub fn run(global: &Global, args: &PasswdArgs) -> Result<i32> {
                 recipients.push(r);
             }
         }
-        let slot = if args.no_passphrase {
-            None
-        } else if change_passphrase {
-            let p = passphrase::new_for_passwd(args.new_passphrase_file.as_deref())?;
-            Some((p, kdf::tune(kdf::target_duration())))
-        } else {
-            vault::keep_passphrase(global, opened)?
+        let slot = match new_slot {
+            Some((p, params)) => PassphraseSlot::New(p, params),
+            None if args.no_passphrase => PassphraseSlot::Absent,
+            None => vault::keep_passphrase(global, opened)?,
         };
-        if slot.is_none() && opened.payload.recipients.is_empty() {
+        let no_passphrase = matches!(slot, PassphraseSlot::Absent);
+        if no_passphrase && opened.payload.recipients.is_empty() {
             return Err(Error::usage(
                 "the vault would have no slot left to open it; nothing was changed",
             )
@@ -59,10 +82,10 @@ pub fn run(global: &Global, args: &PasswdArgs) -> Result<i32> {
             "{} with {} recipient slot(s){}",
             opened.path.display(),
             opened.payload.recipients.len(),
-            match (&slot, change_passphrase) {
-                (None, _) => " and no passphrase",
-                (Some(_), true) => " and the new passphrase",
-                (Some(_), false) => " and the same passphrase",
+            match (no_passphrase, change_passphrase) {
+                (true, _) => " and no passphrase",
+                (false, true) => " and the new passphrase",
+                (false, false) => " and the same passphrase",
             }
         );
         Ok((summary, slot))

@@ -105,7 +105,13 @@ fn write(
         payload.redirect_uri = Some(uri.clone());
     }
     payload.rotated_at = Some(now_rfc3339());
-    let sealed = vault::seal(&payload, passphrase.as_ref().map(|(p, k)| (p, *k)))?;
+    let sealed = vault::rewrite::seal_payload(
+        before,
+        global.identity.as_deref(),
+        &opened.payload.recipients,
+        &payload,
+        passphrase,
+    )?;
     let lock = store::lock(&opened.path)?;
     if store::read(&opened.path)? != before {
         return Err(Error::failure(
