@@ -19,6 +19,8 @@ fn a_lock_file_that_is_a_link_is_refused() {
     let dir = Dir::new();
     dir.vault();
     let before = dir.read(".secrets");
+    // (ttvault 0.1 left its lock file behind after every write.)
+    let _ = std::fs::remove_file(dir.join(".secrets.lock"));
     std::os::unix::fs::symlink("victim", dir.join(".secrets.lock")).unwrap();
     dir.run(PW_TO_PW2)
         .code(1)
@@ -117,9 +119,8 @@ fn the_wait_for_the_lock_is_bounded() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (run, released) = wait_or_release(child, || {});
-    drop(held);
-    assert!(!released);
+    let (run, released) = wait_or_release(child, move || drop(held));
+    assert!(!released, "the wait was not bounded");
     run.code(1)
         .stderr_has("gave up waiting")
         .stderr_has("nothing was written");
