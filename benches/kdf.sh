@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Unlock cost of a ttvault vault (argon2id, default tuning: about 1 s on the machine that
-# writes it) against stock `age -p` (scrypt, default work factor) on the same content.
-# Prints one table; every figure is measured in this run.
+# Unlock cost of a ttvault vault (argon2id, default calibration: 256 MiB or more, about
+# 1 s on the machine that writes it) against stock `age -p` (scrypt, default work factor)
+# on the same content, and what a guess costs an attacker: memory × time, the measure that
+# counts against GPU and ASIC guessers. Also the cost of a hostile file at ttvault's read
+# caps (argon2id 1 GiB, t=8). Prints one table; every figure is measured in this run.
 #
 #     benches/kdf.sh [RUNS]        (default 5; needs `age` and python3)
 set -euo pipefail
@@ -56,8 +58,8 @@ print(round(elapsed * 1000))
 PY
 }
 
-# The vault, written with the default tuning (TTVAULT_KDF_TARGET_MS unset).
-unset TTVAULT_KDF_TARGET_MS TTVAULT_PASSPHRASE
+# The vault, written with the default calibration (the test-only overrides unset).
+unset TTVAULT_KDF_TARGET_MS TTVAULT_KDF_MEMORY_MIB TTVAULT_PASSPHRASE
 "$bin" --vault "$work/vault" --passphrase-file "$work/pass" import "$work/legacy.secrets" >/dev/null
 kdf=$("$bin" --vault "$work/vault" status | sed -n 's/.*argon2id m=\([0-9]*\) KiB t=\([0-9]*\) p=\([0-9]*\).*/\1 \2 \3/p')
 read -r mem iters lanes <<<"$kdf"
@@ -66,23 +68,58 @@ read -r mem iters lanes <<<"$kdf"
 age_tty -e -p -o "$work/age.age" "$work/plain.env" >/dev/null
 log_n=$(sed -n '2s/^-> scrypt [^ ]* \([0-9]*\)$/\1/p' "$work/age.age")
 
-now() { date +%s%N; }
+# Runs a command and prints its wall time (ms) and peak memory (KiB, max RSS).
+measured() {
+    python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+start = time.monotonic()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+elapsed = time.monotonic() - start
+if done.returncode != 0:
+    sys.exit(f"{sys.argv[1]} failed")
+print(round(elapsed * 1000), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+}
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-ttvault_ms=$(for _ in $(seq "$runs"); do
-    t0=$(now)
-    "$bin" --vault "$work/vault" --passphrase-file "$work/pass" --no-agent show >/dev/null
-    echo $(( ($(now) - t0) / 1000000 ))
-done | median)
+tt_runs=$(for _ in $(seq "$runs"); do
+    measured "$bin" --vault "$work/vault" --passphrase-file "$work/pass" --no-agent show
+done)
+ttvault_ms=$(cut -d' ' -f1 <<<"$tt_runs" | median)
+ttvault_rss=$(cut -d' ' -f2 <<<"$tt_runs" | median)
 
 age_ms=$(for _ in $(seq "$runs"); do age_tty -d -o /dev/null "$work/age.age"; done | median)
 
 # The pty and python cost age a few milliseconds: `age --version` through the same path.
 pty_ms=$(for _ in $(seq "$runs"); do age_tty --version; done | median)
 
-ratio=$(awk -v a="$ttvault_ms" -v b="$age_ms" 'BEGIN {printf "%.2f", a / b}')
-printf '%-38s %-34s %8s\n' "unlock ($runs runs, median)" "KDF parameters" "wall ms"
-printf '%-38s %-34s %8s\n' "ttvault show (release)" "argon2id m=${mem} KiB t=${iters} p=${lanes}" "$ttvault_ms"
-printf '%-38s %-34s %8s\n' "age -d (age $(age --version))" "scrypt N=2^${log_n} r=8 p=1" "$age_ms"
-printf '%-38s %-34s %8s\n' "  of which pty+python (age --version)" "" "$pty_ms"
-printf '%-38s %-34s %8s\n' "ratio ttvault / age" "" "$ratio"
+# A hostile file at the read caps (1 GiB, t=8: m × t at its cap), written through the
+# test-only memory override and a target long enough that the passes reach the cap.
+TTVAULT_KDF_MEMORY_MIB=1024 TTVAULT_KDF_TARGET_MS=600000 \
+    "$bin" --vault "$work/capped" --passphrase-file "$work/pass" import "$work/plain.env" >/dev/null
+cap=$("$bin" --vault "$work/capped" status | sed -n 's/.*argon2id m=\([0-9]*\) KiB t=\([0-9]*\) .*/\1 \2/p')
+read -r cap_mem cap_iters <<<"$cap"
+cap_runs=$(for _ in $(seq "$(( (runs + 1) / 2 ))"); do
+    measured "$bin" --vault "$work/capped" --passphrase-file "$work/pass" --no-agent show
+done)
+cap_ms=$(cut -d' ' -f1 <<<"$cap_runs" | median)
+cap_rss=$(cut -d' ' -f2 <<<"$cap_runs" | median)
+
+# What a guess costs: the KDF's memory × the unlock's time. scrypt with r=8 uses
+# 128 × 8 × N bytes, i.e. N KiB.
+age_kdf_ms=$(( age_ms > pty_ms ? age_ms - pty_ms : age_ms ))
+age_mem=$(( 1 << log_n ))
+ratio=$(awk -v a="$ttvault_ms" -v b="$age_kdf_ms" 'BEGIN {printf "%.2f", a / b}')
+cost_ratio=$(awk -v m1="$mem" -v t1="$ttvault_ms" -v m2="$age_mem" -v t2="$age_kdf_ms" \
+    'BEGIN {printf "%.2f", (m1 * t1) / (m2 * t2)}')
+mib() { echo $(( $1 / 1024 )); }
+printf '%-38s %-32s %8s %9s %12s\n' "unlock ($runs runs, median)" "KDF parameters" "wall ms" "peak MiB" "MiB × s"
+printf '%-38s %-32s %8s %9s %12s\n' "ttvault show (release)" "argon2id m=$(mib "$mem") MiB t=${iters} p=${lanes}" \
+    "$ttvault_ms" "$(mib "$ttvault_rss")" "$(awk -v m="$mem" -v t="$ttvault_ms" 'BEGIN {printf "%.0f", m / 1024 * t / 1000}')"
+printf '%-38s %-32s %8s %9s %12s\n' "age -d (age $(age --version))" "scrypt N=2^${log_n} r=8 p=1" \
+    "$age_kdf_ms" "$(mib "$age_mem")" "$(awk -v m="$age_mem" -v t="$age_kdf_ms" 'BEGIN {printf "%.0f", m / 1024 * t / 1000}')"
+printf '%-38s %-32s %8s\n' "  (age's wall $age_ms ms less pty+python $pty_ms ms)" "" ""
+printf '%-38s %-32s %8s %9s\n' "hostile file at the caps (ttvault)" "argon2id m=$(mib "$cap_mem") MiB t=${cap_iters} p=1" \
+    "$cap_ms" "$(mib "$cap_rss")"
+printf '%-38s %-32s %8s\n' "unlock time ttvault / age" "" "$ratio"
+printf '%-38s %-32s %8s\n' "a guess's memory × time, ttvault / age" "" "$cost_ratio"

@@ -1,10 +1,12 @@
 //! The words a person reads on stderr, printed in one place with one prefix style:
 //!
-//!     ttvault: error: <what happened>
-//!       hint: <what to do>
-//!     ttvault: warning: <something to act on>
-//!     ttvault: note: <worth knowing, nothing to do>
-//!     ttvault: <what happens, step by step>        (with -v only)
+//! ```text
+//! ttvault: error: <what happened>
+//!   hint: <what to do>
+//! ttvault: warning: <something to act on>
+//! ttvault: note: <worth knowing, nothing to do>
+//! ttvault: <what happens, step by step>        (with -v only)
+//! ```
 //!
 //! Library code never prints: it reports through a [`Reporter`] that the command passes
 //! in (inside its `VaultRef`), and returns errors that `main` prints with [`error`]. Reports

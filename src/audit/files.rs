@@ -3,7 +3,7 @@
 use super::Report;
 use crate::session::{GrantInfo, GrantSecrets};
 use crate::vault::describe::describe_slots;
-use crate::vault::format;
+use crate::vault::{format, store};
 use crate::vault::header::Slot;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -114,55 +114,70 @@ pub fn git(report: &mut Report, vault: &Path) {
 }
 
 /// Plaintext copies of the vault's secrets (the legacy `.secrets`, a `.env`, notes) and old
-/// vault backups in the vault's directory.
+/// vault backups in the vault's directory, and in its target's directory when the vault is
+/// a symbolic link. Links are followed: a link to a plaintext file is a plaintext copy.
 pub fn leftovers(report: &mut Report, vault: &Path, grant: &GrantSecrets) {
-    let dir = parent(vault);
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
+    let target = store_target(vault);
+    let mut dirs = vec![parent(vault).to_path_buf()];
+    if let Some(t) = &target {
+        let dir = parent(t).to_path_buf();
+        if dir.canonicalize().ok() != dirs[0].canonicalize().ok() {
+            dirs.push(dir);
+        }
+    }
+    let vault_names: Vec<String> = [Some(vault), target.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    let vault_file = vault.canonicalize().ok();
     let secrets = [
         grant.client_secret.expose().as_bytes(),
         grant.refresh_token.expose().as_bytes(),
     ];
-    let vault_name = vault
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
     let mut clean = true;
-    let mut names: Vec<_> = entries.flatten().collect();
-    names.sort_by_key(|e| e.file_name());
-    for entry in names {
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Ok(meta) = entry.metadata() else { continue };
-        if !meta.is_file() || meta.len() > MAX_SCANNED || name == vault_name {
-            continue;
-        }
-        let Ok(bytes) = std::fs::read(&path) else {
+    for dir in &dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
             continue;
         };
-        if format::read_header(&bytes).is_ok() {
-            if name.starts_with(&format!("{vault_name}.bak-")) {
+        let mut names: Vec<_> = entries.flatten().collect();
+        names.sort_by_key(|e| e.file_name());
+        for entry in names {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if vault_names.contains(&name) || path.canonicalize().ok() == vault_file {
+                continue;
+            }
+            // Regular files only (a FIFO is never opened for reading), links followed.
+            let Some(bytes) = store::read_regular(&path, MAX_SCANNED) else {
+                continue;
+            };
+            if format::read_header(&bytes).is_ok() {
+                if vault_names
+                    .iter()
+                    .any(|v| name.starts_with(&format!("{v}.bak-")))
+                {
+                    clean = false;
+                    report.warn(
+                        "leftovers.backup",
+                        format!("{name} is an older copy of the vault: it opens with the passphrase it had then"),
+                        format!("delete it once the current vault works: rm {}", path.display()),
+                    );
+                }
+                continue;
+            }
+            let holds_secret = secrets
+                .iter()
+                .any(|s| !s.is_empty() && bytes.windows(s.len()).any(|w| w == *s));
+            if holds_secret {
                 clean = false;
-                report.warn(
-                    "leftovers.backup",
-                    format!("{name} is an older copy of the vault: it opens with the passphrase it had then"),
-                    format!("delete it once the current vault works: rm {}", path.display()),
+                report.error(
+                    "leftovers.plaintext",
+                    format!("{name} holds the vault's client secret or refresh token in plaintext"),
+                    format!("delete it (shred -u {}), and if it was ever shared re-create the grant and run `ttvault rotate`", path.display()),
                 );
             }
-            continue;
-        }
-        let holds_secret = secrets
-            .iter()
-            .any(|s| !s.is_empty() && bytes.windows(s.len()).any(|w| w == *s));
-        if holds_secret {
-            clean = false;
-            report.error(
-                "leftovers.plaintext",
-                format!("{name} holds the vault's client secret or refresh token in plaintext"),
-                format!("delete it (shred -u {}), and if it was ever shared re-create the grant and run `ttvault rotate`", path.display()),
-            );
         }
     }
     if clean {
@@ -171,6 +186,16 @@ pub fn leftovers(report: &mut Report, vault: &Path, grant: &GrantSecrets) {
             "no plaintext copy of the secrets and no old backups next to the vault",
         );
     }
+}
+
+/// The file at the end of the vault's link, when the vault path is one.
+fn store_target(path: &Path) -> Option<std::path::PathBuf> {
+    let is_link = std::fs::symlink_metadata(path)
+        .map(|m| m.file_type().is_symlink())
+        .unwrap_or(false);
+    is_link
+        .then(|| crate::vault::target::resolve(path).ok())
+        .flatten()
 }
 
 pub fn slots(report: &mut Report, slots: &[Slot], grant: &GrantInfo) {

@@ -52,19 +52,27 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
     )?;
     let mut payload = payload;
     payload.recipients = slots.recipients.clone();
-    let params = vault::kdf::tune(vault::kdf::target_duration());
-    let sealed = vault::seal(&payload, slots.passphrase.as_ref().map(|p| (p, params)))?;
+    if let Some(warning) = slots.kdf.as_ref().and_then(|k| k.warning.as_ref()) {
+        ctx.vault.report.warning(warning, None);
+    }
+    let passphrase = slots.passphrase.as_ref().zip(slots.kdf.as_ref());
+    let sealed = vault::seal(&payload, passphrase.map(|(p, k)| (p, k.params)))?;
 
     let lock = store::lock(vault_path)?;
-    // In place, the rename replaces the plaintext with the vault in one step.
-    let mode = if in_place {
-        store::Mode::Replace
+    // In place, the rename replaces the plaintext with the vault in one step (at the end
+    // of the link, when `.secrets` is one: the link is kept). The plaintext's own blocks
+    // are overwritten afterwards, through a descriptor held across the rename.
+    let (mode, old_plaintext) = if in_place {
+        (store::Mode::Replace, Some(open_for_overwrite(source)?))
     } else {
-        store::Mode::CreateNew
+        (store::Mode::CreateNew, None)
     };
     store::write_atomic(vault_path, &sealed, mode, &lock)?;
     verify_written(vault_path, &sealed, slots.passphrase.as_ref())?;
     drop(lock);
+    if let Some(file) = old_plaintext {
+        overwrite(file, source)?;
+    }
 
     println!(
         "Encrypted the grant for client id {} into {}",
@@ -72,7 +80,16 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
         vault_path.display()
     );
     if in_place {
-        println!("The plaintext file was replaced by the vault.");
+        let target = vault::target::resolve(vault_path)?;
+        if target != *vault_path {
+            println!(
+                "The plaintext {} was overwritten and replaced by the vault; the link {} is kept.",
+                target.display(),
+                vault_path.display()
+            );
+        } else {
+            println!("The plaintext file was overwritten and replaced by the vault.");
+        }
     } else if args.keep_plaintext {
         println!(
             "Kept the plaintext {} (--keep-plaintext); delete it when you no longer need it.",
@@ -108,21 +125,50 @@ fn verify_written(
 
 /// Overwrites the plaintext with zeros before unlinking it, so its secrets do not stay
 /// in the file's blocks on simple filesystems (copy-on-write and SSDs may still keep them:
-/// SECURITY.md says so).
+/// SECURITY.md says so). A link is followed: the file it names is the plaintext, and both
+/// go.
 fn shred_and_remove(path: &Path) -> Result<()> {
-    use std::io::Write;
-    let len = std::fs::metadata(path)
+    let is_link = std::fs::symlink_metadata(path)
         .map_err(|e| Error::io("inspect", path, e))?
-        .len();
-    let mut file = std::fs::OpenOptions::new()
+        .file_type()
+        .is_symlink();
+    let target = path
+        .canonicalize()
+        .map_err(|e| Error::io("inspect", path, e))?;
+    overwrite(open_for_overwrite(&target)?, &target)?;
+    std::fs::remove_file(&target).map_err(|e| Error::io("remove", &target, e))?;
+    if is_link {
+        std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
+    }
+    Ok(())
+}
+
+/// The plaintext file, opened for writing (links followed); a regular file only.
+fn open_for_overwrite(path: &Path) -> Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
         .write(true)
         .open(path)
-        .map_err(|e| Error::io("overwrite", path, e))?;
+        .map_err(|e| Error::io("open for overwriting", path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io("inspect", path, e))?;
+    if !meta.is_file() {
+        return Err(Error::usage(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    Ok(file)
+}
+
+/// Zeros over the whole file, on disk.
+fn overwrite(mut file: std::fs::File, path: &Path) -> Result<()> {
+    use std::io::Write;
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io("inspect", path, e))?
+        .len();
     file.write_all(&vec![0u8; len as usize])
         .and_then(|_| file.sync_all())
-        .map_err(|e| Error::io("overwrite", path, e))?;
-    drop(file);
-    std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e))
+        .map_err(|e| Error::io("overwrite", path, e))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

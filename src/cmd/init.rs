@@ -25,6 +25,9 @@ pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
         &args.recipients,
         &args.recipients_files,
     )?;
+    if let Some(warning) = slots.kdf.as_ref().and_then(|k| k.warning.as_ref()) {
+        ctx.vault.report.warning(warning, None);
+    }
     let known = grant::known_credentials(&options, None)?;
     let mut obtained = grant::obtain(&options, &environment, known)?;
 

@@ -6,7 +6,7 @@ use crate::cli::PasswdArgs;
 use crate::error::{Error, Result};
 use crate::passphrase::{self, ENV_NEW_PASSPHRASE};
 use crate::recipients;
-use crate::vault::{self, kdf};
+use crate::vault::{self, kdf, PassphraseSlot};
 
 pub fn run(ctx: &Context, args: &PasswdArgs) -> Result<i32> {
     let vault = &ctx.vault;
@@ -26,7 +26,32 @@ pub fn run(ctx: &Context, args: &PasswdArgs) -> Result<i32> {
     let change_passphrase =
         !args.no_passphrase && (new_passphrase_given || (add.is_empty() && remove.is_empty()));
 
-    let summary = vault::update(vault, None, |opened| {
+    // Everything is asked before the vault is locked, so a prompt never holds up another
+    // writer: the current passphrase (unless an identity opens the vault and the slot is
+    // kept as it is), then the new one.
+    let has_passphrase_slot =
+        vault::format::read_header(&vault::store::read(&vault.path)?)?.has_passphrase_slot();
+    let slots_change = !add.is_empty() || !remove.is_empty();
+    let needs_current = has_passphrase_slot
+        && (vault.unlock.identity.is_none()
+            || (slots_change && !change_passphrase && !args.no_passphrase));
+    let known = if needs_current {
+        Some(passphrase::existing(vault)?)
+    } else {
+        None
+    };
+    let new_slot = if change_passphrase {
+        let p = passphrase::new_for_passwd(args.new_passphrase_file.as_deref(), &*vault.report)?;
+        let tuned = kdf::tune();
+        if let Some(warning) = &tuned.warning {
+            vault.report.warning(warning, None);
+        }
+        Some((p, tuned.params))
+    } else {
+        None
+    };
+
+    let summary = vault::update(vault, known.as_ref(), |opened| {
         let recipients = &mut opened.payload.recipients;
         for r in &remove {
             let before = recipients.len();
@@ -43,16 +68,13 @@ pub fn run(ctx: &Context, args: &PasswdArgs) -> Result<i32> {
                 recipients.push(r);
             }
         }
-        let slot = if args.no_passphrase {
-            None
-        } else if change_passphrase {
-            let p =
-                passphrase::new_for_passwd(args.new_passphrase_file.as_deref(), &*vault.report)?;
-            Some((p, kdf::tune(kdf::target_duration())))
-        } else {
-            vault::keep_passphrase(vault, opened)?
+        let slot = match new_slot {
+            Some((p, params)) => PassphraseSlot::New(p, params),
+            None if args.no_passphrase => PassphraseSlot::Absent,
+            None => vault::keep_passphrase(opened)?,
         };
-        if slot.is_none() && opened.payload.recipients.is_empty() {
+        let no_passphrase = matches!(slot, PassphraseSlot::Absent);
+        if no_passphrase && opened.payload.recipients.is_empty() {
             return Err(Error::usage(
                 "the vault would have no slot left to open it; nothing was changed",
             )
@@ -62,10 +84,10 @@ pub fn run(ctx: &Context, args: &PasswdArgs) -> Result<i32> {
             "{} with {} recipient slot(s){}",
             opened.path.display(),
             opened.payload.recipients.len(),
-            match (&slot, change_passphrase) {
-                (None, _) => " and no passphrase",
-                (Some(_), true) => " and the new passphrase",
-                (Some(_), false) => " and the same passphrase",
+            match (no_passphrase, change_passphrase) {
+                (true, _) => " and no passphrase",
+                (false, true) => " and the new passphrase",
+                (false, false) => " and the same passphrase",
             }
         );
         Ok((summary, slot))

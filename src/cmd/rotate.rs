@@ -84,7 +84,7 @@ fn write(
     obtained: &grant::Obtained,
     environment: &Environment,
 ) -> Result<()> {
-    let passphrase = vault::keep_passphrase(vault, opened)?;
+    let passphrase = vault::keep_passphrase(opened)?;
     let mut payload = opened.payload.clone();
     payload.client_id = obtained.client_id.clone();
     payload.client_secret = obtained.client_secret.clone();
@@ -95,7 +95,13 @@ fn write(
         payload.redirect_uri = Some(uri.clone());
     }
     payload.rotated_at = Some(now_rfc3339());
-    let sealed = vault::seal(&payload, passphrase.as_ref().map(|(p, k)| (p, *k)))?;
+    let sealed = vault::rewrite::seal_payload(
+        before,
+        vault.unlock.identity.as_deref(),
+        &opened.payload.recipients,
+        &payload,
+        passphrase,
+    )?;
     let lock = store::lock(&opened.path)?;
     if store::read(&opened.path)? != before {
         return Err(Error::failure(

@@ -115,7 +115,7 @@ impl Session {
         };
         vault::update(vault, known, |opened| {
             opened.payload.refresh_token = new.clone();
-            Ok(((), vault::keep_passphrase(vault, opened)?))
+            Ok(((), vault::keep_passphrase(opened)?))
         })?;
         if self.source == Source::Agent {
             crate::agent::refresh_token_saved(vault);

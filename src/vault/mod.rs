@@ -5,13 +5,18 @@ pub mod describe;
 pub mod format;
 pub mod header;
 pub mod kdf;
+pub mod lock;
 pub mod payload;
 pub mod reference;
+pub mod reseal;
+pub mod rewrite;
 pub mod slot;
 pub mod store;
+pub mod target;
 
 pub use payload::Payload;
 pub use reference::{UnlockSources, VaultRef};
+pub use rewrite::PassphraseSlot;
 
 use crate::error::{Error, Result};
 use crate::secret::Passphrase;
@@ -44,6 +49,9 @@ impl Opened {
 pub struct NewSlots {
     pub passphrase: Option<Passphrase>,
     pub recipients: Vec<String>,
+    /// The passphrase slot's KDF parameters, calibrated on this machine (with a warning
+    /// for the command to print when it could not give the slot full strength).
+    pub kdf: Option<kdf::Tuned>,
 }
 
 impl NewSlots {
@@ -65,9 +73,12 @@ impl NewSlots {
         } else {
             Some(passphrase::new_for_vault(vault)?)
         };
+        // Calibrated now, before any browser flow, so nothing slow waits after sign-in.
+        let kdf = passphrase.as_ref().map(|_| kdf::tune());
         Ok(NewSlots {
             passphrase,
             recipients,
+            kdf,
         })
     }
 }
@@ -139,10 +150,15 @@ pub fn create(
     force: bool,
 ) -> Result<Option<PathBuf>> {
     payload.recipients = slots.recipients.clone();
-    let params = kdf::tune(kdf::target_duration());
-    let sealed = seal(&payload, slots.passphrase.as_ref().map(|p| (p, params)))?;
+    let passphrase = match (&slots.passphrase, &slots.kdf) {
+        (Some(p), Some(tuned)) => Some((p, tuned.params)),
+        (Some(p), None) => Some((p, kdf::tune().params)),
+        (None, _) => None,
+    };
+    let sealed = seal(&payload, passphrase)?;
     let lock = store::lock(path)?;
-    let exists = path.exists();
+    let target = lock.target().to_path_buf();
+    let exists = std::fs::symlink_metadata(&target).is_ok();
     if exists && !force {
         return Err(store::already_exists(path));
     }
@@ -164,41 +180,74 @@ pub fn create(
 /// already has the passphrase), lets `change` edit the payload and choose the passphrase
 /// slot, and writes the result atomically. Re-reading under the lock means a change made
 /// by another process meanwhile is never lost.
+///
+/// Whatever must be asked (the passphrase) is asked before the lock is taken, so a prompt
+/// never holds up other writers; `change` must not prompt either. A vault opened with an
+/// identity keeps its passphrase slot untouched (`PassphraseSlot::Keep`), so a rotated
+/// refresh token is saved whichever slot opened it.
 pub fn update<T>(
     vault: &VaultRef,
     known: Option<&Passphrase>,
-    change: impl FnOnce(&mut Opened) -> Result<(T, Option<(Passphrase, KdfParams)>)>,
+    change: impl FnOnce(&mut Opened) -> Result<(T, PassphraseSlot)>,
 ) -> Result<T> {
+    let before = store::read(&vault.path)?;
+    let first = open_for_rewrite(vault, known)?;
+    let passphrase = first.passphrase.clone();
     let lock = store::lock(&vault.path)?;
-    let mut opened = open_using(vault, known)?;
-    let (out, passphrase) = change(&mut opened)?;
-    let sealed = seal(&opened.payload, passphrase.as_ref().map(|(p, k)| (p, *k)))?;
+    let mut bytes = store::read(&vault.path)?;
+    let mut opened = if bytes == before {
+        first
+    } else {
+        // Another writer got there first: start from its vault (no prompt: the passphrase
+        // or the identity is known by now).
+        let again = open_for_rewrite(vault, passphrase.as_ref())?;
+        bytes = store::read(&vault.path)?;
+        again
+    };
+    let recipients_before = opened.payload.recipients.clone();
+    let (out, slot) = change(&mut opened)?;
+    let sealed = rewrite::seal_payload(
+        &bytes,
+        vault.unlock.identity.as_deref(),
+        &recipients_before,
+        &opened.payload,
+        slot,
+    )?;
     store::write_atomic(&opened.path, &sealed, store::Mode::Replace, &lock)?;
     Ok(out)
 }
 
-/// The passphrase slot a rewrite keeps: the same passphrase and KDF cost (re-tuned when
-/// below the floor). A vault opened with an identity asks its passphrase to keep the slot.
-pub fn keep_passphrase(
-    vault: &VaultRef,
-    opened: &Opened,
-) -> Result<Option<(Passphrase, KdfParams)>> {
-    if !opened.header.has_passphrase_slot() {
-        return Ok(None);
-    }
-    let passphrase = match &opened.passphrase {
-        Some(p) => p.clone(),
-        None => {
-            // Opened with an identity: the passphrase must be proven before it is rewritten.
-            let p = passphrase::existing(vault)?;
+/// Opens the vault for a rewrite. Opened with an identity, a passphrase the caller
+/// already has (`known`) is proven against the passphrase slot and kept, so the rewrite
+/// may change the slots; without one, the passphrase slot is kept as it is.
+fn open_for_rewrite(vault: &VaultRef, known: Option<&Passphrase>) -> Result<Opened> {
+    let mut opened = open_using(vault, known)?;
+    if let (None, Some(p)) = (&opened.passphrase, known) {
+        if opened.header.has_passphrase_slot() {
             let bytes = store::read(&opened.path)?;
-            format::decrypt(&bytes, Unlock::Passphrase(&p))?;
-            p
+            format::decrypt(&bytes, Unlock::Passphrase(p))?;
+            opened.passphrase = Some(p.clone());
         }
+    }
+    Ok(opened)
+}
+
+/// The passphrase slot a rewrite keeps: the same passphrase and KDF cost (re-tuned when
+/// below the floor). A vault opened with an identity keeps its slot as it is, without
+/// asking the passphrase.
+/// Nothing is asked here: a rewrite never prompts under the write lock.
+pub fn keep_passphrase(opened: &Opened) -> Result<PassphraseSlot> {
+    if !opened.header.has_passphrase_slot() {
+        return Ok(PassphraseSlot::Absent);
+    }
+    let Some(passphrase) = &opened.passphrase else {
+        return Ok(PassphraseSlot::Keep);
     };
     let params = match opened.kdf() {
         Some(k) if !k.is_below_floor() => k,
-        _ => kdf::tune(kdf::target_duration()),
+        // An `age -p` (scrypt) or weak slot becomes one of ours. A low-memory warning
+        // cannot reach the user from here; `audit` reports a weak slot.
+        _ => kdf::tune().params,
     };
-    Ok(Some((passphrase, params)))
+    Ok(PassphraseSlot::New(passphrase.clone(), params))
 }

@@ -2,6 +2,7 @@
 //! atomic writes (0600 temp file in the same directory, fsync, rename, fsync the
 //! directory), so a crash at any instant leaves the old vault or the new one.
 
+use super::target::{parent, sibling};
 use crate::error::{Error, Result};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -12,17 +13,23 @@ const MAX_VAULT_BYTES: u64 = 4 << 20;
 
 /// Reads the vault file, refusing what cannot be one. Permissions are checked separately
 /// (`check_private`), after the content has been recognized, so a plaintext `.secrets`
-/// gets the `import` hint first.
+/// gets the `import` hint first. A FIFO, socket or device at the path is refused at once:
+/// it is opened without blocking and checked on the open descriptor, so nothing another
+/// user puts there can make ttvault hang.
 pub fn read(path: &Path) -> Result<Vec<u8>> {
-    let meta = fs::metadata(path).map_err(|e| match e.kind() {
+    let file = open_nonblocking(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::vault(format!("no vault at {}", path.display()))
             .hint("create one with `ttvault init` (or `ttvault import` for a plaintext .secrets), or pass --vault"),
         _ => Error::vault(format!("cannot read the vault {}: {e}", path.display())),
     })?;
-    if meta.is_dir() {
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::vault(format!("cannot read the vault {}: {e}", path.display())))?;
+    if !meta.is_file() {
         return Err(Error::vault(format!(
-            "{} is a directory, not a vault file",
-            path.display()
+            "{} is {}, not a vault file",
+            path.display(),
+            describe_type(&meta)
         ))
         .hint("pass the vault file with --vault PATH"));
     }
@@ -35,10 +42,54 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
         .hint("check --vault / TTVAULT_VAULT"));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    File::open(path)
-        .and_then(|f| f.take(MAX_VAULT_BYTES).read_to_end(&mut bytes))
+    file.take(MAX_VAULT_BYTES)
+        .read_to_end(&mut bytes)
         .map_err(|e| Error::vault(format!("cannot read the vault {}: {e}", path.display())))?;
     Ok(bytes)
+}
+
+/// The contents of `path` when it is a regular file of at most `max` bytes (links
+/// followed); `None` for anything else. For scans of files next to the vault (`audit`).
+pub fn read_regular(path: &Path, max: u64) -> Option<Vec<u8>> {
+    let file = open_nonblocking(path).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > max {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(max).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
+/// Opens for reading without blocking on a FIFO (O_NONBLOCK changes nothing for a
+/// regular file).
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    options.open(path)
+}
+
+fn describe_type(meta: &fs::Metadata) -> &'static str {
+    if meta.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    "not a regular file"
 }
 
 /// Like ssh with private keys: refuse a vault that other users can read or that belongs
@@ -87,25 +138,7 @@ fn shell_quote(path: &Path) -> String {
     }
 }
 
-/// An exclusive lock on the vault, held for the whole of a read-modify-write. It lives in
-/// a sibling `<vault>.lock` file, which is never deleted (deleting lock files races).
-pub struct WriteLock {
-    _file: File,
-}
-
-pub fn lock(path: &Path) -> Result<WriteLock> {
-    let lock_path = sibling(path, ".lock");
-    let file = private_options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&lock_path)
-        .map_err(|e| Error::io("create the lock file", &lock_path, e))?;
-    file.lock().map_err(|e| Error::io("lock", &lock_path, e))?;
-    remove_stale_temps(path);
-    Ok(WriteLock { _file: file })
-}
+pub use super::lock::{lock, WriteLock};
 
 /// Whether an existing vault may be replaced.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -116,18 +149,29 @@ pub enum Mode {
     Replace,
 }
 
-/// Writes `bytes` to `path` atomically. The caller holds the lock.
-pub fn write_atomic(path: &Path, bytes: &[u8], mode: Mode, _lock: &WriteLock) -> Result<()> {
-    let temp = temp_path(path);
-    let result = write_temp_and_commit(path, &temp, bytes, mode);
+/// Writes `bytes` to `path` atomically. The caller holds the lock. A `path` that is a
+/// symbolic link keeps being one: the file it leads to is replaced, in its own directory.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: Mode, lock: &WriteLock) -> Result<()> {
+    let target = lock.target_for(path)?;
+    remove_stale_temps(&target);
+    let temp = temp_path(&target);
+    let result = write_temp(&temp, bytes).and_then(|()| match mode {
+        Mode::Replace => fs::rename(&temp, &target).map_err(|e| Error::io("replace", &target, e)),
+        // A hard link fails if the target exists: an atomic create-if-absent.
+        Mode::CreateNew => fs::hard_link(&temp, &target).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => already_exists(path),
+            _ => Error::io("create", &target, e),
+        }),
+    });
     // Whatever happened, the temp file must not linger (it holds ciphertext only).
     let _ = fs::remove_file(&temp);
     result?;
-    sync_dir(path);
+    sync_dir(&target);
     Ok(())
 }
 
-fn write_temp_and_commit(path: &Path, temp: &Path, bytes: &[u8], mode: Mode) -> Result<()> {
+/// A new 0600 file holding all of `bytes`, on disk (fsynced).
+fn write_temp(temp: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = private_options()
         .write(true)
         .create_new(true)
@@ -135,16 +179,7 @@ fn write_temp_and_commit(path: &Path, temp: &Path, bytes: &[u8], mode: Mode) -> 
         .map_err(|e| Error::io("create", temp, e))?;
     file.write_all(bytes)
         .and_then(|_| file.sync_all())
-        .map_err(|e| Error::io("write", temp, e))?;
-    drop(file);
-    match mode {
-        Mode::Replace => fs::rename(temp, path).map_err(|e| Error::io("replace", path, e)),
-        // A hard link fails if the target exists: an atomic create-if-absent.
-        Mode::CreateNew => fs::hard_link(temp, path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => already_exists(path),
-            _ => Error::io("create", path, e),
-        }),
-    }
+        .map_err(|e| Error::io("write", temp, e))
 }
 
 pub fn already_exists(path: &Path) -> Error {
@@ -152,21 +187,28 @@ pub fn already_exists(path: &Path) -> Error {
         .hint("nothing was overwritten; use `ttvault rotate` to replace its grant, or --force to start over (the old vault is kept as a backup)")
 }
 
-/// Copies the vault to `<vault>.bak-<UTC time>` (0600) and returns that path.
-pub fn backup(path: &Path, _lock: &WriteLock) -> Result<PathBuf> {
-    let bytes = read(path)?;
+/// Copies the vault to `<vault>.bak-<UTC time>` (0600) and returns that path. The copy is
+/// written to a temp file, fsynced, then linked into place: a full disk or a crash leaves
+/// a complete backup or none, never a short one.
+pub fn backup(path: &Path, lock: &WriteLock) -> Result<PathBuf> {
+    let target = lock.target_for(path)?;
+    let bytes = read(&target)?;
     let stamp = crate::vault::payload::now_rfc3339().replace(':', "");
-    let target = sibling(path, &format!(".bak-{stamp}"));
-    let mut file = private_options()
-        .write(true)
-        .create_new(true)
-        .open(&target)
-        .map_err(|e| Error::io("create the backup", &target, e))?;
-    file.write_all(&bytes)
-        .and_then(|_| file.sync_all())
-        .map_err(|e| Error::io("write the backup", &target, e))?;
-    sync_dir(path);
-    Ok(target)
+    let backup = sibling(&target, &format!(".bak-{stamp}"));
+    let temp = temp_path(&target);
+    let result = write_temp(&temp, &bytes).and_then(|()| {
+        fs::hard_link(&temp, &backup).map_err(|e| Error::io("create the backup", &backup, e))
+    });
+    let _ = fs::remove_file(&temp);
+    result.map_err(|e| Error {
+        hint: Some(
+            "the vault was left as it was and no backup was kept; free some disk space and try again"
+                .into(),
+        ),
+        ..e
+    })?;
+    sync_dir(&target);
+    Ok(backup)
 }
 
 fn private_options() -> OpenOptions {
@@ -175,12 +217,6 @@ fn private_options() -> OpenOptions {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options
-}
-
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(suffix);
-    path.with_file_name(name)
 }
 
 fn temp_prefix(path: &Path) -> String {
@@ -203,21 +239,13 @@ fn temp_path(path: &Path) -> PathBuf {
 /// Removes temp files left by a writer that crashed. Safe because the caller holds the
 /// lock, so no other writer is between create and rename.
 fn remove_stale_temps(path: &Path) {
-    let dir = parent(path);
     let prefix = temp_prefix(path);
-    if let Ok(entries) = fs::read_dir(dir) {
+    if let Ok(entries) = fs::read_dir(parent(path)) {
         for entry in entries.flatten() {
             if entry.file_name().to_string_lossy().starts_with(&prefix) {
                 let _ = fs::remove_file(entry.path());
             }
         }
-    }
-}
-
-fn parent(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
     }
 }
 

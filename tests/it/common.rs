@@ -53,7 +53,8 @@ impl Dir {
     }
 
     /// A `ttvault` command in this directory with a clean, non-interactive environment:
-    /// no terminal (stdin is null), fast KDF tuning (the floor: 64 MiB, t=3).
+    /// no terminal (stdin is null), fast KDF tuning (the floor: 64 MiB, t=3, through the
+    /// test-only TTVAULT_KDF_MEMORY_MIB; real vaults calibrate 256 MiB or more).
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ttvault"));
         cmd.args(args)
@@ -68,6 +69,8 @@ impl Dir {
             .env_remove("TTVAULT_CLIENT_SECRET")
             .env_remove("TTVAULT_REFRESH_TOKEN")
             .env("TTVAULT_KDF_TARGET_MS", "1")
+            .env("TTVAULT_KDF_MEMORY_MIB", "64")
+            .env_remove("TTVAULT_LOCK_WAIT_SECS")
             .env("XDG_RUNTIME_DIR", self.path());
         cmd
     }
