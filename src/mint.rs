@@ -49,12 +49,13 @@ pub fn mint(global: &Global, http: &dyn Http, mut opened: Opened) -> Result<Mint
             p.environment.token_url()
         );
     }
-    let response = oauth::refresh(
+    let response = oauth::refresh_remembered(
         http,
         &p.environment.token_url(),
         &p.client_id,
         &p.client_secret,
         &p.refresh_token,
+        p.token_encoding,
     )?;
     store_rotated_refresh_token(global, &mut opened, &response)?;
     let expires_at = SystemTime::now() + Duration::from_secs(response.expires_in);
@@ -72,21 +73,46 @@ fn store_rotated_refresh_token(
     opened: &mut Opened,
     response: &TokenResponse,
 ) -> Result<()> {
-    let Some(new) = &response.refresh_token else {
+    // The body encoding that worked, when it is not the one tried first (the endpoint
+    // needed the other): remembered, so the next refresh needs no second request.
+    let tried_first = opened.payload.token_encoding.unwrap_or_else(|| {
+        oauth::token::default_refresh_encoding(&opened.payload.environment.token_url())
+    });
+    let encoding = Some(response.encoding).filter(|e| *e != tried_first);
+    let new = response
+        .refresh_token
+        .as_ref()
+        .filter(|new| !new.ct_eq(&opened.payload.refresh_token));
+    let Some(new) = new else {
+        // Only a hint to save: worth a rewrite when no passphrase must be asked for, and
+        // never worth failing the command.
+        if encoding.is_some() && opened.passphrase.is_some() {
+            let known = opened.passphrase.clone();
+            let saved = vault::update(global, known.as_ref(), |o| {
+                o.payload.token_encoding = encoding;
+                Ok(((), vault::keep_passphrase(global, o)?))
+            });
+            if saved.is_ok() {
+                opened.payload.token_encoding = encoding;
+            }
+        }
         return Ok(());
     };
-    if new.ct_eq(&opened.payload.refresh_token) {
-        return Ok(());
-    }
     let known = opened.passphrase.clone();
     vault::update(global, known.as_ref(), |o| {
         o.payload.refresh_token = new.clone();
+        if encoding.is_some() {
+            o.payload.token_encoding = encoding;
+        }
         Ok(((), vault::keep_passphrase(global, o)?))
     })
     .map_err(|e| {
         let hint = "the token endpoint issued a new refresh token that could not be saved; run the command again with the passphrase";
         crate::Error { hint: Some(hint.into()), ..e }
     })?;
+    if encoding.is_some() {
+        opened.payload.token_encoding = encoding;
+    }
     opened.payload.refresh_token = new.clone();
     if global.verbose > 0 {
         eprintln!("ttvault: the token endpoint issued a new refresh token; saved it in the vault");

@@ -34,6 +34,7 @@ pub fn run(global: &Global, args: &GrantArgs) -> Result<i32> {
         obtained.scopes(),
     );
     payload.redirect_uri = obtained.redirect_uri.clone();
+    payload.token_encoding = Some(obtained.verified.tokens.encoding);
     let backup = match vault::create(&global.vault, payload, &slots, args.force) {
         Ok(b) => b,
         Err(err) => {
