@@ -16,7 +16,7 @@ pub fn run(global: &Global, args: &ExportArgs) -> Result<i32> {
     }
     let minted = crate::agent::minted(global, args.long_lived)?;
     let vars = minted.variables(args.preset, args.long_lived);
-    let text = shell::render(args.format, &vars);
+    let text = shell::render(args.format, &vars)?;
     write_stdout(text.as_bytes())?;
     Ok(0)
 }
