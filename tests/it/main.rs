@@ -18,6 +18,7 @@ mod exec;
 mod export;
 mod import;
 mod init;
+mod network;
 mod rotate;
 mod vault;
 mod vectors;
