@@ -102,7 +102,11 @@ pub enum Failure {
 impl Failure {
     pub fn code(&self) -> Code {
         match self {
-            Failure::Insecure { .. } => Code::Usage,
+            Failure::Insecure { .. }
+            | Failure::Unreachable {
+                kind: TransportKind::Insecure,
+                ..
+            } => Code::Usage,
             Failure::Refused { .. }
             | Failure::ApiForbidden { .. }
             | Failure::ApiUnauthorized { .. } => Code::Grant,
