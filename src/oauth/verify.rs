@@ -15,8 +15,8 @@ use crate::secret::{ClientSecret, RefreshToken};
 pub enum Scopes {
     /// From the refresh token's claims and/or the token response.
     Known(Vec<String>),
-    /// The token is not a JWT and the response named no scope: only the live probe
-    /// (`read` works) is known.
+    /// Neither the token (opaque, or a JWT without a scope claim) nor the token response
+    /// names a scope: only the live probe (`read` works) is known.
     Unknown,
 }
 
@@ -89,7 +89,9 @@ pub fn verify_with(http: &dyn Http, sleep: &dyn Sleep, grant: &Grant<'_>) -> Res
     )?;
     let scopes = scopes_of(claims.as_ref(), &tokens);
     if scopes.includes("trade") && !grant.allow_trade {
-        return Err(trade_refused());
+        return Err(trade_refused(super::failure::is_sandbox_url(
+            grant.token_url,
+        )));
     }
     let accounts = api::accounts_with(http, sleep, grant.api_url, &tokens.access_token)?;
     let refresh_token = match &tokens.refresh_token {
@@ -163,12 +165,19 @@ fn scopes_of(claims: Option<&jwt::Claims>, tokens: &TokenResponse) -> Scopes {
     }
 }
 
-fn trade_refused() -> Error {
+fn trade_refused(sandbox: bool) -> Error {
+    let where_ = if sandbox {
+        "With the developer sandbox's own tools (sandbox grants are not managed on \
+         tastytrade.com)"
+    } else {
+        "On tastytrade.com (Manage → My Profile → API → OAuth Applications → Manage)"
+    };
     Error::failure("this grant holds the `trade` scope: it could place orders on the account").hint(
-        "the SPX chain fetcher needs Read only. On tastytrade.com (Manage → My Profile → \
-               API → OAuth Applications → Manage) delete this grant, create a new one with only \
-               Read ticked, and run this again; pass --allow-trade only if you really want a \
-               trading grant in this vault",
+        format!(
+            "the SPX chain fetcher needs Read only. {where_} delete this grant, create a new \
+             one with only Read ticked, and run this again; pass --allow-trade only if you \
+             really want a trading grant in this vault"
+        ),
     )
 }
 
