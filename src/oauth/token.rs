@@ -10,6 +10,8 @@
 
 pub(crate) mod answer;
 #[cfg(test)]
+mod error_tests;
+#[cfg(test)]
 mod tests;
 
 use super::failure::Failure;

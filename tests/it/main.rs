@@ -20,5 +20,6 @@ mod import;
 mod init;
 mod network;
 mod rotate;
+mod unknowns;
 mod vault;
 mod vectors;
