@@ -40,6 +40,8 @@ pub fn run(global: &Global, args: &GrantArgs) -> Result<i32> {
     } else {
         old.environment.clone()
     };
+    // A vault written before endpoints were checked may hold plain http elsewhere.
+    environment.validate()?;
     // The stored client secret must never go to a new host unnoticed.
     if let Some(change) = environment.change_from(&old.environment) {
         confirm_endpoint_change(&change, args.endpoint_change)?;
