@@ -280,6 +280,66 @@ fn plain_http_to_another_host_is_refused_before_any_request() {
     }
 }
 
+/// A vault as an older ttvault could write it, whose stored API endpoint is `api_url`
+/// (today's `init` and `import` refuse a plain-http one elsewhere).
+pub fn old_vault_with_api(dir: &Dir, api_url: &str) {
+    use ttvault::secret::Passphrase;
+    dir.passphrase_files();
+    let doc = serde_json::json!({
+        "version": 1,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "refresh_token": REFRESH_TOKEN,
+        "environment": {
+            "kind": "custom",
+            "api_url": api_url,
+            "authorize_url": "https://my.tastytrade.com/auth.html",
+        },
+        "scopes": ["read"],
+        "created_at": "2026-01-01T00:00:00Z",
+    });
+    let sealed = ttvault::vault::format::encrypt(
+        doc.to_string().as_bytes(),
+        Some((&Passphrase::new(PASSPHRASE), ttvault::vault::kdf::FLOOR)),
+        &[],
+    )
+    .unwrap();
+    let path = dir.write(".secrets", &sealed);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
+
+#[test]
+fn a_stored_plain_http_endpoint_elsewhere_sends_nothing() {
+    let dir = Dir::new();
+    old_vault_with_api(&dir, "http://192.0.2.1:9");
+    for args in [
+        &["token", "--passphrase-file", "pw"][..],
+        &[
+            "exec",
+            "--passphrase-file",
+            "pw",
+            "--",
+            "sh",
+            "-c",
+            "touch ran",
+        ][..],
+        &["rotate", "--paste", "--passphrase-file", "pw"][..],
+    ] {
+        let run = Run::from(
+            dir.cmd(args)
+                .env("TTVAULT_REFRESH_TOKEN", REFRESH_TOKEN)
+                .output()
+                .unwrap(),
+        );
+        run.code(2).stderr_has("plain http");
+        assert!(!dir.join("ran").exists());
+    }
+}
+
 #[test]
 fn rotate_toward_other_endpoints_needs_the_flag_and_sends_nothing_without_it() {
     let dir = Dir::new();
