@@ -124,6 +124,10 @@ pub struct GrantArgs {
     /// init over an existing vault (it is kept as a backup first).
     #[arg(long)]
     pub force: bool,
+    /// rotate: accept endpoints other than the vault's (from TTVAULT_API_URL,
+    /// TTVAULT_AUTHORIZE_URL or --sandbox) without being asked.
+    #[arg(long)]
+    pub endpoint_change: bool,
     /// How long to wait for the browser, e.g. 90s [default: 5m]
     #[arg(long, value_parser = parse_duration)]
     pub timeout: Option<std::time::Duration>,

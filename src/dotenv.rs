@@ -142,6 +142,44 @@ fn close_quote(body: &str, q: char) -> Option<Zeroizing<String>> {
     None
 }
 
+/// Renders pairs for `ttvault export --format dotenv`: every value single-quoted, so
+/// `set -a; . ./file` expands nothing, python-dotenv reads every byte back, and so does
+/// [`parse`]. Those readers disagree about `'`, `\` and `${` inside single quotes (sh keeps
+/// them literal, python-dotenv unescapes and interpolates), and about control characters,
+/// so a value holding one is refused, naming the variable only. Tokens never do (they are
+/// RFC 6750 tokens by the time they get here).
+pub fn render_sourceable(pairs: &[(&str, &str)]) -> Result<Zeroizing<String>> {
+    let mut out = Zeroizing::new(String::new());
+    for (key, value) in pairs {
+        if let Some(why) = unsafe_in_single_quotes(value) {
+            return Err(Error::failure(format!(
+                "{key} holds {why}, which a dotenv file cannot carry so that both `. ./file` \
+                 and python-dotenv read it back exactly"
+            ))
+            .hint("use `--format sh` for shells or `--format json` for programs"));
+        }
+        out.push_str(key);
+        out.push_str("='");
+        out.push_str(value);
+        out.push_str("'\n");
+    }
+    Ok(out)
+}
+
+fn unsafe_in_single_quotes(value: &str) -> Option<&'static str> {
+    if value.contains('\'') {
+        Some("a single quote")
+    } else if value.contains('\\') {
+        Some("a backslash")
+    } else if value.contains("${") {
+        Some("`${`")
+    } else if value.chars().any(char::is_control) {
+        Some("a control character (a line break, tab or escape)")
+    } else {
+        None
+    }
+}
+
 /// Renders pairs as a dotenv file that `parse` reads back exactly: every value
 /// double-quoted, with `\`, `"`, newlines, carriage returns and tabs escaped.
 pub fn render(pairs: &[(&str, &str)]) -> Zeroizing<String> {
@@ -188,6 +226,39 @@ mod tests {
         let err = parse(b"TT_API_CLIENT_SECRET hush-value\n").unwrap_err();
         assert!(err.message.contains("line 1"));
         assert!(!err.message.contains("hush"));
+    }
+
+    #[test]
+    fn sourceable_output_is_single_quoted_and_read_back_by_parse() {
+        let values = [
+            "eyJhbGciOiJFZERTQSJ9.eyJzIjoxfQ.c2ln",
+            "with \"double\" quotes, $HOME, $(id) and `id`",
+            "ünïcödé # not a comment",
+            "",
+        ];
+        for v in values {
+            let text = render_sourceable(&[("K", v)]).unwrap();
+            assert_eq!(text.as_str(), format!("K='{v}'\n"));
+            let parsed = parse(text.as_bytes()).unwrap();
+            assert_eq!(parsed[0].1.as_str(), v, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn values_the_readers_disagree_on_are_refused_by_name() {
+        for v in [
+            "it's",
+            "back\\slash",
+            "${HOME}",
+            "line\nbreak",
+            "tab\t",
+            "esc\u{1b}[2J",
+        ] {
+            let e = render_sourceable(&[("TT_API_CLIENT_SECRET", v)]).unwrap_err();
+            assert!(e.message.contains("TT_API_CLIENT_SECRET"), "{}", e.message);
+            assert!(!e.message.contains(v), "{}", e.message);
+            assert!(e.hint.unwrap().contains("--format sh"));
+        }
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! vault, so every later command talks to the same place (and tests can point the whole
 //! program at the local stand-in).
 
-use crate::error::{Error, Result};
+pub mod hosts;
+
+use crate::error::Result;
+use hosts::HostKind;
 use serde::{Deserialize, Serialize};
 
 pub const PRODUCTION_AUTHORIZE: &str = "https://my.tastytrade.com/auth.html";
@@ -76,18 +79,40 @@ impl Environment {
         format!("{}/oauth/token", self.api_url())
     }
 
-    /// Custom endpoints must at least be http(s) URLs; whether they are safe (https or
-    /// loopback) is `audit`'s judgement, since the stand-in is plain http on loopback.
-    fn validate(&self) -> Result<()> {
+    /// Whether this is Tastytrade's sandbox: by name, or custom endpoints on a sandbox
+    /// host. Sandbox applications and grants are managed with the sandbox's own tools.
+    pub fn is_sandbox(&self) -> bool {
+        match self {
+            Environment::Sandbox => true,
+            Environment::Production => false,
+            Environment::Custom { api_url, .. } => hosts::kind_of(api_url) == HostKind::Sandbox,
+        }
+    }
+
+    /// Every endpoint must be https, or plain http on this computer (the stand-in):
+    /// refused with exit 2 before any request. Stored endpoints are checked again before
+    /// each request (`oauth`), so an old vault cannot send secrets in the clear either.
+    pub fn validate(&self) -> Result<()> {
         for url in [self.api_url(), self.authorize_url()] {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(Error::usage(format!(
-                    "endpoint `{url}` is not an http(s) URL"
-                ))
-                .hint("set TTVAULT_API_URL / TTVAULT_AUTHORIZE_URL to full URLs, e.g. http://127.0.0.1:8001"));
-            }
+            hosts::require_secure(url)?;
         }
         Ok(())
+    }
+
+    /// How this environment differs from `stored`, for people; `None` when it does not.
+    pub fn change_from(&self, stored: &Environment) -> Option<String> {
+        if self == stored {
+            return None;
+        }
+        let describe = |env: &Environment| {
+            format!(
+                "{} (API {}, sign-in {})",
+                env.name(),
+                hosts::origin_of(env.api_url()),
+                hosts::origin_of(env.authorize_url())
+            )
+        };
+        Some(format!("from {} to {}", describe(stored), describe(self)))
     }
 }
 
@@ -114,6 +139,46 @@ mod tests {
             authorize_url: "http://127.0.0.1:9/auth.html".into(),
         };
         assert_eq!(custom.token_url(), "http://127.0.0.1:9/oauth/token");
+    }
+
+    #[test]
+    fn custom_endpoints_must_be_https_or_loopback() {
+        let env = |api: &str| Environment::Custom {
+            api_url: api.into(),
+            authorize_url: "https://my.tastytrade.com/auth.html".into(),
+        };
+        assert!(env("http://127.0.0.1:9").validate().is_ok());
+        assert!(env("https://api.tastytrade.com").validate().is_ok());
+        let e = env("http://api.evil.example").validate().unwrap_err();
+        assert_eq!(e.code, crate::Code::Usage);
+        assert!(e.message.contains("plain http"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_change_of_endpoints_is_described() {
+        let custom = Environment::Custom {
+            api_url: "https://api.evil.example".into(),
+            authorize_url: "https://my.tastytrade.com/auth.html".into(),
+        };
+        assert_eq!(
+            Environment::Production.change_from(&Environment::Production),
+            None
+        );
+        let said = custom.change_from(&Environment::Production).unwrap();
+        assert!(said.contains("https://api.tastyworks.com"), "{said}");
+        assert!(said.contains("https://api.evil.example"), "{said}");
+    }
+
+    #[test]
+    fn sandbox_is_known_by_name_or_host() {
+        assert!(Environment::Sandbox.is_sandbox());
+        assert!(!Environment::Production.is_sandbox());
+        let custom = |api: &str| Environment::Custom {
+            api_url: api.into(),
+            authorize_url: SANDBOX_AUTHORIZE.into(),
+        };
+        assert!(custom("https://api.sandbox.tastytrade.com").is_sandbox());
+        assert!(!custom("http://127.0.0.1:9").is_sandbox());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Quoting for `ttvault export`: each format reads back every byte of every value exactly
-//! (quotes, `$`, backslashes, newlines), so a token can hold anything.
+//! (quotes, `$`, backslashes, newlines). Dotenv is the exception that refuses: see
+//! [`crate::dotenv::render_sourceable`].
 
 use crate::env::Var;
 use zeroize::Zeroizing;
@@ -20,8 +21,9 @@ pub enum ExportFormat {
     Json,
 }
 
-/// The whole export text in `format`.
-pub fn render(format: ExportFormat, vars: &[Var]) -> Zeroizing<String> {
+/// The whole export text in `format`. Fails only for a dotenv value that no single-quoted
+/// dotenv line can carry exactly.
+pub fn render(format: ExportFormat, vars: &[Var]) -> crate::Result<Zeroizing<String>> {
     let mut out = Zeroizing::new(String::new());
     match format {
         ExportFormat::Sh => {
@@ -46,7 +48,7 @@ pub fn render(format: ExportFormat, vars: &[Var]) -> Zeroizing<String> {
         ExportFormat::Dotenv => {
             let pairs: Vec<(&str, &str)> =
                 vars.iter().map(|v| (v.name, v.value.as_str())).collect();
-            out.push_str(&crate::dotenv::render(&pairs));
+            out.push_str(&crate::dotenv::render_sourceable(&pairs)?);
         }
         ExportFormat::Json => {
             let map: serde_json::Map<String, serde_json::Value> = vars
@@ -62,7 +64,7 @@ pub fn render(format: ExportFormat, vars: &[Var]) -> Zeroizing<String> {
             out.push('\n');
         }
     }
-    out
+    Ok(out)
 }
 
 /// POSIX sh: single quotes keep every byte literally; a `'` closes, escapes, reopens.

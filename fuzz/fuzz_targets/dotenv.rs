@@ -3,7 +3,9 @@
 //!    a value, and whatever parses renders (`dotenv::render`) to a file that parses to
 //!    exactly the same keys and values, in order;
 //! 2. the input as pairs (keys from the dotenv key alphabet, values any string): render
-//!    then parse returns them unchanged.
+//!    then parse returns them unchanged; `render_sourceable` (export's single-quoted form)
+//!    either refuses a value holding `'`, `\`, `${` or a control character, naming only
+//!    the key, or writes `KEY='value'` lines that parse back unchanged.
 #![no_main]
 
 use arbitrary::{Arbitrary, Unstructured};
@@ -18,6 +20,29 @@ fn round_trip(pairs: &[(&str, &str)]) {
     let back = dotenv::parse(text.as_bytes()).expect("a rendered file parses");
     let back: Vec<(&str, &str)> = back.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     assert_eq!(pairs, &back[..], "render: {:?}", &*text);
+
+    let unsafe_value = |v: &str| {
+        v.contains('\'') || v.contains('\\') || v.contains("${") || v.chars().any(char::is_control)
+    };
+    match dotenv::render_sourceable(pairs) {
+        Ok(text) => {
+            assert!(pairs.iter().all(|(_, v)| !unsafe_value(v)));
+            for (line, (k, v)) in text.lines().zip(pairs) {
+                assert_eq!(line, format!("{k}='{v}'"));
+            }
+            let back = dotenv::parse(text.as_bytes()).expect("a sourceable file parses");
+            let back: Vec<(&str, &str)> =
+                back.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            assert_eq!(pairs, &back[..]);
+        }
+        Err(e) => {
+            let bad = pairs
+                .iter()
+                .find(|(_, v)| unsafe_value(v))
+                .expect("refused only for a value the readers disagree on");
+            assert!(e.message.starts_with(bad.0), "{}", e.message);
+        }
+    }
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -1,8 +1,11 @@
 //! `jwt::decode` on arbitrary strings, and a structured round trip: a JWT built from
-//! fuzzer-chosen claims (typ, aud as a string or an array, scope or scp, iss, iat, exp)
-//! with base64url, padded or not, decodes to exactly those claims.
+//! fuzzer-chosen claims (typ, aud as a string or an array, any of the scope claims
+//! `scope`, `scopes`, `scp` as a string or an array, iss, iat, exp) with base64url, padded
+//! or not, decodes to exactly those claims.
 //! Oracles: never a panic; decoding ignores surrounding whitespace; a `typ` starting
-//! `at+` (any case) ⇔ `is_access_token()`; every built field comes back unchanged.
+//! `at+` (any case) ⇔ `is_access_token()`; every built field comes back unchanged; the
+//! scopes are the union of every scope claim's words (blanks and commas separate), so a
+//! `trade` in any claim is seen.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -19,14 +22,19 @@ enum Aud {
 }
 
 #[derive(Arbitrary, Debug)]
-enum Scope {
+enum ScopeValue {
     Absent,
-    /// `scope`, space separated.
+    /// Space (or comma) separated.
     Text(String),
-    /// `scope` as an array.
     Array(Vec<String>),
-    /// `scp`, an array.
-    Scp(Vec<String>),
+}
+
+/// The three claims a scope list may be in.
+#[derive(Arbitrary, Debug)]
+struct Scope {
+    scope: ScopeValue,
+    scopes: ScopeValue,
+    scp: ScopeValue,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -99,21 +107,34 @@ fuzz_target!(|input: Input| {
                     a.clone()
                 }
             };
-            let scopes = match &b.scope {
-                Scope::Absent => None,
-                Scope::Text(s) => {
-                    claims.insert("scope".into(), json!(s));
-                    Some(s.split_whitespace().map(str::to_string).collect())
+            let mut scopes: Option<Vec<String>> = None;
+            for (name, value) in [
+                ("scope", &b.scope.scope),
+                ("scopes", &b.scope.scopes),
+                ("scp", &b.scope.scp),
+            ] {
+                let words: Vec<&str> = match value {
+                    ScopeValue::Absent => continue,
+                    ScopeValue::Text(s) => {
+                        claims.insert(name.into(), json!(s));
+                        vec![s.as_str()]
+                    }
+                    ScopeValue::Array(a) => {
+                        claims.insert(name.into(), json!(a));
+                        a.iter().map(String::as_str).collect()
+                    }
+                };
+                let list = scopes.get_or_insert_with(Vec::new);
+                for w in words
+                    .iter()
+                    .flat_map(|t| t.split(|c: char| c.is_whitespace() || c == ','))
+                    .filter(|w| !w.is_empty())
+                {
+                    if !list.iter().any(|x| x == w) {
+                        list.push(w.to_string());
+                    }
                 }
-                Scope::Array(a) => {
-                    claims.insert("scope".into(), json!(a));
-                    Some(a.clone())
-                }
-                Scope::Scp(a) => {
-                    claims.insert("scp".into(), json!(a));
-                    Some(a.clone())
-                }
-            };
+            }
             if let Some(iss) = &b.iss {
                 claims.insert("iss".into(), json!(iss));
             }
@@ -132,12 +153,18 @@ fuzz_target!(|input: Input| {
                 sig.trim()
             );
             let decoded = decode(&token);
-            if token.trim().len() > 16 * 1024 {
+            if token.trim().len() > ttvault::oauth::b64token::MAX_TOKEN_LEN {
                 assert_eq!(decoded, None, "over the length cap");
                 return;
             }
             let decoded = decoded.expect("a well-formed JWT decodes");
             check_typ(&decoded);
+            let trade = scopes.as_ref().is_some_and(|s| s.iter().any(|x| x == "trade"));
+            assert_eq!(
+                decoded.scopes.as_ref().is_some_and(|s| s.iter().any(|x| x == "trade")),
+                trade,
+                "trade in any claim is seen"
+            );
             let expected = Claims {
                 typ: typ.clone(),
                 aud,

@@ -6,20 +6,25 @@
 //! `Location: …`, a blank line and the body. `$K`, `$R`, `$C` and `$V` in a body stand for the
 //! client secret, refresh token, code and PKCE verifier sent, so echoes are easy to find.
 //! Oracles: never a panic; every request is a POST to the token URL without an
-//! Authorization header, whose form holds exactly the grant's fields in order and
-//! survives form encoding; retries stay within the policy (4 calls; the code exchange
-//! only repeats after 429/503); success only for a 200 whose body is a JSON object with a
-//! non-empty string `access_token` (the one returned), plus a refresh token for a code
-//! exchange, and a lifetime of at most a day; a 4xx JSON body whose `error_code` or
-//! `error` is `invalid_grant` is exit status 4; other failures are 4 or 5; no message or
-//! hint contains the client secret, refresh token, code or verifier, nor any 12
-//! characters of them, nor any run of 24 or more token characters at all (which is what
-//! `retry::sanitize` promises for text from the other side).
+//! Authorization header, whose body holds exactly the grant's fields for its encoding, in
+//! order, and survives that encoding (a refresh at Tastytrade's host starts as JSON
+//! without `client_id`; the code exchange starts as a form); the other encoding is tried
+//! only after a 4xx, once; retries stay within the policy (4 calls per encoding; the code
+//! exchange only repeats after 429/503); success only for a 200 whose body is a JSON
+//! object with a non-empty RFC 6750 `access_token` (the one returned), plus such a refresh
+//! token for a code exchange, and a lifetime of at most a day; a 4xx JSON body whose
+//! `error_code` or `error` is `invalid_grant` is exit status 4 (when it was the only kind of
+//! answer); other failures are 4 or 5; no message or hint contains the client secret,
+//! refresh token, code or verifier, nor any 12 characters of them, nor any run of 24 or
+//! more token characters, nor a control character (what `sanitize` promises).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use std::cell::{Cell, RefCell};
-use ttvault::oauth::http::{Method, Request, Response, TransportError, TransportKind, USER_AGENT};
+use ttvault::oauth::b64token;
+use ttvault::oauth::http::{
+    BodyEncoding, Method, Request, Response, TransportError, TransportKind, USER_AGENT,
+};
 use ttvault::oauth::retry::NoWait;
 use ttvault::oauth::token::{exchange_code_with, refresh_with};
 use ttvault::secret::{AuthCode, ClientSecret, PkceVerifier, RefreshToken};
@@ -106,6 +111,10 @@ fn token_char(c: char) -> bool {
 }
 
 fn check_said(said: &str) {
+    assert!(
+        !said.chars().any(|c| c.is_control() && c != '\n'),
+        "an error holds a control character: {said:?}"
+    );
     for secret in [SECRET, REFRESH, CODE, VERIFIER] {
         for w in secret.as_bytes().windows(12) {
             let w = std::str::from_utf8(w).unwrap();
@@ -159,39 +168,68 @@ fuzz_target!(|data: &[u8]| {
         })
         .collect();
     let calls = Cell::new(0usize);
+    let switches = Cell::new(0usize);
     let last: RefCell<Option<Reply>> = RefCell::new(None);
-    let expected_form: Vec<(&str, &str)> = if exchange {
-        vec![
-            ("grant_type", "authorization_code"),
-            ("code", CODE),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-            ("client_id", CLIENT_ID),
-            ("client_secret", SECRET),
-        ]
+    let last_encoding: Cell<Option<BodyEncoding>> = Cell::new(None);
+    let first_encoding = if exchange {
+        BodyEncoding::Form
     } else {
-        vec![
-            ("grant_type", "refresh_token"),
-            ("refresh_token", REFRESH),
-            ("client_id", CLIENT_ID),
-            ("client_secret", SECRET),
-        ]
+        BodyEncoding::Json
+    };
+    let expected_fields = |encoding: BodyEncoding| -> Vec<(&str, &str)> {
+        if exchange {
+            vec![
+                ("grant_type", "authorization_code"),
+                ("code", CODE),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+                ("client_id", CLIENT_ID),
+                ("client_secret", SECRET),
+            ]
+        } else if encoding == BodyEncoding::Json {
+            vec![
+                ("grant_type", "refresh_token"),
+                ("refresh_token", REFRESH),
+                ("client_secret", SECRET),
+            ]
+        } else {
+            vec![
+                ("grant_type", "refresh_token"),
+                ("refresh_token", REFRESH),
+                ("client_id", CLIENT_ID),
+                ("client_secret", SECRET),
+            ]
+        }
     };
     let http = |req: &Request<'_>| -> Result<Response, TransportError> {
         let n = calls.get();
         calls.set(n + 1);
-        assert!(n < 4, "more than 3 retries");
-        if exchange && n > 0 {
-            match last.borrow().as_ref() {
-                Some(Reply::Answer { status, .. }) => {
-                    assert!(
-                        *status == 429 || *status == 503,
-                        "code exchange retried after {status}"
-                    )
+        assert!(n < 8, "more than 3 retries in each encoding");
+        match last_encoding.get() {
+            None => assert_eq!(req.encoding, first_encoding, "the first encoding"),
+            Some(before) if before != req.encoding => {
+                switches.set(switches.get() + 1);
+                assert_eq!(switches.get(), 1, "the encoding switches once");
+                match last.borrow().as_ref() {
+                    Some(Reply::Answer { status, .. }) => {
+                        assert!((400..500).contains(status), "switched after {status}")
+                    }
+                    _ => panic!("switched encodings after a transport error"),
                 }
-                _ => panic!("code exchange retried after a transport error"),
+            }
+            Some(_) => {
+                if exchange {
+                    match last.borrow().as_ref() {
+                        Some(Reply::Answer { status, .. }) => assert!(
+                            *status == 429 || *status == 503,
+                            "code exchange retried after {status}"
+                        ),
+                        _ => panic!("code exchange retried after a transport error"),
+                    }
+                }
             }
         }
+        last_encoding.set(Some(req.encoding));
         // The User-Agent is the real client's default header, not part of the seam's
         // Request: check the one it sends has Tastytrade's `product/version` form.
         assert!(USER_AGENT
@@ -203,11 +241,25 @@ fuzz_target!(|data: &[u8]| {
             req.bearer.is_none(),
             "an Authorization header on the token endpoint"
         );
-        assert_eq!(req.form, expected_form);
-        let body = req.form_body();
-        let parsed: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
-            .into_owned()
-            .collect();
+        let expected_form = expected_fields(req.encoding);
+        assert_eq!(req.fields, expected_form);
+        let body = req.body();
+        let parsed: Vec<(String, String)> = match req.encoding {
+            BodyEncoding::Form => url::form_urlencoded::parse(body.as_bytes())
+                .into_owned()
+                .collect(),
+            BodyEncoding::Json => {
+                let v: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&body).expect("a JSON body is an object");
+                expected_form
+                    .iter()
+                    .map(|(k, _)| {
+                        let value = v.get(*k).and_then(|x| x.as_str()).expect("every field");
+                        (k.to_string(), value.to_string())
+                    })
+                    .collect()
+            }
+        };
         let expected: Vec<(String, String)> = expected_form
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -234,11 +286,13 @@ fuzz_target!(|data: &[u8]| {
                 Ok(r)
             }
             Reply::Transport { kind, detail } => Err(TransportError {
-                kind: match kind % 5 {
+                kind: match kind % 7 {
                     0 => TransportKind::Dns,
                     1 => TransportKind::Refused,
                     2 => TransportKind::Timeout,
                     3 => TransportKind::Reset,
+                    4 => TransportKind::TooLarge,
+                    5 => TransportKind::Insecure,
                     _ => TransportKind::Other,
                 },
                 detail,
@@ -285,12 +339,13 @@ fuzz_target!(|data: &[u8]| {
     {
         let canonical = serde_json::to_vec(&json).is_ok_and(|c| &c == body);
         let text = |k: &str| o.get(k).and_then(|v| v.as_str()).filter(|v| !v.is_empty());
+        let token_ok = |k: &str| text(k).is_some_and(|t| b64token::check(t).is_ok());
         let plain = if exchange {
-            o.len() == 2 && text("refresh_token").is_some()
+            o.len() == 2 && token_ok("refresh_token")
         } else {
             o.len() == 1
         };
-        if canonical && plain && text("access_token").is_some() {
+        if canonical && plain && token_ok("access_token") && switches.get() == 0 {
             assert!(outcome.is_ok(), "a plain token answer was refused");
         }
     }
@@ -308,7 +363,9 @@ fuzz_target!(|data: &[u8]| {
                 .and_then(|a| a.as_str())
                 .expect("success without a string access_token");
             assert!(!access.is_empty());
+            assert!(b64token::check(access).is_ok(), "a token outside RFC 6750 was used");
             assert_eq!(tokens.access_token.expose(), access);
+            assert_eq!(Some(tokens.encoding), last_encoding.get());
             assert!(tokens.expires_in <= 24 * 60 * 60);
             if exchange {
                 assert!(tokens
@@ -317,6 +374,7 @@ fuzz_target!(|data: &[u8]| {
                     .is_some_and(|r| !r.expose().is_empty()));
             }
             if let Some(r) = &tokens.refresh_token {
+                assert!(b64token::check(r.expose()).is_ok());
                 assert_eq!(
                     Some(r.expose()),
                     json.get("refresh_token").and_then(|r| r.as_str())
@@ -336,11 +394,19 @@ fuzz_target!(|data: &[u8]| {
                     let grant = json.as_ref().is_some_and(|v| {
                         is_invalid_grant(v, "error_code") || is_invalid_grant(v, "error")
                     });
-                    if (400..500).contains(status) && grant {
+                    // With one encoding tried, the answer explained is the last one.
+                    if (400..500).contains(status) && grant && switches.get() == 0 {
                         assert_eq!(e.code, Code::Grant, "invalid_grant is exit 4: {said}");
                     }
                 }
-                Reply::Transport { .. } => assert_eq!(e.code, Code::Network),
+                Reply::Transport { kind, .. } => {
+                    // `Insecure` from the client itself is a usage error (exit 2).
+                    if kind % 7 == 5 {
+                        assert_eq!(e.code, Code::Usage);
+                    } else {
+                        assert_eq!(e.code, Code::Network);
+                    }
+                }
             }
         }
     }

@@ -204,9 +204,10 @@ impl State {
         let client_id = payload.client_id.clone();
         let secret: ClientSecret = payload.client_secret.clone();
         let refresh_token: RefreshToken = payload.refresh_token.clone();
+        let encoding = payload.token_encoding;
         let http = Arc::clone(&self.http);
         let response = tokio::task::spawn_blocking(move || {
-            oauth::refresh(&*http, &url, &client_id, &secret, &refresh_token)
+            oauth::refresh_remembered(&*http, &url, &client_id, &secret, &refresh_token, encoding)
         })
         .await
         .map_err(|_| WireError::new(ErrorKind::Failure, "the agent's refresh failed"))?

@@ -19,6 +19,19 @@ pub fn endpoints(report: &mut Report, env: &Environment) {
         }
         Environment::Custom { .. } => {
             for url in [env.api_url(), env.authorize_url()] {
+                use crate::endpoints::hosts::{self, HostKind};
+                let tastytrade = match hosts::kind_of(url) {
+                    HostKind::Production => Some("production"),
+                    HostKind::Sandbox => Some("sandbox"),
+                    _ => None,
+                };
+                if let (Some(which), EndpointKind::Https) = (tastytrade, endpoint_kind(url)) {
+                    report.ok(
+                        "endpoints.custom",
+                        format!("endpoint {url}: one of Tastytrade's {which} hosts"),
+                    );
+                    continue;
+                }
                 match endpoint_kind(url) {
                     EndpointKind::Https => report.warn(
                         "endpoints.custom",
@@ -249,5 +262,20 @@ mod tests {
         );
         assert_eq!(endpoint_kind("http://10.0.0.1"), EndpointKind::Foreign);
         assert_eq!(endpoint_kind("not a url"), EndpointKind::Foreign);
+    }
+
+    #[test]
+    fn api_tastytrade_com_is_production_not_a_custom_risk() {
+        let mut report = Report::default();
+        endpoints(
+            &mut report,
+            &Environment::Custom {
+                api_url: "https://api.tastytrade.com".into(),
+                authorize_url: "https://my.tastytrade.com/auth.html".into(),
+            },
+        );
+        let text = format!("{report:?}");
+        assert!(text.contains("Tastytrade's production hosts"), "{text}");
+        assert!(!text.contains("make sure you trust it"), "{text}");
     }
 }

@@ -24,7 +24,7 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<i32> {
     };
     let session = session::open(&ctx.vault, secrets)?;
     let vars = session.variables(args.preset.into());
-    let text = shell::render(args.format.into(), &vars);
+    let text = shell::render(args.format.into(), &vars)?;
     output::stdout(text.as_bytes())?;
     Ok(0)
 }

@@ -39,6 +39,7 @@ pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
         obtained.scopes(),
     );
     payload.redirect_uri = obtained.redirect_uri.clone();
+    payload.token_encoding = Some(obtained.verified.tokens.encoding);
     let backup = match vault::create(path, payload, &slots, args.force) {
         Ok(b) => b,
         Err(err) => {

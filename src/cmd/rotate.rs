@@ -38,6 +38,12 @@ pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
     } else {
         old.environment.clone()
     };
+    // A vault written before endpoints were checked may hold plain http elsewhere.
+    environment.validate()?;
+    // The stored client secret must never go to a new host unnoticed.
+    if let Some(change) = environment.change_from(&old.environment) {
+        confirm_endpoint_change(&change, args.endpoint_change)?;
+    }
     // The redirect URI registered on the grant, as recorded at init, unless another is given.
     let options = Options::of(args, old.redirect_uri.as_deref());
 
@@ -76,6 +82,36 @@ pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// A change of endpoints is said, then needs `--endpoint-change` or a yes at a terminal.
+fn confirm_endpoint_change(change: &str, flag: bool) -> Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let said = format!("rotate would change the vault's endpoints {change}");
+    if flag {
+        eprintln!("ttvault: note: {said} (--endpoint-change)");
+        return Ok(());
+    }
+    let refuse = || {
+        Error::usage(format!("{said}; nothing was sent")).hint(
+            "the stored client secret would go to the new endpoints: pass --endpoint-change if              that is intended, or unset TTVAULT_API_URL / TTVAULT_AUTHORIZE_URL (and drop              --sandbox) to keep the vault's",
+        )
+    };
+    if !std::io::stdin().is_terminal() {
+        return Err(refuse());
+    }
+    eprint!("{said}.\nThe stored client secret would be sent there. Continue? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::failure(format!("could not read from the terminal: {e}")))?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
+        Ok(())
+    } else {
+        Err(refuse())
+    }
+}
+
 /// Rewrites the vault under its lock, refusing if it changed since it was opened.
 fn write(
     vault: &VaultRef,
@@ -91,6 +127,7 @@ fn write(
     payload.refresh_token = obtained.verified.refresh_token.clone();
     payload.environment = environment.clone();
     payload.scopes = obtained.scopes();
+    payload.token_encoding = Some(obtained.verified.tokens.encoding);
     if let Some(uri) = &obtained.redirect_uri {
         payload.redirect_uri = Some(uri.clone());
     }

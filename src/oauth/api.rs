@@ -1,10 +1,12 @@
 //! The one API call the OAuth code needs: the accounts a grant can see. It is the live
 //! probe of a grant (`GET /customers/me/accounts` needs the `read` scope).
 
-use super::http::{Http, Method, Request};
+use super::failure::{self, Endpoint, Failure};
+use super::http::{Http, Request};
 use super::retry::{self, Policy, Sleep, ThreadSleep};
-use super::token::http_failure;
-use crate::error::{Error, Result};
+use super::sanitize::sanitize;
+use super::token::answer::status_failure;
+use crate::error::Result;
 use crate::secret::AccessToken;
 use serde_json::Value;
 use std::fmt;
@@ -34,7 +36,19 @@ impl fmt::Debug for Account {
 /// An account number as it may be shown: only its last characters (`••••1234`), fewer
 /// for short numbers so most of it stays hidden.
 pub fn mask(account_number: &str) -> String {
-    let chars: Vec<char> = account_number.trim().chars().collect();
+    // The number comes from the server: anything but letters, digits and `-` is shown as
+    // `?`, so even the visible tail cannot carry an escape sequence.
+    let chars: Vec<char> = account_number
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
     let shown = match chars.len() {
         0..=3 => 0,
         4..=5 => 2,
@@ -62,36 +76,29 @@ pub fn accounts_with(
     api_url: &str,
     access_token: &AccessToken,
 ) -> Result<Vec<Account>> {
+    Ok(accounts_typed(http, sleep, api_url, access_token)?)
+}
+
+/// The same, with the failure as a type.
+pub fn accounts_typed(
+    http: &dyn Http,
+    sleep: &dyn Sleep,
+    api_url: &str,
+    access_token: &AccessToken,
+) -> std::result::Result<Vec<Account>, Failure> {
     let url = format!("{}/customers/me/accounts", api_url.trim_end_matches('/'));
-    let request = Request {
-        method: Method::Get,
-        url: &url,
-        bearer: Some(access_token),
-        form: vec![],
-    };
-    let response = retry::send(http, sleep, &request, Policy::Idempotent)
-        .map_err(|e| retry::unreachable(&url, &e))?;
-    let endpoint = retry::endpoint_of(&url);
+    let request = Request::get(&url, Some(access_token));
+    let response = retry::send(http, sleep, &request, Policy::Idempotent)?;
+    let sandbox = failure::is_sandbox_url(&url);
     match response.status {
-        200 => parse(&response.body).ok_or_else(|| {
-            Error::network(format!(
-                "{endpoint} answered /customers/me/accounts with something that is not an account list"
-            ))
-            .hint("check TTVAULT_API_URL if it is set; otherwise try again later")
+        200 => parse(&response.body).ok_or(Failure::Nonsense {
+            endpoint: Endpoint::Api,
+            url,
+            what: "answered /customers/me/accounts with something that is not an account list",
         }),
-        403 => Err(Error::grant(
-            "Tastytrade refused to list the accounts (403): the grant lacks the `read` scope or \
-             authority over the account",
-        )
-        .hint("re-create the grant on tastytrade.com (Manage → My Profile → API) with Read \
-               ticked, then run `ttvault rotate`")),
-        401 if response.looks_like_json() => Err(Error::grant(
-            "Tastytrade refused the access token it had just issued (401)",
-        )
-        .hint("the grant may have been revoked a moment ago: re-create it on tastytrade.com, then \
-               run `ttvault rotate`; if it persists, the API and token endpoints may belong to \
-               different environments (production vs sandbox)")),
-        _ => Err(http_failure(&response, &endpoint, "API")),
+        403 => Err(Failure::ApiForbidden { sandbox }),
+        401 if response.looks_like_json() => Err(Failure::ApiUnauthorized { sandbox }),
+        _ => Err(status_failure(&response, &url, Endpoint::Api)),
     }
 }
 
@@ -107,10 +114,14 @@ fn parse(body: &[u8]) -> Option<Vec<Account>> {
         let Some(number) = text(account.get("account-number")) else {
             continue;
         };
+        // Nicknames are the account holder's text, shown on terminals and pages: control
+        // characters and escape sequences go here, once.
         accounts.push(Account {
             account_number: number,
-            nickname: text(account.get("nickname")).filter(|n| !n.is_empty()),
-            authority_level: text(item.get("authority-level")),
+            nickname: text(account.get("nickname"))
+                .map(|n| sanitize(&n, 60))
+                .filter(|n| !n.is_empty()),
+            authority_level: text(item.get("authority-level")).map(|a| sanitize(&a, 40)),
             is_closed: account
                 .get("is-closed")
                 .and_then(Value::as_bool)
@@ -160,12 +171,27 @@ mod tests {
     }
 
     #[test]
+    fn nicknames_reach_the_terminal_without_control_characters() {
+        let a = call(
+            200,
+            "application/json",
+            r#"{"data":{"items":[{"account":{"account-number":"5WT00001","nickname":"Main\u001b[2J\u001b]0;owned\u0007 — IRA\u202e"},"authority-level":"owner\r\nX"}]}}"#,
+        )
+        .unwrap();
+        let nick = a[0].nickname.as_deref().unwrap();
+        assert!(!nick.chars().any(char::is_control), "{nick:?}");
+        assert_eq!(nick, "Main [2J ]0;owned — IRA");
+        assert_eq!(a[0].authority_level.as_deref(), Some("owner X"));
+    }
+
+    #[test]
     fn masks_show_only_the_tail() {
         assert_eq!(mask("5WT12345"), "••••2345");
         assert_eq!(mask("123456"), "••••456");
         assert_eq!(mask("1234"), "••••34");
         assert_eq!(mask("12"), "••••");
         assert_eq!(mask(""), "••••");
+        assert_eq!(mask("5WT1\u{1b}[2J"), "••••??2J");
     }
 
     #[test]

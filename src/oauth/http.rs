@@ -1,20 +1,21 @@
-//! The one HTTP client ttvault uses to talk to Tastytrade, behind a small seam.
-//!
-//! Everything above this module speaks [`Request`] / [`Response`] through the [`Http`]
-//! trait, so token and API logic is unit-tested with a closure instead of a network
-//! (the pattern of oauth2-rs's HTTP client seam). The real client is [`Client`].
+//! The seam between ttvault and the network: one [`Request`], one [`Response`], and the
+//! [`Http`] trait that carries a request. Token and API logic is unit-tested with a closure
+//! instead of a network (the pattern of oauth2-rs's HTTP client seam); the real client is
+//! [`super::client::Client`].
 
 use crate::secret::AccessToken;
+use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::time::Duration;
 use zeroize::Zeroizing;
 
-/// Every request says who we are: Tastytrade answers a request without a
-/// `product/version` User-Agent with a 401 nginx HTML page instead of JSON.
+/// Every request says who we are: Tastytrade answers a request without a User-Agent of
+/// the `product/version` form with a 401 nginx HTML page instead of JSON.
 pub const USER_AGENT: &str = concat!("ttvault/", env!("CARGO_PKG_VERSION"));
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most ttvault reads of any answer. A token answer is a few KiB and an account list
+/// not much more; past this a server is broken or hostile, and reading on would only grow
+/// memory (an endless body once grew a process to 6 GB).
+pub const MAX_BODY: usize = 1024 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -22,7 +23,43 @@ pub enum Method {
     Post,
 }
 
-/// One request. It borrows its secrets (form values, bearer token) instead of copying
+/// How a token request's fields go on the wire. Tastytrade documents JSON for the refresh
+/// (its quickstart and tastyware's SDK send it); RFC 6749 says form, which Tastytrade also
+/// takes for the code exchange. The one that worked is remembered in the vault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyEncoding {
+    /// `application/json`: an object of string fields.
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+}
+
+impl BodyEncoding {
+    pub fn other(self) -> BodyEncoding {
+        match self {
+            BodyEncoding::Json => BodyEncoding::Form,
+            BodyEncoding::Form => BodyEncoding::Json,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            BodyEncoding::Json => "application/json",
+            BodyEncoding::Form => "application/x-www-form-urlencoded",
+        }
+    }
+
+    /// For people: `JSON` or `form`.
+    pub fn name(self) -> &'static str {
+        match self {
+            BodyEncoding::Json => "JSON",
+            BodyEncoding::Form => "form",
+        }
+    }
+}
+
+/// One request. It borrows its secrets (body fields, bearer token) instead of copying
 /// them, and its `Debug` shows only field names.
 pub struct Request<'a> {
     pub method: Method,
@@ -30,30 +67,80 @@ pub struct Request<'a> {
     /// `Authorization: Bearer …`, for API calls only: never on `/oauth/token`, where it
     /// breaks later refreshes (tastyware PR #255).
     pub bearer: Option<&'a AccessToken>,
-    /// A form-encoded (`application/x-www-form-urlencoded`) body.
-    pub form: Vec<(&'a str, &'a str)>,
+    /// Body fields, in order (empty for a GET).
+    pub fields: Vec<(&'a str, &'a str)>,
+    /// How `fields` are encoded.
+    pub encoding: BodyEncoding,
 }
 
 impl fmt::Debug for Request<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let keys: Vec<&str> = self.form.iter().map(|(k, _)| *k).collect();
+        let keys: Vec<&str> = self.fields.iter().map(|(k, _)| *k).collect();
         f.debug_struct("Request")
             .field("method", &self.method)
             .field("url", &self.url)
             .field("bearer", &self.bearer.map(|_| "[REDACTED]"))
-            .field("form_keys", &keys)
+            .field("fields", &keys)
+            .field("encoding", &self.encoding)
             .finish()
     }
 }
 
-impl Request<'_> {
-    /// The form body as it goes on the wire, in a buffer wiped on drop.
+impl<'a> Request<'a> {
+    /// A GET, with a bearer token for API calls.
+    pub fn get(url: &'a str, bearer: Option<&'a AccessToken>) -> Self {
+        Request {
+            method: Method::Get,
+            url,
+            bearer,
+            fields: Vec::new(),
+            encoding: BodyEncoding::Form,
+        }
+    }
+
+    /// A POST of `fields` encoded as `encoding`, without any Authorization header.
+    pub fn post(url: &'a str, fields: Vec<(&'a str, &'a str)>, encoding: BodyEncoding) -> Self {
+        Request {
+            method: Method::Post,
+            url,
+            bearer: None,
+            fields,
+            encoding,
+        }
+    }
+
+    /// The body as it goes on the wire, in a buffer wiped on drop.
+    pub fn body(&self) -> Zeroizing<String> {
+        match self.encoding {
+            BodyEncoding::Form => self.form_body(),
+            BodyEncoding::Json => self.json_body(),
+        }
+    }
+
+    /// The fields form-encoded.
     pub fn form_body(&self) -> Zeroizing<String> {
         let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in &self.form {
+        for (k, v) in &self.fields {
             ser.append_pair(k, v);
         }
         Zeroizing::new(ser.finish())
+    }
+
+    /// The fields as one JSON object of strings, in order.
+    pub fn json_body(&self) -> Zeroizing<String> {
+        let mut out = Zeroizing::new(String::from("{"));
+        for (i, (k, v)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            // Serializing a string cannot fail.
+            out.push_str(&serde_json::to_string(k).unwrap_or_default());
+            out.push(':');
+            let value = Zeroizing::new(serde_json::to_string(v).unwrap_or_default());
+            out.push_str(&value);
+        }
+        out.push('}');
+        out
     }
 }
 
@@ -96,25 +183,9 @@ impl Response {
         let first = self.body.iter().find(|b| !b.is_ascii_whitespace());
         matches!(first, Some(b'{'))
     }
-
-    pub fn looks_like_html(&self) -> bool {
-        if let Some(ct) = &self.content_type {
-            if ct.to_ascii_lowercase().contains("html") {
-                return true;
-            }
-        }
-        let head: Vec<u8> = self
-            .body
-            .iter()
-            .skip_while(|b| b.is_ascii_whitespace())
-            .take(15)
-            .map(u8::to_ascii_lowercase)
-            .collect();
-        head.starts_with(b"<!doctype html") || head.starts_with(b"<html")
-    }
 }
 
-/// Why no response came back. Each kind leads to different advice.
+/// Why no (usable) response came back. Each kind leads to different advice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TransportKind {
     /// The host name does not resolve.
@@ -125,6 +196,10 @@ pub enum TransportKind {
     Timeout,
     /// The connection broke mid-way: worth a retry.
     Reset,
+    /// The answer was longer than [`MAX_BODY`]; reading stopped there.
+    TooLarge,
+    /// The URL is plain http to another computer: nothing was sent.
+    Insecure,
     /// TLS or anything else.
     Other,
 }
@@ -150,145 +225,6 @@ where
     }
 }
 
-/// The real client: reqwest (blocking, rustls so fresh machines need no OpenSSL).
-pub struct Client {
-    inner: reqwest::blocking::Client,
-    /// For endpoints on this computer (the stand-in): a proxy from `HTTPS_PROXY` /
-    /// `ALL_PROXY` could not reach them, and has no business seeing their traffic.
-    loopback: reqwest::blocking::Client,
-}
-
-impl Client {
-    pub fn new() -> crate::Result<Self> {
-        Ok(Client {
-            inner: Self::builder()
-                .build()
-                .map_err(|e| crate::Error::failure(format!("could not set up HTTPS: {e}")))?,
-            loopback: Self::builder()
-                .no_proxy()
-                .build()
-                .map_err(|e| crate::Error::failure(format!("could not set up HTTP: {e}")))?,
-        })
-    }
-
-    fn builder() -> reqwest::blocking::ClientBuilder {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::ACCEPT,
-            reqwest::header::HeaderValue::from_static("application/json"),
-        );
-        reqwest::blocking::Client::builder()
-            .user_agent(USER_AGENT)
-            .default_headers(headers)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(TOTAL_TIMEOUT)
-            // A redirect from the token endpoint is never right: following one could
-            // carry the form (client secret, refresh token) to another host.
-            .redirect(reqwest::redirect::Policy::none())
-    }
-}
-
-/// Whether a URL points at this computer.
-fn is_loopback(url: &str) -> bool {
-    match url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host().map(|h| h.to_owned()))
-    {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
-impl Http for Client {
-    fn send(&self, request: &Request<'_>) -> Result<Response, TransportError> {
-        let client = if is_loopback(request.url) {
-            &self.loopback
-        } else {
-            &self.inner
-        };
-        let mut builder = match request.method {
-            Method::Get => client.get(request.url),
-            Method::Post => client.post(request.url),
-        };
-        if let Some(token) = request.bearer {
-            builder = builder.bearer_auth(token.expose());
-        }
-        if request.method == Method::Post {
-            let body = request.form_body();
-            builder = builder
-                .header(
-                    reqwest::header::CONTENT_TYPE,
-                    "application/x-www-form-urlencoded",
-                )
-                .body(body.as_bytes().to_vec());
-        }
-        let response = builder.send().map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let header = |name| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let content_type = header(reqwest::header::CONTENT_TYPE);
-        let location = header(reqwest::header::LOCATION);
-        let body = response.bytes().map_err(transport_error)?;
-        Ok(Response {
-            status,
-            content_type,
-            location,
-            body: Zeroizing::new(body.to_vec()),
-        })
-    }
-}
-
-/// Classifies a reqwest error by walking its sources down to the OS error.
-fn transport_error(err: reqwest::Error) -> TransportError {
-    let mut io_kind = None;
-    let mut texts = Vec::new();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&err);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            io_kind = Some(io.kind());
-        }
-        texts.push(s.to_string());
-        source = s.source();
-    }
-    let all = texts.join(": ").to_ascii_lowercase();
-    use std::io::ErrorKind as K;
-    let kind = if err.is_timeout() || matches!(io_kind, Some(K::TimedOut)) {
-        TransportKind::Timeout
-    } else if all.contains("dns error")
-        || all.contains("failed to lookup")
-        || all.contains("name or service not known")
-        || all.contains("no such host")
-    {
-        TransportKind::Dns
-    } else if matches!(io_kind, Some(K::ConnectionRefused)) {
-        TransportKind::Refused
-    } else if matches!(
-        io_kind,
-        Some(K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof)
-    ) || all.contains("connection closed")
-        || all.contains("connection reset")
-    {
-        TransportKind::Reset
-    } else if err.is_connect() {
-        TransportKind::Refused
-    } else {
-        TransportKind::Other
-    };
-    // The innermost cause is the OS/TLS sentence; it names no URL and no body.
-    let detail = texts
-        .last()
-        .cloned()
-        .unwrap_or_else(|| "request failed".into());
-    TransportError { kind, detail }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,76 +236,77 @@ mod tests {
 
     #[test]
     fn form_body_is_percent_encoded() {
-        let req = Request {
-            method: Method::Post,
-            url: "http://x/oauth/token",
-            bearer: None,
-            form: vec![
+        let req = Request::post(
+            "http://x/oauth/token",
+            vec![
                 ("grant_type", "refresh_token"),
                 ("client_secret", "a b&c=d+é"),
             ],
-        };
+            BodyEncoding::Form,
+        );
         assert_eq!(
-            req.form_body().as_str(),
+            req.body().as_str(),
             "grant_type=refresh_token&client_secret=a+b%26c%3Dd%2B%C3%A9"
+        );
+    }
+
+    #[test]
+    fn json_body_is_an_object_of_strings_in_order() {
+        let req = Request::post(
+            "http://x/oauth/token",
+            vec![
+                ("grant_type", "refresh_token"),
+                ("client_secret", "a\"b\\c\n"),
+            ],
+            BodyEncoding::Json,
+        );
+        let body = req.body();
+        assert_eq!(
+            body.as_str(),
+            r#"{"grant_type":"refresh_token","client_secret":"a\"b\\c\n"}"#
+        );
+        let back: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(back["client_secret"], "a\"b\\c\n");
+        assert_eq!(
+            Request::post("u", vec![], BodyEncoding::Json)
+                .body()
+                .as_str(),
+            "{}"
         );
     }
 
     #[test]
     fn request_debug_shows_no_values() {
         let token = AccessToken::new("tok-hunter2");
-        let req = Request {
-            method: Method::Post,
-            url: "http://x/oauth/token",
-            bearer: Some(&token),
-            form: vec![("client_secret", "hunter2")],
-        };
+        let mut req = Request::get("http://x/customers/me", Some(&token));
+        req.fields = vec![("client_secret", "hunter2")];
         let dbg = format!("{req:?}");
         assert!(!dbg.contains("hunter2"), "{dbg}");
         assert!(dbg.contains("client_secret"));
     }
 
     #[test]
-    fn html_and_json_are_told_apart() {
+    fn json_is_told_from_html() {
         let html = Response::new(
             401,
             None,
             "<html><body>401 Authorization Required</body></html>",
         );
-        assert!(html.looks_like_html() && !html.looks_like_json());
+        assert!(!html.looks_like_json());
         let json = Response::new(400, Some("application/json; charset=utf-8"), "{}");
-        assert!(json.looks_like_json() && !json.looks_like_html());
+        assert!(json.looks_like_json());
         let bare = Response::new(400, None, "  {\"error\":\"x\"}");
         assert!(bare.looks_like_json());
     }
 
     #[test]
-    fn loopback_endpoints_are_recognised() {
-        assert!(is_loopback("http://127.0.0.1:9/oauth/token"));
-        assert!(is_loopback("http://[::1]:9/x"));
-        assert!(is_loopback("http://LOCALHOST:9/x"));
-        assert!(!is_loopback("https://api.tastyworks.com/oauth/token"));
-        assert!(!is_loopback("https://127.0.0.1.example.com/"));
-        assert!(!is_loopback("not a url"));
-    }
-
-    #[test]
-    fn refused_connection_is_classified() {
-        // A port that was just free: nothing listens there.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap();
-        let client = Client::new().unwrap();
-        let url = format!("http://127.0.0.1:{port}/oauth/token");
-        let err = client
-            .send(&Request {
-                method: Method::Get,
-                url: &url,
-                bearer: None,
-                form: vec![],
-            })
-            .unwrap_err();
-        assert_eq!(err.kind, TransportKind::Refused, "{err:?}");
+    fn encodings_name_their_content_type() {
+        assert_eq!(BodyEncoding::Json.other(), BodyEncoding::Form);
+        assert_eq!(BodyEncoding::Form.other(), BodyEncoding::Json);
+        assert_eq!(BodyEncoding::Json.content_type(), "application/json");
+        assert_eq!(
+            serde_json::to_string(&BodyEncoding::Form).unwrap(),
+            "\"form\""
+        );
     }
 }

@@ -19,8 +19,13 @@ const B64: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(true),
 );
 
-/// Refuse to decode absurd inputs (a paste of a whole file, say).
-const MAX_TOKEN_LEN: usize = 16 * 1024;
+/// Refuse to decode absurd inputs (a paste of a whole file, say): no token is longer.
+const MAX_TOKEN_LEN: usize = super::b64token::MAX_TOKEN_LEN;
+
+/// The claims a scope list may hide in: `scope` (RFC 8693/9068, space separated), `scopes`,
+/// and `scp` (Azure, Okta). Tastytrade's name for it is unconfirmed (a public sample shows
+/// only `sco…`), so all are read, each as a string or an array.
+const SCOPE_CLAIMS: [&str; 3] = ["scope", "scopes", "scp"];
 
 /// What a JWT's header and payload claim. Claim values are not secret (no signature,
 /// no key); the token itself is never kept here.
@@ -30,7 +35,8 @@ pub struct Claims {
     pub typ: Option<String>,
     /// `aud`, a string or an array in the token; the client id for Tastytrade.
     pub aud: Vec<String>,
-    /// `scope` (space separated) or `scp` (an array); `None` when the token says nothing.
+    /// Every scope any of `scope`, `scopes` or `scp` names (strings split on blanks and
+    /// commas, or arrays of them); `None` when the token names no scope claim at all.
     pub scopes: Option<Vec<String>>,
     pub iss: Option<String>,
     pub iat: Option<i64>,
@@ -84,17 +90,7 @@ pub fn decode(token: &str) -> Option<Claims> {
             .collect(),
         _ => Vec::new(),
     };
-    let scopes = match payload.get("scope").or_else(|| payload.get("scp")) {
-        Some(Value::String(s)) => Some(s.split_whitespace().map(str::to_string).collect()),
-        Some(Value::Array(items)) => Some(
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-        ),
-        _ => None,
-    };
+    let scopes = scopes_of(&payload);
     Some(Claims {
         typ,
         aud,
@@ -106,6 +102,33 @@ pub fn decode(token: &str) -> Option<Claims> {
         iat: payload.get("iat").and_then(number),
         exp: payload.get("exp").and_then(number),
     })
+}
+
+/// The union of every scope claim: whichever form carries `trade` must be seen.
+fn scopes_of(payload: &serde_json::Map<String, Value>) -> Option<Vec<String>> {
+    let mut found = false;
+    let mut all: Vec<String> = Vec::new();
+    let mut add = |text: &str| {
+        for s in text.split(|c: char| c.is_whitespace() || c == ',') {
+            if !s.is_empty() && !all.iter().any(|x| x == s) {
+                all.push(s.to_string());
+            }
+        }
+    };
+    for name in SCOPE_CLAIMS {
+        match payload.get(name) {
+            Some(Value::String(s)) => {
+                found = true;
+                add(s);
+            }
+            Some(Value::Array(items)) => {
+                found = true;
+                items.iter().filter_map(Value::as_str).for_each(&mut add);
+            }
+            _ => {}
+        }
+    }
+    found.then_some(all)
 }
 
 fn decode_object(part: &str) -> Option<serde_json::Map<String, Value>> {
@@ -174,6 +197,48 @@ pub(crate) mod tests {
         );
         assert_eq!(c.exp, Some(1_700_000_000));
         assert_eq!(c.audience_matches("x"), None);
+    }
+
+    #[test]
+    fn every_scope_claim_form_is_read() {
+        let scopes = |claims: &str| decode(&jwt(r#"{"typ":"rt+jwt"}"#, claims)).unwrap().scopes;
+        let v = |s: &[&str]| Some(s.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+        assert_eq!(scopes(r#"{"scope":"read trade"}"#), v(&["read", "trade"]));
+        assert_eq!(
+            scopes(r#"{"scope":["read","trade"]}"#),
+            v(&["read", "trade"])
+        );
+        assert_eq!(scopes(r#"{"scopes":"read,trade"}"#), v(&["read", "trade"]));
+        assert_eq!(
+            scopes(r#"{"scopes":["read trade"]}"#),
+            v(&["read", "trade"])
+        );
+        assert_eq!(scopes(r#"{"scp":"trade"}"#), v(&["trade"]));
+        // Two claims: their union, so `trade` cannot hide in the second.
+        assert_eq!(
+            scopes(r#"{"scope":"read","scp":["trade"]}"#),
+            v(&["read", "trade"])
+        );
+        // A claim that names nothing is an empty list, not unknown; no claim is unknown.
+        assert_eq!(scopes(r#"{"scope":""}"#), v(&[]));
+        assert_eq!(scopes(r#"{"scope":1}"#), None);
+        assert_eq!(scopes(r#"{"aud":"x"}"#), None);
+    }
+
+    #[test]
+    fn the_real_sample_shape_is_read() {
+        let t = jwt(
+            r#"{"alg":"EdDSA","typ":"rt+jwt"}"#,
+            r#"{"iss":"https://api.tastytrade.com","sub":"U0001","iat":1700000000,"aud":"3f1b0a4e-5c2d-4f6a-9b8e-7d6c5b4a3f2e","grant_id":"g-1","scopes":["read"]}"#,
+        );
+        let c = decode(&t).unwrap();
+        assert_eq!(c.typ.as_deref(), Some("rt+jwt"));
+        assert_eq!(c.iss.as_deref(), Some("https://api.tastytrade.com"));
+        assert_eq!(c.scopes, Some(vec!["read".to_string()]));
+        assert_eq!(
+            c.audience_matches("3f1b0a4e-5c2d-4f6a-9b8e-7d6c5b4a3f2e"),
+            Some(true)
+        );
     }
 
     #[test]

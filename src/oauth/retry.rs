@@ -1,17 +1,24 @@
-//! Retrying a request, and explaining one that could not be delivered.
+//! Sending a request, and repeating it when that is safe and useful.
 //!
 //! Tastytrade publishes no rate limit, its 429s carry no `Retry-After`, and too many
-//! failed logins block the IP for hours: so at most 3 retries, with exponential backoff
-//! plus jitter (about 5 s in all at worst), and never a loop.
+//! failed logins block the IP for hours (a blocked address sees timeouts): so at most 3
+//! retries with exponential backoff plus jitter, a timeout repeated only once, and never
+//! a loop.
 
-use super::http::{Http, Request, Response, TransportError, TransportKind};
-use crate::error::Error;
+use super::failure::Failure;
+use super::http::{Http, Request, Response, TransportKind};
+use crate::endpoints::hosts;
 use rand::Rng;
 use std::time::Duration;
 
 /// Retries after the first attempt.
 pub const MAX_RETRIES: u32 = 3;
+/// Timed-out attempts before giving up: a second timeout in a row looks like a blocked
+/// address, and more attempts would only prolong the block.
+const MAX_TIMEOUTS: u32 = 2;
 const BASE_DELAY: Duration = Duration::from_millis(500);
+/// The sandbox's transient refusal clears after a while, not a moment: wait longer.
+const TRANSIENT_BASE_DELAY: Duration = Duration::from_secs(1);
 
 /// Which failures a request may be repeated after.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,7 +26,7 @@ pub enum Policy {
     /// A refresh or a GET: repeating it is harmless.
     Idempotent,
     /// The code exchange: an authorization code works once, so only failures that say
-    /// the server did not act on it (429, 503) are retried; a 500 or a broken
+    /// the server did not act on it (429, 503) are retried; a 500, a timeout or a broken
     /// connection may have consumed the code, and a retry would only turn that into a
     /// confusing `invalid_grant`.
     SingleUse,
@@ -47,25 +54,55 @@ impl Sleep for NoWait {
 }
 
 /// Sends `request`, retrying per `policy`. Returns the last response (which may still be
-/// a 429 or 5xx for the caller to explain) or the last transport error.
+/// a 429 or 5xx for the caller to explain), or why none came. A URL that is plain http to
+/// another computer is refused before anything is sent.
 pub fn send(
     http: &dyn Http,
     sleep: &dyn Sleep,
     request: &Request<'_>,
     policy: Policy,
-) -> Result<Response, TransportError> {
+) -> Result<Response, Failure> {
+    if !hosts::is_secure(request.url) {
+        return Err(Failure::Insecure {
+            url: request.url.to_string(),
+        });
+    }
     let mut retry = 0;
+    let mut timeouts = 0;
     loop {
         let outcome = http.send(request);
-        let again = match &outcome {
-            Ok(r) => should_retry_status(r.status, policy),
-            Err(e) => e.kind == TransportKind::Reset && policy == Policy::Idempotent,
+        let wait = match &outcome {
+            Ok(r) if policy == Policy::Idempotent && super::token::is_transient_sandbox(r) => {
+                Some(TRANSIENT_BASE_DELAY)
+            }
+            Ok(r) => should_retry_status(r.status, policy).then_some(BASE_DELAY),
+            Err(e) => {
+                let idempotent = policy == Policy::Idempotent;
+                match e.kind {
+                    TransportKind::Reset if idempotent => Some(BASE_DELAY),
+                    TransportKind::Timeout if idempotent => {
+                        timeouts += 1;
+                        (timeouts < MAX_TIMEOUTS).then_some(BASE_DELAY)
+                    }
+                    _ => None,
+                }
+            }
         };
-        if !again || retry >= MAX_RETRIES {
-            return outcome;
+        match (wait, outcome) {
+            (Some(base), _) if retry < MAX_RETRIES => {
+                sleep.sleep(delay(base, retry));
+                retry += 1;
+            }
+            (_, Ok(response)) => return Ok(response),
+            (_, Err(e)) => {
+                return Err(Failure::Unreachable {
+                    url: request.url.to_string(),
+                    kind: e.kind,
+                    detail: e.detail,
+                    attempts: retry + 1,
+                })
+            }
         }
-        sleep.sleep(delay(retry));
-        retry += 1;
     }
 }
 
@@ -76,108 +113,18 @@ fn should_retry_status(status: u16, policy: Policy) -> bool {
     }
 }
 
-/// 0.5 s, 1 s, 2 s, each plus up to half again of jitter, so many clients that failed
-/// together do not retry together.
-fn delay(retry: u32) -> Duration {
-    let base = BASE_DELAY * 2u32.pow(retry);
+/// `base`, twice that, four times that, each plus up to half again of jitter, so many
+/// clients that failed together do not retry together.
+fn delay(base: Duration, retry: u32) -> Duration {
+    let base = base * 2u32.pow(retry);
     let jitter_ms = rand::thread_rng().gen_range(0..=base.as_millis() as u64 / 2);
     base + Duration::from_millis(jitter_ms)
-}
-
-/// The error for a request that got no answer: names the endpoint, and the usual typo
-/// when the host looks like a crossed sandbox name.
-pub fn unreachable(url: &str, err: &TransportError) -> Error {
-    let endpoint = endpoint_of(url);
-    let what = match err.kind {
-        TransportKind::Dns => "its host name does not resolve",
-        TransportKind::Refused => "the connection was refused",
-        TransportKind::Timeout => "it did not answer in time",
-        TransportKind::Reset => "the connection kept breaking",
-        TransportKind::Other => "the connection failed",
-    };
-    let mut e = Error::network(format!(
-        "could not reach {endpoint}: {what} ({})",
-        sanitize(&err.detail, 120)
-    ));
-    e = if let Some(hint) = typo_hint(url) {
-        e.hint(hint)
-    } else if err.kind == TransportKind::Dns || err.kind == TransportKind::Refused {
-        e.hint("check the network connection, and TTVAULT_API_URL if it is set")
-    } else {
-        e.hint("check the network connection and try again")
-    };
-    e
-}
-
-/// `scheme://host[:port]` of a URL, or the URL itself when it does not parse.
-pub fn endpoint_of(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(u) => {
-            let host = u.host_str().unwrap_or("?");
-            match u.port() {
-                Some(p) => format!("{}://{host}:{p}", u.scheme()),
-                None => format!("{}://{host}", u.scheme()),
-            }
-        }
-        Err(_) => sanitize(url, 80),
-    }
-}
-
-/// Host names people write for the sandbox that do not exist (shared/tastytrade.md).
-fn typo_hint(url: &str) -> Option<String> {
-    let host = url::Url::parse(url).ok()?.host_str()?.to_ascii_lowercase();
-    let crossed = host == "api.sandbox.tastytrade.com"
-        || host == "cert.api.tastyworks.com"
-        || (host.contains("sandbox") && host.contains("tastytrade.com"))
-        || host.starts_with("cert.api.");
-    crossed.then(|| {
-        format!(
-            "`{host}` is a common typo and does not exist: the sandbox API is \
-             https://api.cert.tastyworks.com, production is https://api.tastyworks.com"
-        )
-    })
-}
-
-/// Text from the other side, made fit for a terminal line: printable ASCII only,
-/// bounded length, and no token-like words (a server could echo what it was sent).
-pub fn sanitize(text: &str, max: usize) -> String {
-    let printable: String = text
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect();
-    let words: Vec<String> = printable
-        .split_whitespace()
-        .map(|w| {
-            // Long unbroken runs are what tokens, codes and secrets look like.
-            if w.len() >= 24 {
-                "[…]".to_string()
-            } else {
-                w.to_string()
-            }
-        })
-        .collect();
-    let mut out = words.join(" ");
-    if out.len() > max {
-        let mut cut = max;
-        while !out.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        out.truncate(cut);
-        out.push('…');
-    }
-    out
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::oauth::http::Method;
+    use crate::oauth::http::TransportError;
     use std::cell::RefCell;
 
     /// Records sleeps instead of sleeping.
@@ -190,12 +137,14 @@ pub(crate) mod tests {
     }
 
     fn get() -> Request<'static> {
-        Request {
-            method: Method::Get,
-            url: "http://127.0.0.1:1/x",
-            bearer: None,
-            form: vec![],
-        }
+        Request::get("http://127.0.0.1:1/x", None)
+    }
+
+    fn failing(kind: TransportKind) -> Result<Response, TransportError> {
+        Err(TransportError {
+            kind,
+            detail: "x".into(),
+        })
     }
 
     #[test]
@@ -239,14 +188,37 @@ pub(crate) mod tests {
             let calls = RefCell::new(0);
             let http = |_: &Request<'_>| {
                 *calls.borrow_mut() += 1;
-                Err(TransportError {
-                    kind,
-                    detail: "x".into(),
-                })
+                failing(kind)
             };
-            let _ = send(&http, &NoSleep::default(), &get(), Policy::Idempotent);
+            let e = send(&http, &NoSleep::default(), &get(), Policy::Idempotent).unwrap_err();
             assert_eq!(*calls.borrow(), expected_calls, "{kind:?}");
+            assert!(
+                matches!(e, Failure::Unreachable { attempts, .. } if attempts == expected_calls)
+            );
         }
+    }
+
+    #[test]
+    fn a_second_timeout_stops_the_retries() {
+        let calls = RefCell::new(0);
+        let http = |_: &Request<'_>| {
+            *calls.borrow_mut() += 1;
+            failing(TransportKind::Timeout)
+        };
+        let e = send(&http, &NoSleep::default(), &get(), Policy::Idempotent).unwrap_err();
+        assert_eq!(*calls.borrow(), 2);
+        assert!(matches!(
+            e,
+            Failure::Unreachable {
+                kind: TransportKind::Timeout,
+                attempts: 2,
+                ..
+            }
+        ));
+        // A code exchange that timed out may have used the code: not repeated at all.
+        *calls.borrow_mut() = 0;
+        let _ = send(&http, &NoSleep::default(), &get(), Policy::SingleUse);
+        assert_eq!(*calls.borrow(), 1);
     }
 
     #[test]
@@ -261,32 +233,38 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn unreachable_names_the_endpoint_and_the_sandbox_typo() {
-        let err = TransportError {
-            kind: TransportKind::Dns,
-            detail: "failed to lookup address information".into(),
+    fn plain_http_to_another_computer_is_never_sent() {
+        let calls = RefCell::new(0);
+        let http = |_: &Request<'_>| {
+            *calls.borrow_mut() += 1;
+            Ok(Response::new(200, None, "{}"))
         };
-        let e = unreachable("https://api.sandbox.tastytrade.com/oauth/token", &err);
-        assert_eq!(e.code, crate::Code::Network);
-        assert!(
-            e.message.contains("https://api.sandbox.tastytrade.com"),
-            "{}",
-            e.message
-        );
-        assert!(e.hint.unwrap().contains("api.cert.tastyworks.com"));
-        let e = unreachable("https://api.tastyworks.com/oauth/token", &err);
-        assert!(!e.hint.unwrap().contains("typo"));
+        let request = Request::get("http://api.tastyworks.com/customers/me", None);
+        let e = send(&http, &NoSleep::default(), &request, Policy::Idempotent).unwrap_err();
+        assert!(matches!(e, Failure::Insecure { .. }));
+        assert_eq!(*calls.borrow(), 0);
     }
 
     #[test]
-    fn sanitize_drops_token_like_words_and_control_characters() {
-        let s = sanitize(
-            "bad token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc\x1b[31m here",
-            200,
-        );
-        assert!(!s.contains("eyJ"), "{s}");
-        assert!(!s.contains('\x1b'));
-        assert!(s.starts_with("bad token"));
-        assert!(sanitize(&"word ".repeat(100), 20).chars().count() <= 21);
+    fn the_transient_sandbox_refusal_is_retried_with_longer_waits() {
+        let calls = RefCell::new(0);
+        let http = |_: &Request<'_>| {
+            *calls.borrow_mut() += 1;
+            if *calls.borrow() < 3 {
+                Ok(Response::new(
+                    400,
+                    Some("application/json"),
+                    r#"{"error_code":"invalid_request","error_description":"User is not a TastyTrade customer"}"#,
+                ))
+            } else {
+                Ok(Response::new(200, None, "{}"))
+            }
+        };
+        let sleep = NoSleep::default();
+        let r = send(&http, &sleep, &get(), Policy::Idempotent).unwrap();
+        assert_eq!(r.status, 200);
+        let delays = sleep.0.borrow();
+        assert_eq!(delays.len(), 2);
+        assert!(delays[0] >= Duration::from_secs(1) && delays[1] >= Duration::from_secs(2));
     }
 }

@@ -500,10 +500,10 @@ fn callback(
     if let Some(error) = params.get("error") {
         // An error ends the flow even without a state: servers that omit it on errors
         // exist, and the worst a forged one can do is make the user start again.
-        let code = super::retry::sanitize(error, 40);
+        let code = super::sanitize::sanitize(error, 40);
         let description = params
             .get("error_description")
-            .map(|d| super::retry::sanitize(d, 160))
+            .map(|d| super::sanitize::sanitize(d, 160))
             .filter(|d| !d.is_empty());
         let err = if code == "access_denied" {
             Error::failure("the authorization was declined in the browser (access_denied)")

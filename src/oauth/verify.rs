@@ -2,6 +2,7 @@
 //! (offline), then a refresh and an account listing (live).
 
 use super::api::{self, Account};
+use super::b64token;
 use super::http::Http;
 use super::jwt;
 use super::retry::{Sleep, ThreadSleep};
@@ -14,12 +15,17 @@ use crate::secret::{ClientSecret, RefreshToken};
 pub enum Scopes {
     /// From the refresh token's claims and/or the token response.
     Known(Vec<String>),
-    /// The token is not a JWT and the response named no scope: only the live probe
-    /// (`read` works) is known.
+    /// Neither the token (opaque, or a JWT without a scope claim) nor the token response
+    /// names a scope: only the live probe (`read` works) is known.
     Unknown,
 }
 
 impl Scopes {
+    /// Whether ttvault could tell: `false` means neither the token nor the token
+    /// response names a scope (an opaque token, or a JWT without a scope claim).
+    pub fn is_known(&self) -> bool {
+        matches!(self, Scopes::Known(_))
+    }
     pub fn includes(&self, scope: &str) -> bool {
         matches!(self, Scopes::Known(s) if s.iter().any(|x| x == scope))
     }
@@ -45,6 +51,7 @@ impl Scopes {
 pub struct Verified {
     /// The refresh token to store: the server's new one if the refresh rotated it.
     pub refresh_token: RefreshToken,
+    /// The refresh's answer; `tokens.encoding` is the body encoding to remember.
     pub tokens: TokenResponse,
     pub scopes: Scopes,
     pub accounts: Vec<Account>,
@@ -82,7 +89,9 @@ pub fn verify_with(http: &dyn Http, sleep: &dyn Sleep, grant: &Grant<'_>) -> Res
     )?;
     let scopes = scopes_of(claims.as_ref(), &tokens);
     if scopes.includes("trade") && !grant.allow_trade {
-        return Err(trade_refused());
+        return Err(trade_refused(super::failure::is_sandbox_url(
+            grant.token_url,
+        )));
     }
     let accounts = api::accounts_with(http, sleep, grant.api_url, &tokens.access_token)?;
     let refresh_token = match &tokens.refresh_token {
@@ -101,6 +110,17 @@ pub fn verify_with(http: &dyn Http, sleep: &dyn Sleep, grant: &Grant<'_>) -> Res
 pub fn check_claims(refresh_token: &str, client_id: &str) -> Result<Option<jwt::Claims>> {
     if refresh_token.trim().is_empty() {
         return Err(Error::usage("the refresh token is empty"));
+    }
+    // A mangled paste costs a failed login at Tastytrade (and enough of those block the
+    // address for hours): a token no server could have issued is stopped here.
+    if let Err(problem) = b64token::check(refresh_token) {
+        return Err(Error::usage(format!(
+            "that is not a refresh token: {}",
+            problem.describe()
+        ))
+        .hint(
+            "copy the refresh token again whole (it is one line of letters, digits and              -._~+/), then paste it without quotes or spaces",
+        ));
     }
     let Some(claims) = jwt::decode(refresh_token) else {
         return Ok(None);
@@ -145,12 +165,19 @@ fn scopes_of(claims: Option<&jwt::Claims>, tokens: &TokenResponse) -> Scopes {
     }
 }
 
-fn trade_refused() -> Error {
+fn trade_refused(sandbox: bool) -> Error {
+    let where_ = if sandbox {
+        "With the developer sandbox's own tools (sandbox grants are not managed on \
+         tastytrade.com)"
+    } else {
+        "On tastytrade.com (Manage → My Profile → API → OAuth Applications → Manage)"
+    };
     Error::failure("this grant holds the `trade` scope: it could place orders on the account").hint(
-        "the SPX chain fetcher needs Read only. On tastytrade.com (Manage → My Profile → \
-               API → OAuth Applications → Manage) delete this grant, create a new one with only \
-               Read ticked, and run this again; pass --allow-trade only if you really want a \
-               trading grant in this vault",
+        format!(
+            "the SPX chain fetcher needs Read only. {where_} delete this grant, create a new \
+             one with only Read ticked, and run this again; pass --allow-trade only if you \
+             really want a trading grant in this vault"
+        ),
     )
 }
 
@@ -189,8 +216,8 @@ mod tests {
         let secret = ClientSecret::new("cs");
         let rt = RefreshToken::new(rt);
         let grant = Grant {
-            token_url: "http://t/oauth/token",
-            api_url: "http://t",
+            token_url: "http://127.0.0.1:9/oauth/token",
+            api_url: "http://127.0.0.1:9",
             client_id: "cid",
             client_secret: &secret,
             refresh_token: &rt,
@@ -218,7 +245,10 @@ mod tests {
         assert_eq!(v.refresh_token.expose(), rt);
         assert_eq!(
             calls,
-            vec!["http://t/oauth/token", "http://t/customers/me/accounts"]
+            vec![
+                "http://127.0.0.1:9/oauth/token",
+                "http://127.0.0.1:9/customers/me/accounts"
+            ]
         );
     }
 
@@ -297,5 +327,50 @@ mod tests {
     fn an_empty_token_is_bad_usage() {
         let (r, _) = run("  ", OK, false);
         assert_eq!(r.unwrap_err().code, Code::Usage);
+    }
+
+    #[test]
+    fn a_mangled_paste_is_stopped_before_any_request() {
+        for pasted in ["\"eyJ.abc.def\"", "eyJ.abc def", "eyJ.abc\u{1b}[2J"] {
+            let (r, calls) = run(pasted, OK, false);
+            let e = r.unwrap_err();
+            assert_eq!(e.code, Code::Usage, "{pasted:?}");
+            assert!(!e.message.contains("eyJ"), "{}", e.message);
+            assert!(calls.is_empty());
+        }
+    }
+
+    #[test]
+    fn trade_is_refused_whichever_claim_carries_it() {
+        for claims in [
+            r#"{"aud":"cid","scope":"read trade"}"#,
+            r#"{"aud":"cid","scope":["read","trade"]}"#,
+            r#"{"aud":"cid","scopes":"read trade"}"#,
+            r#"{"aud":"cid","scopes":["read","trade"]}"#,
+            r#"{"aud":"cid","scp":["trade"]}"#,
+            r#"{"aud":"cid","scope":"read","scp":"trade"}"#,
+        ] {
+            let rt = jwt(r#"{"alg":"EdDSA","typ":"rt+jwt"}"#, claims);
+            let (r, calls) = run(&rt, OK, false);
+            let e = r.unwrap_err();
+            assert!(
+                e.message.contains("`trade` scope"),
+                "{claims}: {}",
+                e.message
+            );
+            assert_eq!(calls.len(), 1, "{claims}");
+        }
+    }
+
+    #[test]
+    fn a_jwt_without_a_scope_claim_has_unknown_scopes() {
+        let rt = jwt(
+            r#"{"alg":"EdDSA","typ":"rt+jwt"}"#,
+            r#"{"iss":"https://api.tastytrade.com","aud":"cid","grant_id":"g"}"#,
+        );
+        let (r, _) = run(&rt, OK, false);
+        let v = r.unwrap();
+        assert_eq!(v.scopes, Scopes::Unknown);
+        assert!(!v.scopes.is_known());
     }
 }

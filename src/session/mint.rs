@@ -19,13 +19,20 @@ pub fn from_opened(
     vault
         .report
         .detail(&format!("asking {token_url} for an access token"));
-    let response = oauth::refresh(
+    let response = oauth::refresh_remembered(
         http,
         &token_url,
         &p.client_id,
         &p.client_secret,
         &p.refresh_token,
+        p.token_encoding,
     )?;
+    // The body encoding that worked, when it is not the one tried first (the endpoint
+    // needed the other): remembered, so the next refresh needs one request only.
+    let tried_first = p
+        .token_encoding
+        .unwrap_or_else(|| oauth::token::default_refresh_encoding(&token_url));
+    let learned = Some(response.encoding).filter(|e| *e != tried_first);
     let rotated = response
         .refresh_token
         .filter(|new| !new.ct_eq(&p.refresh_token));
@@ -43,5 +50,22 @@ pub fn from_opened(
     session
         .save_rotated(vault, opened.passphrase.as_ref())
         .map_err(unsaved_here)?;
+    if let Some(encoding) = learned {
+        remember_encoding(vault, &opened, encoding);
+    }
     Ok(session)
+}
+
+/// Only a hint worth saving: the rewrite never prompts (the passphrase that opened the
+/// vault is known, or an identity opened it), and a failure never fails the command.
+fn remember_encoding(vault: &VaultRef, opened: &Opened, encoding: oauth::BodyEncoding) {
+    let saved = crate::vault::update(vault, opened.passphrase.as_ref(), |o| {
+        o.payload.token_encoding = Some(encoding);
+        Ok(((), crate::vault::keep_passphrase(o)?))
+    });
+    if saved.is_ok() {
+        vault
+            .report
+            .detail("the token endpoint needed the other body encoding; remembered it in the vault");
+    }
 }

@@ -4,6 +4,7 @@
 
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
+use crate::oauth::BodyEncoding;
 use crate::secret::{ClientSecret, RefreshToken};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -30,6 +31,14 @@ pub struct Payload {
     /// passphrase, kept so every rewrite keeps the same slots.
     #[serde(default)]
     pub recipients: Vec<String>,
+    /// The body encoding the token endpoint accepted for a refresh (`json` or `form`), so
+    /// later refreshes need no second try. Absent in older vaults: the host's default.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_encoding"
+    )]
+    pub token_encoding: Option<BodyEncoding>,
 }
 
 impl Payload {
@@ -52,6 +61,7 @@ impl Payload {
             created_at: now_rfc3339(),
             rotated_at: None,
             recipients: Vec::new(),
+            token_encoding: None,
         }
     }
 
@@ -111,6 +121,16 @@ impl Payload {
     }
 }
 
+/// A remembered encoding this ttvault does not know (written by a newer one) is only a
+/// hint lost, never a vault that will not open.
+fn lenient_encoding<'de, D>(deserializer: D) -> std::result::Result<Option<BodyEncoding>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(value.and_then(|v| serde_json::from_value(v).ok()))
+}
+
 pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
@@ -137,6 +157,28 @@ mod tests {
         assert_eq!(back.client_secret.expose(), "csecret");
         assert_eq!(back.refresh_token.expose(), "rtoken");
         assert_eq!(back.environment, Environment::Production);
+    }
+
+    #[test]
+    fn the_token_encoding_is_kept_and_old_vaults_still_open() {
+        let mut p = sample();
+        let old = String::from_utf8(p.to_bytes().to_vec()).unwrap();
+        assert!(!old.contains("token_encoding"), "absent unless known");
+        assert_eq!(
+            Payload::from_bytes(old.as_bytes()).unwrap().token_encoding,
+            None
+        );
+        p.token_encoding = Some(BodyEncoding::Json);
+        let back = Payload::from_bytes(&p.to_bytes()).unwrap();
+        assert_eq!(back.token_encoding, Some(BodyEncoding::Json));
+        // A value from a newer ttvault is not fatal either: the host's default is used.
+        let odd = String::from_utf8(p.to_bytes().to_vec())
+            .unwrap()
+            .replace("\"json\"", "\"cbor\"");
+        assert_eq!(
+            Payload::from_bytes(odd.as_bytes()).unwrap().token_encoding,
+            None
+        );
     }
 
     #[test]

@@ -173,12 +173,17 @@ pub fn parse_json_object(input: &str) -> Result<Params, String> {
 /// A request body as parameters: JSON when the content type says so or the body looks like
 /// an object, form-encoded otherwise. Tastytrade accepts both on /oauth/token.
 pub fn parse_body(content_type: Option<&str>, body: &str) -> Result<Params, String> {
-    let says_json = content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
-    if says_json || body.trim_start().starts_with('{') {
+    if is_json_body(content_type, body) {
         parse_json_object(body)
     } else {
         parse_form(body.trim_end_matches(['\r', '\n']))
     }
+}
+
+/// Whether a body is JSON: by its content type, or by starting like an object.
+pub fn is_json_body(content_type: Option<&str>, body: &str) -> bool {
+    content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("json"))
+        || body.trim_start().starts_with('{')
 }
 
 /// Percent-decoding with `+` as space. `None` for a broken escape or non-UTF-8 result.

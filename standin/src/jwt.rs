@@ -11,7 +11,16 @@ use sha2::Sha256;
 
 /// `base64url(header).base64url(claims).base64url(HMAC-SHA256(key, first two parts))`.
 pub fn sign(key: &[u8], typ: &str, claims: &Value) -> String {
-    let header = serde_json::json!({ "alg": "HS256", "typ": typ });
+    sign_with_header(
+        key,
+        &serde_json::json!({ "alg": "HS256", "typ": typ }),
+        claims,
+    )
+}
+
+/// The same with a header of the caller's choosing (refresh tokens copy a real one's
+/// `EdDSA` header; the signature stays HMAC, which nobody verifies).
+pub fn sign_with_header(key: &[u8], header: &Value, claims: &Value) -> String {
     let signing_input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),

@@ -4,11 +4,15 @@
 //! for trying ttvault without a Tastytrade account. It reproduces the documented quirks:
 //!
 //! - every request needs a `User-Agent: product/version`, else a 401 nginx HTML page;
-//! - `/oauth/token` takes form-encoded or JSON bodies, refuses an `Authorization` header, and
-//!   answers errors as `{"error_code", "error_description"}`;
-//! - refresh tokens are JWT-shaped (`typ` `rt+jwt`, claims `iss`, `aud`, `scope`, `iat`,
-//!   `sub`, `jti`), never expire, and die when revoked; access tokens (`at+jwt`) last
-//!   [`Config::access_token_ttl`];
+//! - `/oauth/token` takes form-encoded or JSON bodies (or only one: [`Config::token_bodies`]),
+//!   refuses an `Authorization` header, and answers errors as `{"error_code",
+//!   "error_description"}`; [`Config::transient_not_customer`] reproduces the sandbox's
+//!   transient refusal of healthy refreshes;
+//! - refresh tokens are shaped like a real one (header `{"alg":"EdDSA","typ":"rt+jwt"}`;
+//!   claims `iss` `https://api.tastytrade.com`, `sub`, `iat`, `aud` (the client id),
+//!   `grant_id`, the scope claim, and a `jti` so each is unique), never expire, and die when
+//!   revoked; [`Config::opaque_refresh_tokens`] and [`Config::scope_claim`] vary that shape;
+//!   access tokens (`at+jwt`) last [`Config::access_token_ttl`];
 //! - API routes need a live bearer token and use the `{"data", "context"}` envelope; as the
 //!   sandbox ([`Config::sandbox`]) they break (404) when an `Accept-Version` header is sent,
 //!   which production accepts (tastyware's SDK sends it outside the sandbox).
@@ -65,6 +69,9 @@
 //! |---|---|---|---|
 //! | 400 | `invalid_request` | `Authorization header is not accepted` | any `Authorization` header |
 //! | 400 | `invalid_request` | `Missing parameter: NAME`, … | missing/repeated parameter, malformed body |
+//! | 415 | `invalid_request` | `Request body must be JSON` | a form body with [`TokenBodies::JsonOnly`] |
+//! | 400 | `invalid_request` | `Request body must be form-encoded` | a JSON body with [`TokenBodies::FormOnly`] |
+//! | 400 | `invalid_request` | `User is not a TastyTrade customer` | the first [`Config::transient_not_customer`] refreshes |
 //! | 400 | `unsupported_grant_type` | … | `grant_type` other than the two below |
 //! | 400 | `invalid_grant` | `Invalid authorization code` | unknown, used, expired or other client's code |
 //! | 400 | `invalid_grant` | … | `redirect_uri` differs from the authorize request; PKCE verifier missing or wrong |
@@ -124,6 +131,40 @@ pub struct Config {
     /// Behave as the sandbox ("cert") where it differs from production: API routes answer
     /// 404 to requests that carry `Accept-Version`.
     pub sandbox: bool,
+    /// Refresh tokens that are not JWTs (random base64url), so clients cannot read scopes.
+    pub opaque_refresh_tokens: bool,
+    /// How a JWT refresh token names its scopes (Tastytrade's claim name is unconfirmed).
+    pub scope_claim: ScopeClaim,
+    /// Which body encodings `/oauth/token` understands.
+    pub token_bodies: TokenBodies,
+    /// This many refreshes (counted from the start) answer the sandbox's transient
+    /// `invalid_request` "User is not a TastyTrade customer" before they work again.
+    pub transient_not_customer: usize,
+}
+
+/// The scope claim of a JWT refresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScopeClaim {
+    /// `"scope": "read trade"`, space separated.
+    #[default]
+    Scope,
+    /// `"scopes": ["read", "trade"]`.
+    Scopes,
+    /// No scope claim at all.
+    None,
+}
+
+/// What `/oauth/token` understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenBodies {
+    /// Form-encoded and JSON bodies.
+    #[default]
+    Both,
+    /// JSON only: a form body gets 415 `invalid_request` (as a server following
+    /// Tastytrade's quickstart alone might answer).
+    JsonOnly,
+    /// Form only: a JSON body gets 400 `invalid_request` (as an RFC 6749 server might).
+    FormOnly,
 }
 
 impl Default for Config {
@@ -134,6 +175,10 @@ impl Default for Config {
             scope_in_response: false,
             port: 0,
             sandbox: false,
+            opaque_refresh_tokens: false,
+            scope_claim: ScopeClaim::Scope,
+            token_bodies: TokenBodies::Both,
+            transient_not_customer: 0,
         }
     }
 }
@@ -187,6 +232,8 @@ pub(crate) struct Shared {
     pub failures: Mutex<Option<(u16, usize)>>,
     pub token_delay: Mutex<Duration>,
     pub auto_decision: Mutex<Option<bool>>,
+    /// Transient "not a customer" refusals still to give.
+    pub transient_left: Mutex<usize>,
     shutdown: AtomicBool,
 }
 
@@ -224,7 +271,12 @@ impl StandIn {
             state: Mutex::new(State::new(Issuer::new(
                 base_url.clone(),
                 config.access_token_ttl,
+                state::RefreshShape {
+                    opaque: config.opaque_refresh_tokens,
+                    scope_claim: config.scope_claim,
+                },
             ))),
+            transient_left: Mutex::new(config.transient_not_customer),
             config,
             log: Mutex::new(Vec::new()),
             failures: Mutex::new(None),

@@ -8,10 +8,10 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::http::{append_query, parse_body, parse_form, Params, Reply};
+use crate::http::{append_query, is_json_body, parse_body, parse_form, Params, Reply};
 use crate::pages::{self, ConsentForm};
 use crate::state::{RefreshLookup, State};
-use crate::{lock, Recorded, Shared};
+use crate::{lock, Recorded, Shared, TokenBodies};
 
 const KNOWN_SCOPES: [&str; 3] = ["read", "trade", "openid"];
 
@@ -210,6 +210,9 @@ pub fn token(shared: &Shared, req: &Recorded) -> Reply {
             "Authorization header is not accepted",
         );
     }
+    if let Some(refusal) = refuse_encoding(shared.config.token_bodies, req) {
+        return refusal;
+    }
     let params = match parse_body(req.header("content-type"), &req.body) {
         Ok(p) => p,
         Err(e) => return Reply::oauth_error(400, "invalid_request", &e),
@@ -232,6 +235,39 @@ pub fn token(shared: &Shared, req: &Recorded) -> Reply {
         None => Err(missing("grant_type")),
     };
     result.unwrap_or_else(|error| error)
+}
+
+/// A body in the encoding this token endpoint does not understand ([`TokenBodies`]).
+fn refuse_encoding(bodies: TokenBodies, req: &Recorded) -> Option<Reply> {
+    let json = is_json_body(req.header("content-type"), &req.body);
+    match bodies {
+        TokenBodies::Both => None,
+        TokenBodies::JsonOnly if !json => Some(Reply::oauth_error(
+            415,
+            "invalid_request",
+            "Request body must be JSON",
+        )),
+        TokenBodies::FormOnly if json => Some(Reply::oauth_error(
+            400,
+            "invalid_request",
+            "Request body must be form-encoded",
+        )),
+        _ => None,
+    }
+}
+
+/// The sandbox's transient refusal of a healthy refresh, while any are left to give.
+fn take_transient(shared: &Shared) -> Option<Reply> {
+    let mut left = lock(&shared.transient_left);
+    if *left == 0 {
+        return None;
+    }
+    *left -= 1;
+    Some(Reply::oauth_error(
+        400,
+        "invalid_request",
+        "User is not a TastyTrade customer",
+    ))
 }
 
 fn slow_down(shared: &Shared) {
@@ -321,6 +357,9 @@ fn exchange_code(shared: &Shared, p: &Params) -> Result<Reply, Reply> {
 }
 
 fn refresh(shared: &Shared, p: &Params) -> Result<Reply, Reply> {
+    if let Some(transient) = take_transient(shared) {
+        return Err(transient);
+    }
     let token = required(p, "refresh_token")?;
     let mut state = lock(&shared.state);
     let id = match state.lookup_refresh(token) {

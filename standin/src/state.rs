@@ -12,23 +12,36 @@ use serde_json::json;
 
 use crate::data::CUSTOMER_ID;
 use crate::jwt;
+use crate::ScopeClaim;
+
+/// `iss` of refresh tokens, as in a real one (whichever host issued it).
+pub const REFRESH_ISSUER: &str = "https://api.tastytrade.com";
+
+/// How refresh tokens look (see [`crate::Config`]).
+#[derive(Clone, Copy)]
+pub struct RefreshShape {
+    pub opaque: bool,
+    pub scope_claim: ScopeClaim,
+}
 
 /// The signing key and the claims every token shares.
 pub struct Issuer {
     key: [u8; 32],
-    /// `iss` of every token: the stand-in's base URL, like Tastytrade's API host.
+    /// `iss` of access and ID tokens: the stand-in's base URL, like Tastytrade's API host.
     pub base_url: String,
     pub access_ttl: Duration,
+    refresh_shape: RefreshShape,
 }
 
 impl Issuer {
-    pub fn new(base_url: String, access_ttl: Duration) -> Issuer {
+    pub fn new(base_url: String, access_ttl: Duration, refresh_shape: RefreshShape) -> Issuer {
         let mut key = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut key);
         Issuer {
             key,
             base_url,
             access_ttl,
+            refresh_shape,
         }
     }
 }
@@ -142,15 +155,30 @@ impl State {
         let Some(g) = self.grants.get(grant) else {
             return String::new();
         };
-        let claims = json!({
-            "iss": self.issuer.base_url,
-            "aud": g.client_id,
-            "scope": g.scope,
-            "iat": unix_now(),
-            "sub": CUSTOMER_ID,
-            "jti": random_id(),
-        });
-        let token = jwt::sign(&self.issuer.key, "rt+jwt", &claims);
+        let shape = self.issuer.refresh_shape;
+        let token = if shape.opaque {
+            format!("rt_{}{}", random_id(), random_id())
+        } else {
+            // The public sample's shape: EdDSA header, these claims; `jti` keeps two tokens
+            // of one grant issued in the same second apart.
+            let mut claims = json!({
+                "iss": REFRESH_ISSUER,
+                "sub": CUSTOMER_ID,
+                "iat": unix_now(),
+                "aud": g.client_id,
+                "grant_id": format!("grant-{grant}"),
+                "jti": random_id(),
+            });
+            match shape.scope_claim {
+                ScopeClaim::Scope => claims["scope"] = json!(g.scope),
+                ScopeClaim::Scopes => {
+                    claims["scopes"] = json!(g.scope.split(' ').collect::<Vec<_>>())
+                }
+                ScopeClaim::None => {}
+            }
+            let header = json!({ "alg": "EdDSA", "typ": "rt+jwt" });
+            jwt::sign_with_header(&self.issuer.key, &header, &claims)
+        };
         for entry in self.refresh.values_mut().filter(|e| e.grant == grant) {
             entry.current = false;
         }

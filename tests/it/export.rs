@@ -47,7 +47,7 @@ fn read_back(
     values: &[&str],
 ) -> Vec<String> {
     let vars = vars(values);
-    let text = ttvault::shell::render(format, &vars);
+    let text = ttvault::shell::render(format, &vars).unwrap();
     let file = dir.write("exported", text.as_bytes());
     let names: Vec<&str> = vars.iter().map(|v| v.name).collect();
     let script = match shell {
@@ -124,12 +124,20 @@ fn powershell_reads_back_every_byte_when_installed() {
 
 #[test]
 fn dotenv_and_json_round_trip() {
+    // Dotenv refuses what sh and python-dotenv would read differently, and carries the rest.
     let vars = vars(AWKWARD);
-    let dotenv = ttvault::shell::render(ttvault::shell::ExportFormat::Dotenv, &vars);
+    assert!(ttvault::shell::render(ttvault::shell::ExportFormat::Dotenv, &vars).is_err());
+    let carried: Vec<&str> = AWKWARD
+        .iter()
+        .copied()
+        .filter(|v| !v.contains(['\'', '\\', '\n', '\r', '\t']) && !v.contains("${"))
+        .collect();
+    let dotenv =
+        ttvault::shell::render(ttvault::shell::ExportFormat::Dotenv, &self::vars(&carried)).unwrap();
     let parsed = ttvault::dotenv::parse(dotenv.as_bytes()).unwrap();
     let values: Vec<&str> = parsed.iter().map(|(_, v)| v.as_str()).collect();
-    assert_eq!(values, AWKWARD);
-    let json = ttvault::shell::render(ttvault::shell::ExportFormat::Json, &vars);
+    assert_eq!(values, carried);
+    let json = ttvault::shell::render(ttvault::shell::ExportFormat::Json, &vars).unwrap();
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     for v in &vars {
         assert_eq!(doc[v.name], *v.value);

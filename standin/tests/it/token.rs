@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::common::*;
 use serde_json::json;
-use tt_standin::Config;
+use tt_standin::{Config, ScopeClaim, TokenBodies};
 
 #[test]
 fn code_exchange_returns_tastytrade_fields() {
@@ -459,7 +459,7 @@ fn grant_types_are_checked() {
 }
 
 #[test]
-fn refresh_tokens_are_jwt_shaped() {
+fn refresh_tokens_are_shaped_like_a_real_one() {
     let s = standin(Config::default());
     let base = s.base_url();
     let pasted = s.personal_grant(CLIENT_ID, "read trade");
@@ -467,23 +467,127 @@ fn refresh_tokens_are_jwt_shaped() {
         .as_str()
         .unwrap()
         .to_string();
-    let mut jtis = Vec::new();
+    let mut ids = Vec::new();
     for (token, scope) in [(&pasted, "read trade"), (&from_code, "read")] {
         let (header, claims) = jwt_parts(token);
-        assert_eq!(header, json!({ "alg": "HS256", "typ": "rt+jwt" }));
-        assert_eq!(claims["iss"], base);
+        assert_eq!(header, json!({ "alg": "EdDSA", "typ": "rt+jwt" }));
+        assert_eq!(claims["iss"], "https://api.tastytrade.com");
         assert_eq!(claims["aud"], CLIENT_ID);
         assert_eq!(claims["scope"], scope);
         assert!(claims["iat"].as_u64().unwrap() > 1_700_000_000);
         assert!(claims["sub"].is_string());
         assert!(claims.get("exp").is_none(), "refresh tokens never expire");
-        jtis.push(claims["jti"].as_str().unwrap().to_string());
+        ids.push(claims["grant_id"].as_str().unwrap().to_string());
         // Unpadded base64url, three parts, no whitespace: pasteable as is.
         assert!(token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
     }
-    assert_ne!(jtis[0], jtis[1]);
+    assert_ne!(ids[0], ids[1], "two grants, two grant ids");
+}
+
+#[test]
+fn the_scope_claim_can_be_named_scopes_or_left_out() {
+    let s = standin(Config {
+        scope_claim: ScopeClaim::Scopes,
+        ..Config::default()
+    });
+    let (_, claims) = jwt_parts(&s.personal_grant(CLIENT_ID, "read trade"));
+    assert_eq!(claims["scopes"], json!(["read", "trade"]));
+    assert!(claims.get("scope").is_none());
+    let s = standin(Config {
+        scope_claim: ScopeClaim::None,
+        ..Config::default()
+    });
+    let rt = s.personal_grant(CLIENT_ID, "read");
+    let (_, claims) = jwt_parts(&rt);
+    assert!(claims.get("scope").is_none() && claims.get("scopes").is_none());
+    assert_eq!(
+        refresh(&s.base_url(), &rt).status,
+        200,
+        "the grant still works"
+    );
+}
+
+#[test]
+fn opaque_refresh_tokens_are_no_jwts_but_work() {
+    let s = standin(Config {
+        opaque_refresh_tokens: true,
+        ..Config::default()
+    });
+    let base = s.base_url();
+    let rt = s.personal_grant(CLIENT_ID, "read");
+    assert!(tt_standin::decode_unverified(&rt).is_none());
+    assert!(!rt.contains('.'));
+    assert!(rt.len() >= 40);
+    let from_code = exchange(&base, &code_for(&base, "read")).json()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(tt_standin::decode_unverified(&from_code).is_none());
+    assert_eq!(refresh(&base, &rt).status, 200);
+    assert_eq!(refresh(&base, &from_code).status, 200);
+}
+
+#[test]
+fn a_json_only_endpoint_refuses_forms_and_takes_json() {
+    let s = standin(Config {
+        token_bodies: TokenBodies::JsonOnly,
+        ..Config::default()
+    });
+    let base = s.base_url();
+    let rt = s.personal_grant(CLIENT_ID, "read");
+    assert_oauth_error(
+        &refresh(&base, &rt),
+        415,
+        "invalid_request",
+        Some("Request body must be JSON"),
+    );
+    let r = token_json(
+        &base,
+        &json!({ "grant_type": "refresh_token", "refresh_token": rt, "client_secret": SECRET }),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+}
+
+#[test]
+fn a_form_only_endpoint_refuses_json_and_takes_forms() {
+    let s = standin(Config {
+        token_bodies: TokenBodies::FormOnly,
+        ..Config::default()
+    });
+    let base = s.base_url();
+    let rt = s.personal_grant(CLIENT_ID, "read");
+    let r = token_json(
+        &base,
+        &json!({ "grant_type": "refresh_token", "refresh_token": rt, "client_secret": SECRET }),
+    );
+    assert_oauth_error(
+        &r,
+        400,
+        "invalid_request",
+        Some("Request body must be form-encoded"),
+    );
+    assert_eq!(refresh(&base, &rt).status, 200);
+}
+
+#[test]
+fn the_transient_sandbox_refusal_passes() {
+    let s = standin(Config {
+        transient_not_customer: 2,
+        ..Config::default()
+    });
+    let base = s.base_url();
+    let rt = s.personal_grant(CLIENT_ID, "read");
+    for _ in 0..2 {
+        assert_oauth_error(
+            &refresh(&base, &rt),
+            400,
+            "invalid_request",
+            Some("User is not a TastyTrade customer"),
+        );
+    }
+    assert_eq!(refresh(&base, &rt).status, 200);
 }
 
 #[test]
