@@ -6,7 +6,7 @@ use crate::cli::GrantArgs;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
 use crate::oauth::authorize::Pending;
-use crate::oauth::server::{RedirectUri, Responder, Server, Start};
+use crate::oauth::server::{LoopbackError, RedirectUri, Responder, Server, Start};
 use crate::oauth::verify::{self, Verified};
 use crate::oauth::{self, browser, Http};
 use crate::secret::{ClientSecret, RefreshToken};
@@ -129,24 +129,27 @@ fn browser_flow(
     redirect_uri: &str,
     known: Known,
 ) -> Result<Obtained> {
-    let redirect = RedirectUri::parse(redirect_uri)?;
+    let redirect = RedirectUri::parse(redirect_uri).map_err(|e| loopback_error(e, redirect_uri))?;
     if redirect.uri.ends_with('/') && redirect.path == "/" {
         eprintln!(
             "ttvault: note: the redirect URI ends with a slash; it must match the grant's byte for \
              byte (the usual one is http://localhost:8000, without a slash)"
         );
     }
-    let mut server = Server::bind(&redirect)?;
+    let mut server = Server::bind(&redirect).map_err(|e| loopback_error(e, &redirect.uri))?;
     let pending = Pending::new();
     let scope = args.scope.clone();
     let build =
         |client_id: &str| pending.url(env.authorize_url(), client_id, &redirect.uri, &scope);
 
-    let (start_url, form) = match (&known.client_id, &known.client_secret) {
-        (Some(id), Some(_)) => (build(id)?, false),
-        _ => (server.start_url(), true),
+    // The address printed and opened is always the server's one-time start page, which
+    // sends the browser on to Tastytrade (or asks for what is missing first).
+    let authorize_url = match (&known.client_id, &known.client_secret) {
+        (Some(id), Some(_)) => Some(build(id)?),
+        _ => None,
     };
-    if form {
+    let start_url = server.start_url();
+    if authorize_url.is_none() {
         eprintln!("Open this address in your browser, enter the client id and secret, then sign in to Tastytrade:");
     } else {
         eprintln!(
@@ -167,15 +170,16 @@ fn browser_flow(
     );
     let _ = std::io::stderr().flush();
 
-    let start = if form {
-        Start::Form {
+    let start = match &authorize_url {
+        Some(url) => Start::Authorize(url),
+        None => Start::Form {
             client_id: known.client_id.as_deref(),
             authorize: &build,
-        }
-    } else {
-        Start::Authorize(&start_url)
+        },
     };
-    let callback = server.wait(start, &pending.state, args.timeout)?;
+    let callback = server
+        .wait(start, &pending.state, args.timeout)
+        .map_err(|e| loopback_error(e, &redirect.uri))?;
     let responder = callback.responder;
     let (client_id, client_secret) = match (callback.credentials, known) {
         (Some(from_page), _) => from_page,
@@ -236,6 +240,45 @@ fn browser_flow(
         requested: Some(args.scope.split_whitespace().map(str::to_string).collect()),
         browser: Some((responder, server)),
     })
+}
+
+/// How to get the redirect URI right: the one place this advice is written.
+const REDIRECT_ADVICE: &str = "register exactly http://localhost:8000 on the grant (http, port \
+                               8000, no trailing slash), or pass the registered loopback URI \
+                               with --redirect-uri";
+
+/// The loopback server's error, with what to do about it. `redirect_uri` is the URI in
+/// use (it decides the port).
+fn loopback_error(e: LoopbackError, redirect_uri: &str) -> Error {
+    let err = Error::new(e.code(), e.to_string());
+    match e {
+        LoopbackError::RedirectUri { .. } => err.hint(REDIRECT_ADVICE),
+        LoopbackError::PortInUse { .. } => err.hint(format!(
+            "the grant's registered redirect URI ({redirect_uri}) decides the port: stop the \
+             program using it, or pass --redirect-uri with another loopback URI registered on \
+             the grant"
+        )),
+        LoopbackError::TimedOut(_) => err.hint(format!(
+            "run the command again (--timeout to wait longer), or use --paste with a refresh \
+             token from a grant created on tastytrade.com. If Tastytrade's page said the \
+             redirect URI does not match, {REDIRECT_ADVICE}"
+        )),
+        LoopbackError::Declined => {
+            err.hint("run the command again and approve ttvault's request on the Tastytrade page")
+        }
+        LoopbackError::AuthorizeError { .. } => err.hint(format!(
+            "check the client id; if the redirect URI is the problem, {REDIRECT_ADVICE}; then \
+             run the command again"
+        )),
+        LoopbackError::NoCode => {
+            err.hint("run the command again; if it keeps happening, check TTVAULT_AUTHORIZE_URL")
+        }
+        LoopbackError::ListenerDied { .. } => err.hint(
+            "run the command again; if it keeps happening, another program on this computer \
+             may be flooding the port",
+        ),
+        LoopbackError::Listen { .. } | LoopbackError::Finished => err,
+    }
 }
 
 /// The client id and secret from `--client-id`, `TTVAULT_CLIENT_SECRET`, and the terminal
