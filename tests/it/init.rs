@@ -32,8 +32,14 @@ fn browser_flow_writes_a_verified_vault_and_sends_exact_token_requests() {
     args.extend(["--client-id".into(), CLIENT_ID.into()]);
     let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
 
-    // The authorize URL: every parameter, percent-encoded.
-    let url = flow.url();
+    // The printed address is the one-time start page, which sends the browser on to the
+    // authorize URL: every parameter, percent-encoded.
+    let start_url = flow.url();
+    assert!(
+        start_url.starts_with(&format!("http://localhost:{port}/start/")),
+        "{start_url}"
+    );
+    let url = flow.authorize_url();
     assert!(url.starts_with(&standin.authorize_url()), "{url}");
     assert!(
         url.contains("redirect_uri=http%3A%2F%2Flocalhost%3A"),
@@ -161,7 +167,10 @@ fn credentials_form_on_the_local_page() {
     // No client id, no secret, no terminal: the page asks for both.
     let flow = start(&dir, &standin, &argv(&init_args(port)), &[]);
     let url = flow.url();
-    assert_eq!(url, format!("http://localhost:{port}/"));
+    assert!(
+        url.starts_with(&format!("http://localhost:{port}/start/")),
+        "{url}"
+    );
     let form = get(&url);
     assert_eq!(form.status, 200);
     let csrf = form
@@ -217,7 +226,7 @@ fn forged_callbacks_are_refused_and_the_real_one_still_works() {
     let mut args = init_args(port);
     args.extend(["--client-id".into(), CLIENT_ID.into()]);
     let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
-    let url = flow.url();
+    let url = flow.authorize_url();
     let callback = standin.decide_url(&url, true).unwrap();
     let code = param(&callback, "code").unwrap();
     let base = format!("http://localhost:{port}/");
@@ -252,7 +261,7 @@ fn a_replayed_callback_gets_an_error_page() {
     let mut args = init_args(port);
     args.extend(["--client-id".into(), CLIENT_ID.into()]);
     let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
-    let callback = standin.decide_url(&flow.url(), true).unwrap();
+    let callback = standin.decide_url(&flow.authorize_url(), true).unwrap();
     // Slow Tastytrade down so the replay lands while ttvault verifies the grant.
     standin.set_token_delay(Duration::from_millis(1500));
     let first = {
@@ -280,7 +289,7 @@ fn denied_consent_writes_nothing() {
     let mut args = init_args(port);
     args.extend(["--client-id".into(), CLIENT_ID.into()]);
     let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
-    let callback = standin.decide_url(&flow.url(), false).unwrap();
+    let callback = standin.decide_url(&flow.authorize_url(), false).unwrap();
     assert_eq!(param(&callback, "error").as_deref(), Some("access_denied"));
     let page = get(&callback);
     assert_eq!(page.status, 400);
@@ -629,7 +638,7 @@ fn a_refused_code_shows_the_failure_in_the_browser() {
     let mut args = init_args(port);
     args.extend(["--client-id".into(), CLIENT_ID.into()]);
     let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
-    let callback = standin.decide_url(&flow.url(), true).unwrap();
+    let callback = standin.decide_url(&flow.authorize_url(), true).unwrap();
     // The client secret is regenerated before the browser comes back: the code is dead.
     standin.revoke_all(CLIENT_ID);
     let page = get(&callback);
@@ -640,6 +649,9 @@ fn a_refused_code_shows_the_failure_in_the_browser() {
         page.body
     );
     assert!(page.body.contains("Nothing was saved"));
+    // Markdown's code spans (`invalid_grant`) are set as code, never shown as backticks.
+    assert!(page.body.contains("<code>"), "{}", page.body);
+    assert!(!page.body.contains('`'), "{}", page.body);
     flow.finish()
         .code(4)
         .stderr_has("refused the authorization code");
@@ -696,7 +708,7 @@ fn an_absurd_timeout_does_not_overflow() {
         &redirect_for(port),
     ];
     let flow = start(&dir, &standin, &args, &[SECRET_ENV]);
-    let callback = standin.decide_url(&flow.url(), true).unwrap();
+    let callback = standin.decide_url(&flow.authorize_url(), true).unwrap();
     assert_eq!(get(&callback).status, 200);
     flow.finish().success();
 }

@@ -41,6 +41,7 @@ impl Exchange {
         let _ = self.reply.send(Reply {
             answer,
             close: false,
+            written: None,
         });
     }
 }
@@ -49,6 +50,9 @@ pub(super) struct Reply {
     pub answer: Answer,
     /// End the connection after this answer.
     pub close: bool,
+    /// Dropped once the answer is written (or cannot be): whoever waits on its receiver
+    /// knows the browser has its page before, say, the process exits.
+    pub written: Option<Sender<()>>,
 }
 
 /// Serves one connection until it ends. `_permit` holds its place among the connections
@@ -79,8 +83,14 @@ pub(super) fn serve<P>(stream: TcpStream, events: Sender<Event>, _permit: P) {
         // The flow answers at once, except the real callback, whose answer waits until
         // the grant is verified and saved (or the flow gives up, which drops the sender).
         let Ok(reply) = answered.recv() else { return };
-        let close = last || reply.close;
-        if write(&stream, &reply.answer).is_err() || close {
+        let Reply {
+            answer,
+            close,
+            written,
+        } = reply;
+        let failed = write(&stream, &answer).is_err();
+        drop(written);
+        if failed || close || last {
             return;
         }
     }

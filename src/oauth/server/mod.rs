@@ -62,13 +62,21 @@ impl Responder {
         self.send(500, pages::failure(message));
     }
 
+    /// Sends the page and waits until it is written (the connection's write deadline
+    /// bounds that), so the caller may exit right after.
     fn send(&mut self, status: u16, html: String) {
         if let Some(reply) = self.reply.take() {
-            // The browser may have gone away; nothing to do about it.
-            let _ = reply.send(Reply {
+            let (written, done) = mpsc::channel();
+            let sent = reply.send(Reply {
                 answer: Answer::Page(status, html),
                 close: true,
+                written: Some(written),
             });
+            // Not sent: the browser went away. Sent: the connection drops `written`
+            // once the page is out (or cannot be).
+            if sent.is_ok() {
+                let _ = done.recv();
+            }
         }
     }
 }
