@@ -39,7 +39,7 @@ fn browser_flow_writes_a_verified_vault_and_sends_exact_token_requests() {
         start_url.starts_with(&format!("http://localhost:{port}/start/")),
         "{start_url}"
     );
-    let url = flow.authorize_url();
+    let url = follow_start(&start_url);
     assert!(url.starts_with(&standin.authorize_url()), "{url}");
     assert!(
         url.contains("redirect_uri=http%3A%2F%2Flocalhost%3A"),
