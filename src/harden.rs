@@ -39,39 +39,35 @@ pub fn harden_process() -> Vec<&'static str> {
 
 /// Raises the soft limit on open descriptors to the hard limit, so a flood of
 /// connections to the loopback server runs into the connection cap long before the
-/// descriptor limit. Returns the soft limit in force afterwards, where there is one.
+/// descriptor limit. Where the OS refuses, the limit stays as it was.
 #[cfg(unix)]
-pub fn raise_fd_limit() -> Option<u64> {
+pub fn raise_fd_limit() {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
     // SAFETY: getrlimit writes into the struct we own and retains nothing.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return None;
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0
+        || limit.rlim_cur >= limit.rlim_max
+    {
+        return;
     }
-    if limit.rlim_cur < limit.rlim_max {
-        let mut wanted = limit;
-        wanted.rlim_cur = limit.rlim_max;
-        // SAFETY: setrlimit reads the struct we pass; no memory is retained.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) } != 0 {
-            // macOS refuses a soft limit above OPEN_MAX even when the hard limit is
-            // unlimited: take that much instead.
-            wanted.rlim_cur = limit.rlim_max.min(10_240);
-            // SAFETY: as above.
-            if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) } != 0 {
-                return Some(limit.rlim_cur as u64);
-            }
-        }
-        return Some(wanted.rlim_cur as u64);
+    let mut wanted = libc::rlimit {
+        rlim_cur: limit.rlim_max,
+        rlim_max: limit.rlim_max,
+    };
+    // SAFETY: setrlimit reads the struct we pass; no memory is retained.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) } != 0 {
+        // macOS refuses a soft limit above OPEN_MAX even when the hard limit is
+        // unlimited: take that much instead.
+        wanted.rlim_cur = limit.rlim_max.min(10_240);
+        // SAFETY: as above.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) };
     }
-    Some(limit.rlim_cur as u64)
 }
 
 #[cfg(not(unix))]
-pub fn raise_fd_limit() -> Option<u64> {
-    None
-}
+pub fn raise_fd_limit() {}
 
 /// Whether this process is dumpable (Linux), for tests of the agent and of `harden_process`.
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -162,12 +158,11 @@ mod tests {
                 assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lower), 0);
             }
         }
-        let raised = super::raise_fd_limit().unwrap();
+        super::raise_fd_limit();
         #[allow(unsafe_code)]
         // SAFETY (test): as above.
         let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
         assert_eq!(rc, 0);
-        assert_eq!(raised, limit.rlim_cur as u64);
         assert!(
             limit.rlim_cur == limit.rlim_max || limit.rlim_cur >= 10_240,
             "{} of {}",
