@@ -18,6 +18,7 @@ mod exec;
 mod export;
 mod import;
 mod init;
+mod init_paste;
 mod loopback_attack;
 mod rotate;
 mod vault;
