@@ -44,15 +44,17 @@ impl Listeners {
             // No IPv6 on this machine: browsers will use 127.0.0.1.
             Err(_) => {}
         }
-        let gate = Arc::new(Gate::new(MAX_CONNECTIONS));
-        let mut addresses = Vec::new();
+        // Built first, so an error below stops the accept loops already started.
+        let mut bound = Listeners {
+            addresses: Vec::new(),
+            gate: Arc::new(Gate::new(MAX_CONNECTIONS)),
+        };
         for listener in listeners {
             let address = listener.local_addr().map_err(|e| LoopbackError::Listen {
                 address: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
                 reason: e.to_string(),
             })?;
-            addresses.push(address);
-            let (gate, events) = (Arc::clone(&gate), events.clone());
+            let (gate, events) = (Arc::clone(&bound.gate), events.clone());
             thread::Builder::new()
                 .name("ttvault-accept".into())
                 .spawn(move || accept_loop(&listener, address, &gate, &events))
@@ -60,8 +62,9 @@ impl Listeners {
                     address,
                     reason: e.to_string(),
                 })?;
+            bound.addresses.push(address);
         }
-        Ok((Listeners { addresses, gate }, port))
+        Ok((bound, port))
     }
 }
 
@@ -155,7 +158,9 @@ pub(super) fn accept_loop(
     }
 }
 
-/// Errors after which the listening socket cannot accept again.
+/// Errors after which the listening socket cannot accept again. (Linux also passes a new
+/// connection's pending network errors, such as EPROTO or EOPNOTSUPP, through accept:
+/// those pass.)
 fn is_fatal(e: &io::Error) -> bool {
     #[cfg(unix)]
     {
