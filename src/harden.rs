@@ -1,6 +1,6 @@
 //! Process hardening: no core dumps, no debugger attach by other processes of the same
-//! user. This is the only module allowed to use `unsafe`: each block is a single libc
-//! call with constant arguments.
+//! user, every descriptor the process may have for the loopback server. This is the only
+//! module allowed to use `unsafe`: each block is a single libc call on values it owns.
 #![allow(unsafe_code)]
 
 /// Makes this process non-dumpable and refuses core files, where the OS allows.
@@ -36,6 +36,38 @@ pub fn harden_process() -> Vec<&'static str> {
     }
     applied
 }
+
+/// Raises the soft limit on open descriptors to the hard limit, so a flood of
+/// connections to the loopback server runs into the connection cap long before the
+/// descriptor limit. Where the OS refuses, the limit stays as it was.
+#[cfg(unix)]
+pub fn raise_fd_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we own and retains nothing.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0
+        || limit.rlim_cur >= limit.rlim_max
+    {
+        return;
+    }
+    let mut wanted = libc::rlimit {
+        rlim_cur: limit.rlim_max,
+        rlim_max: limit.rlim_max,
+    };
+    // SAFETY: setrlimit reads the struct we pass; no memory is retained.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) } != 0 {
+        // macOS refuses a soft limit above OPEN_MAX even when the hard limit is
+        // unlimited: take that much instead.
+        wanted.rlim_cur = limit.rlim_max.min(10_240);
+        // SAFETY: as above.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) };
+    }
+}
+
+#[cfg(not(unix))]
+pub fn raise_fd_limit() {}
 
 /// Whether this process is dumpable (Linux), for tests of the agent and of `harden_process`.
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -104,5 +136,38 @@ mod tests {
         let rc = unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut limit) };
         assert_eq!(rc, 0);
         assert_eq!(limit.rlim_cur, 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_descriptor_limit_is_raised_to_the_hard_limit() {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY (test): getrlimit and setrlimit read or write structs we own. Lowering
+        // the soft limit a little does not disturb the tests running beside this one.
+        #[allow(unsafe_code)]
+        unsafe {
+            assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+            if limit.rlim_cur == limit.rlim_max && limit.rlim_max > 512 {
+                let lower = libc::rlimit {
+                    rlim_cur: limit.rlim_max - 1,
+                    rlim_max: limit.rlim_max,
+                };
+                assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lower), 0);
+            }
+        }
+        super::raise_fd_limit();
+        #[allow(unsafe_code)]
+        // SAFETY (test): as above.
+        let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+        assert_eq!(rc, 0);
+        assert!(
+            limit.rlim_cur == limit.rlim_max || limit.rlim_cur >= 10_240,
+            "{} of {}",
+            limit.rlim_cur,
+            limit.rlim_max
+        );
     }
 }

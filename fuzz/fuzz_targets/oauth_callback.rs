@@ -2,8 +2,9 @@
 //! calls for every request, without sockets. The input is a short sequence of HTTP
 //! requests in text form (`METHOD TARGET`, header lines, a blank line, the body;
 //! requests separated by a line `---`); the first byte picks the mode (credentials form
-//! or a known authorize URL), the callback path and the port. `$S`, `$C`, `$K` and `$P`
-//! stand for the expected state, the form's CSRF token, the client secret and the port.
+//! or a known authorize URL), the callback path and the port. `$S`, `$C`, `$K`, `$P` and
+//! `$T` stand for the expected state, the form's CSRF token, the client secret, the port
+//! and the one-time start path.
 //! Oracles, checked against an independent reading of each request:
 //! - never a panic;
 //! - an accepted callback is a GET on the callback path whose Host is localhost,
@@ -11,13 +12,16 @@
 //!   expected state, and whose code is the first `code` parameter, percent-decoded (and
 //!   trimmed); in form mode it carries the credentials of the last accepted form post,
 //!   and in authorize mode none;
-//! - only such a callback, or one with the right state or none and an `error`, ends the
-//!   flow; a wrong state never does;
-//! - a foreign Host is always a 400; a redirect only ever goes to the authorize URL; a
-//!   form post is only accepted with the right CSRF token and an allowed Origin (or none);
+//! - only such a callback, or one with exactly the expected state and an `error`, ends
+//!   the flow; a wrong or missing state never does;
+//! - a foreign Host is always a 400; a redirect only ever goes to the authorize URL, and
+//!   only from a GET of the start path (302) or an accepted form post (303): nothing but
+//!   the start path leads to the state; a form post is only accepted with the right CSRF
+//!   token and an allowed Origin (or none);
 //! - no page contains the expected state, the client secret or the CSRF token, except
-//!   the credentials form's hidden field, and `GET /` in form mode is exactly
-//!   `pages::credentials_form`.
+//!   the credentials form's hidden field, and a GET of the start path in form mode (before
+//!   a form was accepted) is exactly `pages::credentials_form`; the CSRF token is only
+//!   ever on a page answering the start path or a form post.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -30,6 +34,7 @@ const STATE: &str = "Xq7vR2mN5pL8kT1wY4hJ9dF6sG3bC0zAeUiOoPaSdFg";
 const CSRF: &str = "Kd83nBv7QpLm2XcZ9wRt5YhJ1fGs6AeUoIpNbVcXzQw";
 const SECRET: &str = "9c1e4f7a2b5d8e0f3a6c9b2e5f8a1d4c7b0e3f6a";
 const CLIENT_ID: &str = "3f1b0a4e-5c2d-4f6a-9b8e-7d6c5b4a3f2e";
+const START: &str = "/start/Qm9vdHN0cmFwLXN0YXJ0LXBhdGgtdG9rZW4tMzI";
 
 fn authorize_url() -> String {
     format!(
@@ -161,7 +166,8 @@ fuzz_target!(|data: &[u8]| {
         .replace("$S", STATE)
         .replace("$C", CSRF)
         .replace("$K", SECRET)
-        .replace("$P", &port.to_string());
+        .replace("$P", &port.to_string())
+        .replace("$T", START);
 
     let auth = authorize_url();
     let authorize = |id: &str| -> Result<String> {
@@ -184,6 +190,7 @@ fuzz_target!(|data: &[u8]| {
     let expect = Expect {
         port,
         callback_path,
+        start_path: START,
         state: &state,
         csrf: &csrf,
         start: &start,
@@ -203,15 +210,14 @@ fuzz_target!(|data: &[u8]| {
         let state_param = first(q, "state");
         let host = host_ok(header(&req.headers, "Host"), port);
         let had_url = flow.authorize_url.is_some();
-        let mut body = &req.body[..];
         let decision = route(
             &expect,
             &mut flow,
-            Incoming {
+            &Incoming {
                 method: &req.method,
                 url: &req.target,
                 headers: &req.headers,
-                body: &mut body,
+                body: &req.body,
             },
         );
         let answer = match &decision {
@@ -225,12 +231,23 @@ fuzz_target!(|data: &[u8]| {
             );
         }
         match &answer {
-            Some(Answer::Page(_, html)) => check_page(html),
+            Some(Answer::Page(_, html)) => {
+                check_page(html);
+                if html.contains(CSRF) {
+                    assert!(
+                        path == START || (req.method == "POST" && path == "/credentials"),
+                        "the CSRF token answered {path}"
+                    );
+                }
+            }
             Some(Answer::Redirect(status, location)) => {
                 assert_eq!(location, &auth, "a redirect elsewhere");
                 assert!(host);
                 match status {
-                    302 => assert!(req.method == "GET" && path == "/"),
+                    302 => assert!(
+                        req.method == "GET" && path == START,
+                        "the authorize URL answered {path}"
+                    ),
                     303 => {
                         assert!(form && req.method == "POST" && path == "/credentials");
                         let b = String::from_utf8_lossy(&req.body);
@@ -248,7 +265,7 @@ fuzz_target!(|data: &[u8]| {
         }
         if form
             && req.method == "GET"
-            && path == "/"
+            && path == START
             && host
             && !had_url
             && !(path == callback_path && (has("code") || has("state") || has("error")))
@@ -289,11 +306,12 @@ fuzz_target!(|data: &[u8]| {
             }
             Decision::Fail(_, e) => {
                 assert!(host && req.method == "GET" && path == callback_path);
-                assert!(
-                    state_param.as_deref().is_none_or(|s| s == STATE),
-                    "a forged answer ended the flow"
+                assert_eq!(
+                    state_param.as_deref(),
+                    Some(STATE),
+                    "an answer without the state ended the flow"
                 );
-                let said = format!("{}\n{}", e.message, e.hint.as_deref().unwrap_or(""));
+                let said = e.to_string();
                 assert!(!said.contains(STATE) && !said.contains(SECRET) && !said.contains(CSRF));
                 return;
             }

@@ -3,8 +3,8 @@
 use super::Report;
 use crate::session::{GrantInfo, GrantSecrets};
 use crate::vault::describe::describe_slots;
-use crate::vault::{format, store};
 use crate::vault::header::Slot;
+use crate::vault::{format, store};
 use std::path::Path;
 use std::process::{Command, Stdio};
 

@@ -6,7 +6,8 @@ use crate::cli::GrantArgs;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
 use crate::oauth::authorize::Pending;
-use crate::oauth::server::{RedirectUri, Responder, Server, Start};
+use crate::oauth::failure::REGISTER_REDIRECT_URI;
+use crate::oauth::server::{LoopbackError, RedirectUri, Responder, Server, Start};
 use crate::oauth::verify::{self, Verified};
 use crate::oauth::{self, browser, Http};
 use crate::output;
@@ -165,24 +166,28 @@ fn browser_flow(
     env: &Environment,
     known: Known,
 ) -> Result<Obtained> {
-    let redirect = RedirectUri::parse(&args.redirect_uri)?;
+    let redirect = RedirectUri::parse(&args.redirect_uri)
+        .map_err(|e| loopback_error(e, &args.redirect_uri))?;
     if redirect.uri.ends_with('/') && redirect.path == "/" {
         output::note(&format!(
             "the redirect URI ends with a slash; it must match the grant's byte for byte (the \
              usual one is {DEFAULT_REDIRECT_URI}, without a slash)"
         ));
     }
-    let mut server = Server::bind(&redirect)?;
+    let mut server = Server::bind(&redirect).map_err(|e| loopback_error(e, &redirect.uri))?;
     let pending = Pending::new();
     let scope = args.scope.clone();
     let build =
         |client_id: &str| pending.url(env.authorize_url(), client_id, &redirect.uri, &scope);
 
-    let (start_url, form) = match (&known.client_id, &known.client_secret) {
-        (Some(id), Some(_)) => (build(id)?, false),
-        _ => (server.start_url(), true),
+    // The address printed and opened is always the server's one-time start page, which
+    // sends the browser on to Tastytrade (or asks for what is missing first).
+    let authorize_url = match (&known.client_id, &known.client_secret) {
+        (Some(id), Some(_)) => Some(build(id)?),
+        _ => None,
     };
-    if form {
+    let start_url = server.start_url();
+    if authorize_url.is_none() {
         output::say("Open this address in your browser, enter the client id and secret, then sign in to Tastytrade:");
     } else {
         output::say(
@@ -203,15 +208,16 @@ fn browser_flow(
         humantime::format_duration(args.timeout)
     ));
 
-    let start = if form {
-        Start::Form {
+    let start = match &authorize_url {
+        Some(url) => Start::Authorize(url),
+        None => Start::Form {
             client_id: known.client_id.as_deref(),
             authorize: &build,
-        }
-    } else {
-        Start::Authorize(&start_url)
+        },
     };
-    let callback = server.wait(start, &pending.state, args.timeout)?;
+    let callback = server
+        .wait(start, &pending.state, args.timeout)
+        .map_err(|e| loopback_error(e, &redirect.uri))?;
     let responder = callback.responder;
     let (client_id, client_secret) = match (callback.credentials, known) {
         (Some(from_page), _) => from_page,
@@ -272,6 +278,40 @@ fn browser_flow(
         requested: Some(args.scope.split_whitespace().map(str::to_string).collect()),
         browser: Some((responder, server)),
     })
+}
+
+/// The loopback server's error, with what to do about it. `redirect_uri` is the URI in
+/// use (it decides the port).
+fn loopback_error(e: LoopbackError, redirect_uri: &str) -> Error {
+    let err = Error::new(e.code(), e.to_string());
+    match e {
+        LoopbackError::RedirectUri { .. } => err.hint(REGISTER_REDIRECT_URI),
+        LoopbackError::PortInUse { .. } => err.hint(format!(
+            "the grant's registered redirect URI ({redirect_uri}) decides the port: stop the \
+             program using it, or pass --redirect-uri with another loopback URI registered on \
+             the grant"
+        )),
+        LoopbackError::TimedOut(_) => err.hint(format!(
+            "run the command again (--timeout to wait longer), or use --paste with a refresh \
+             token from a grant created on tastytrade.com. If Tastytrade's page said the \
+             redirect URI does not match: {REGISTER_REDIRECT_URI}"
+        )),
+        LoopbackError::Declined => {
+            err.hint("run the command again and approve ttvault's request on the Tastytrade page")
+        }
+        LoopbackError::AuthorizeError { .. } => err.hint(format!(
+            "check the client id; if the redirect URI is the problem: {REGISTER_REDIRECT_URI}; then \
+             run the command again"
+        )),
+        LoopbackError::NoCode => {
+            err.hint("run the command again; if it keeps happening, check TTVAULT_AUTHORIZE_URL")
+        }
+        LoopbackError::ListenerDied { .. } => err.hint(
+            "run the command again; if it keeps happening, another program on this computer \
+             may be flooding the port",
+        ),
+        LoopbackError::Listen { .. } | LoopbackError::Finished => err,
+    }
 }
 
 /// The client id and secret from `--client-id`, `TTVAULT_CLIENT_SECRET`, and the terminal

@@ -57,14 +57,22 @@ fn open_with(browser_var: Option<&str>, url: &str) -> Result<(), String> {
         return Err("$BROWSER could not be parsed".into());
     };
     let (program, args) = words.split_first().ok_or("no browser command")?;
-    Command::new(program)
+    let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map(|_child| ())
-        .map_err(|e| format!("could not start `{program}`: {e}"))
+        .map_err(|e| format!("could not start `{program}`: {e}"))?;
+    // The opener (xdg-open returns at once; a browser may run for hours) is waited for
+    // on a thread of its own, so it never lingers as a zombie while ttvault waits.
+    // Without a thread to spare, the child is reaped when ttvault exits.
+    let _ = std::thread::Builder::new()
+        .name("ttvault-opener".into())
+        .spawn(move || {
+            let _ = child.wait();
+        });
+    Ok(())
 }
 
 #[cfg(test)]
@@ -95,6 +103,51 @@ mod tests {
         let cmd = command_for(None, URL).unwrap();
         assert_eq!(cmd.last().map(String::as_str), Some(URL));
         assert_eq!(command_for(Some("  "), URL), command_for(None, URL));
+    }
+
+    /// The opener is reaped once it exits: its process entry goes away while ttvault
+    /// still runs (a zombie would keep it, state `Z`, until ttvault exits).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_opener_is_reaped_when_it_exits() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("opener.pid");
+        let browser = format!("sh -c 'echo $$ > \"$1\"' sh {}", pid_file.display());
+        open_with(Some(&browser), URL).unwrap();
+        let pid = wait_for(|| {
+            std::fs::read_to_string(&pid_file)
+                .ok()
+                .filter(|s| s.ends_with('\n'))
+                .and_then(|s| s.trim().parse::<u32>().ok())
+        });
+        wait_for(|| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
+            // Gone, or the number already reused by a process that is not our child.
+            let ours = stat.as_ref().is_some_and(|s| {
+                s.rsplit(')')
+                    .next()
+                    .and_then(|rest| rest.split_whitespace().nth(1))
+                    == Some(&std::process::id().to_string())
+            });
+            (!ours).then_some(())
+        });
+    }
+
+    /// Polls `probe` until it gives a value; a minute without one fails the test (the
+    /// event it waits for never came).
+    #[cfg(target_os = "linux")]
+    fn wait_for<T>(mut probe: impl FnMut() -> Option<T>) -> T {
+        let give_up = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(v) = probe() {
+                return v;
+            }
+            assert!(
+                std::time::Instant::now() < give_up,
+                "the awaited event never came"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 
     #[test]

@@ -43,6 +43,23 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// A message for a page: escaped, with its code spans (text between backticks, as the
+/// terminal shows them) set as `<code>`; a backtick without a partner is left out.
+fn prose(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, part) in parts.iter().enumerate() {
+        if i % 2 == 1 && i + 1 < parts.len() {
+            out.push_str("<code>");
+            out.push_str(&escape(part));
+            out.push_str("</code>");
+        } else {
+            out.push_str(&escape(part));
+        }
+    }
+    out
+}
+
 fn page(title: &str, class: &str, body_html: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -53,7 +70,7 @@ fn page(title: &str, class: &str, body_html: &str) -> String {
     )
 }
 
-/// Asks for the client id and secret (the seed's setup page, without its flaws). The
+/// Asks for the client id and secret. The
 /// CSRF token is this page's own per-run value, not a credential.
 pub fn credentials_form(csrf: &str, client_id: Option<&str>, error: Option<&str>) -> String {
     let error = error
@@ -86,7 +103,7 @@ pub fn success(detail: &str) -> String {
         "ok",
         &format!(
             "<p>{}</p><p>You can close this tab and return to the terminal.</p>",
-            escape(detail)
+            prose(detail)
         ),
     )
 }
@@ -98,7 +115,7 @@ pub fn failure(message: &str) -> String {
         "bad",
         &format!(
             "<p>{}</p><p>Nothing was saved. The terminal says what to do next.</p>",
-            escape(message)
+            prose(message)
         ),
     )
 }
@@ -111,7 +128,7 @@ pub fn refused(title: &str, message: &str) -> String {
         &format!(
             "<p>{}</p><p>ttvault is still waiting for Tastytrade's answer; the terminal shows the \
              address to open.</p>",
-            escape(message)
+            prose(message)
         ),
     )
 }
@@ -138,6 +155,17 @@ mod tests {
         );
         let p = failure("<script>alert(1)</script>");
         assert!(!p.contains("<script>"));
+    }
+
+    #[test]
+    fn code_spans_become_code_and_no_backtick_is_shown() {
+        let p = failure("Tastytrade refused the client (`invalid_client`: bad `x<y`)");
+        assert!(p.contains("(<code>invalid_client</code>: bad <code>x&lt;y</code>)"));
+        assert!(!p.contains('`'));
+        let p = refused("t", "a lone ` backtick");
+        assert!(p.contains("a lone  backtick"));
+        assert!(!p.contains('`'));
+        assert!(!success("done `ok`").contains('`'));
     }
 
     #[test]

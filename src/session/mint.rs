@@ -64,8 +64,8 @@ fn remember_encoding(vault: &VaultRef, opened: &Opened, encoding: oauth::BodyEnc
         Ok(((), crate::vault::keep_passphrase(o)?))
     });
     if saved.is_ok() {
-        vault
-            .report
-            .detail("the token endpoint needed the other body encoding; remembered it in the vault");
+        vault.report.detail(
+            "the token endpoint needed the other body encoding; remembered it in the vault",
+        );
     }
 }

@@ -133,7 +133,8 @@ fn dotenv_and_json_round_trip() {
         .filter(|v| !v.contains(['\'', '\\', '\n', '\r', '\t']) && !v.contains("${"))
         .collect();
     let dotenv =
-        ttvault::shell::render(ttvault::shell::ExportFormat::Dotenv, &self::vars(&carried)).unwrap();
+        ttvault::shell::render(ttvault::shell::ExportFormat::Dotenv, &self::vars(&carried))
+            .unwrap();
     let parsed = ttvault::dotenv::parse(dotenv.as_bytes()).unwrap();
     let values: Vec<&str> = parsed.iter().map(|(_, v)| v.as_str()).collect();
     assert_eq!(values, carried);

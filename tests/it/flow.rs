@@ -112,6 +112,12 @@ impl Flow {
         }
     }
 
+    /// Where ttvault's start page (the printed address) sends the browser: the
+    /// authorize URL.
+    pub fn authorize_url(&self) -> String {
+        follow_start(&self.url())
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -149,6 +155,13 @@ impl Drop for Flow {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Where a start page sends the browser (a redirect to the authorize URL).
+pub fn follow_start(start_url: &str) -> String {
+    let start = get(start_url);
+    assert_eq!(start.status, 302, "the start page: {}", start.body);
+    start.location.expect("the start page's Location")
 }
 
 /// The test's browser: plain HTTP, no redirects followed, so every hop is checked.

@@ -134,12 +134,12 @@ fn rotate_through_the_browser_uses_the_stored_redirect_uri() {
         ],
         &[SECRET_ENV],
     );
-    let cb = standin.decide_url(&flow.url(), true).unwrap();
+    let cb = standin.decide_url(&flow.authorize_url(), true).unwrap();
     assert_eq!(get(&cb).status, 200);
     flow.finish().success();
     // rotate without --redirect-uri finds it in the vault, and the client credentials too.
     let flow = start(&dir, &standin, &["rotate"], &[]);
-    let url = flow.url();
+    let url = flow.authorize_url();
     assert_eq!(param(&url, "redirect_uri"), Some(redirect.clone()));
     assert_eq!(param(&url, "client_id").as_deref(), Some(CLIENT_ID));
     let cb = standin.decide_url(&url, true).unwrap();
@@ -183,7 +183,7 @@ fn an_explicit_redirect_uri_wins_over_the_recorded_one_even_when_it_is_the_defau
         ],
         &[SECRET_ENV],
     );
-    let cb = standin.decide_url(&flow.url(), true).unwrap();
+    let cb = standin.decide_url(&flow.authorize_url(), true).unwrap();
     assert_eq!(get(&cb).status, 200);
     flow.finish().success();
     let before = dir.read(".secrets");
