@@ -4,6 +4,7 @@
 //! `main.rs` only parses the command line and maps errors to exit statuses.
 
 pub mod agent;
+pub mod api;
 pub mod audit;
 pub mod cli;
 pub mod cmd;

@@ -1,5 +1,6 @@
 //! One module per subcommand. Each is thin glue over the library modules.
 
+mod api;
 mod audit;
 mod completions;
 mod exec;
@@ -33,6 +34,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Exec(args) => exec::run(global, args),
         Command::Export(args) => export::run(global, args),
         Command::Token => token::run(global),
+        Command::Api(args) => api::run(global, args),
         Command::Audit(args) => audit::run(global, args),
         Command::Completions(args) => completions::completions(args.shell),
         Command::Man => completions::man(),

@@ -189,7 +189,7 @@ impl Client {
 }
 
 /// Whether a URL points at this computer.
-fn is_loopback(url: &str) -> bool {
+pub(crate) fn is_loopback(url: &str) -> bool {
     match url::Url::parse(url)
         .ok()
         .and_then(|u| u.host().map(|h| h.to_owned()))
@@ -246,7 +246,7 @@ impl Http for Client {
 }
 
 /// Classifies a reqwest error by walking its sources down to the OS error.
-fn transport_error(err: reqwest::Error) -> TransportError {
+pub(crate) fn transport_error(err: reqwest::Error) -> TransportError {
     let mut io_kind = None;
     let mut texts = Vec::new();
     let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&err);

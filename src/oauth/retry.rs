@@ -78,7 +78,7 @@ fn should_retry_status(status: u16, policy: Policy) -> bool {
 
 /// 0.5 s, 1 s, 2 s, each plus up to half again of jitter, so many clients that failed
 /// together do not retry together.
-fn delay(retry: u32) -> Duration {
+pub(crate) fn delay(retry: u32) -> Duration {
     let base = BASE_DELAY * 2u32.pow(retry);
     let jitter_ms = rand::thread_rng().gen_range(0..=base.as_millis() as u64 / 2);
     base + Duration::from_millis(jitter_ms)
