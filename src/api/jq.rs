@@ -67,7 +67,7 @@ impl Filter {
                     .iter()
                     .flat_map(|(_, list)| list.iter())
                     .map(|(name, undefined)| {
-                        format!("undefined {} `{}`", undefined.as_str(), clip(name))
+                        format!("undefined {} {}", undefined.as_str(), clip(name))
                     })
                     .collect();
                 bad_filter(&what.join("; "))
@@ -108,32 +108,38 @@ fn load_error(e: &jaq_core::load::Error<&str>) -> String {
     match e {
         E::Io(list) => list
             .iter()
-            .map(|(path, why)| format!("cannot load module `{}`: {why}", clip(path)))
+            .map(|(path, why)| format!("cannot load module {}: {why}", clip(path)))
             .collect::<Vec<_>>()
             .join("; "),
         E::Lex(list) => list
             .iter()
-            .map(|(expect, rest)| format!("expected {} at `{}`", expect.as_str(), clip(rest)))
+            .map(|(expect, rest)| format!("expected {} {}", expect.as_str(), at(rest)))
             .collect::<Vec<_>>()
             .join("; "),
         E::Parse(list) => list
             .iter()
-            .map(|(expect, rest)| format!("expected {} at `{}`", expect.as_str(), clip(rest)))
+            .map(|(expect, rest)| format!("expected {} {}", expect.as_str(), at(rest)))
             .collect::<Vec<_>>()
             .join("; "),
     }
 }
 
-/// The start of the rest of the expression, enough to point at the place.
+/// Where in the expression: the start of what is left of it.
+fn at(rest: &str) -> String {
+    if rest.trim().is_empty() {
+        "at the end".to_string()
+    } else {
+        format!("at {}", clip(rest))
+    }
+}
+
+/// A piece of the expression, quoted and cut short enough for one line.
 fn clip(text: &str) -> String {
     let mut out: String = text.chars().take(24).collect();
     if out.len() < text.len() {
         out.push('…');
     }
-    if out.is_empty() {
-        out.push_str("the end");
-    }
-    out
+    format!("`{out}`")
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ impl Method {
             "GET" => Ok(Method::Get),
             "HEAD" => Ok(Method::Head),
             "POST" | "PUT" | "PATCH" | "DELETE" => Err(Error::usage(format!(
-                "ttvault api only reads: {upper} would change something at Tastytrade, and \
+                "`api` only reads: {upper} would change something at Tastytrade, and \
                  trading is out of ttvault's scope; nothing was sent"
             ))
             .hint(
