@@ -6,7 +6,7 @@
 //! refresh (the grant is gone), 5 when the endpoint cannot be reached or answers something
 //! that is not Tastytrade's JSON, 1 for the API's own error (its message shown).
 
-use super::errors::{accounts_in_path, api_error, mask_accounts};
+use super::errors::{accounts_in_path, api_error, mask_accounts, shown_path};
 use super::request::Method;
 use super::transport::{Failure, Request, Response, Transport, MAX_BODY};
 use crate::error::{Error, Result};
@@ -101,7 +101,7 @@ impl Shown {
     fn new(method: Method, url: &Url) -> Shown {
         let accounts = accounts_in_path(url.path());
         let text = mask_accounts(
-            &format!("{} {}", method.as_str(), retry::sanitize(url.path(), 120)),
+            &format!("{} {}", method.as_str(), shown_path(url.path(), 120)),
             &accounts,
         );
         Shown { text, accounts }

@@ -22,6 +22,21 @@ pub fn api_error(body: &[u8]) -> Option<(Option<String>, Option<String>)> {
     (code.is_some() || message.is_some()).then_some((code, message))
 }
 
+/// A URL path as messages show it: printable ASCII only (a path is percent-encoded, so
+/// nothing is lost), cut at `max` characters. Unlike `sanitize`, long words stay: paths
+/// hold no tokens, and `/accounts/5WT00001/transactions` is one long word.
+pub fn shown_path(path: &str, max: usize) -> String {
+    let mut out: String = path
+        .chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .take(max)
+        .collect();
+    if path.chars().count() > max {
+        out.push('…');
+    }
+    out
+}
+
 /// The account numbers a URL path names: the segment after each `accounts` segment
 /// (`/accounts/5WT00001/transactions`).
 pub fn accounts_in_path(path: &str) -> Vec<String> {
@@ -95,6 +110,16 @@ mod tests {
             !message.contains('\x1b') && !message.contains("eyJ"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn paths_are_shown_whole_but_printable() {
+        assert_eq!(
+            shown_path("/accounts/5WT00001/transactions", 120),
+            "/accounts/5WT00001/transactions"
+        );
+        assert_eq!(shown_path("/a\x1bb", 120), "/a?b");
+        assert_eq!(shown_path("/abcdef", 3), "/ab…");
     }
 
     #[test]

@@ -165,7 +165,7 @@ fn paginate<W: Write>(
 
 fn not_a_list(url: &url::Url, what: &str) -> Error {
     let accounts = errors::accounts_in_path(url.path());
-    let path = errors::mask_accounts(&crate::oauth::retry::sanitize(url.path(), 120), &accounts);
+    let path = errors::mask_accounts(&errors::shown_path(url.path(), 120), &accounts);
     Error::failure(format!("--paginate: the answer to {path} {what}"))
         .hint("--paginate follows list answers (data.items with a pagination object); drop it for other paths")
 }

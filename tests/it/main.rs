@@ -10,6 +10,7 @@ mod flow;
 
 #[cfg(unix)]
 mod agent;
+mod api;
 mod audit;
 mod browser;
 mod cli;

@@ -1,0 +1,594 @@
+//! `ttvault api` and the `fetch-spx` example against the stand-in: output shapes, --jq,
+//! --paginate, refused methods, API errors, a revoked grant with and without the agent.
+
+use crate::common::*;
+use std::collections::BTreeSet;
+use std::time::Duration;
+use tt_standin::{Config, StandIn};
+
+/// `ttvault api ARGS… --passphrase-file pw`.
+fn api(dir: &Dir, args: &[&str]) -> Run {
+    let mut all = vec!["api"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--passphrase-file", "pw"]);
+    dir.run(&all)
+}
+
+/// Neither the grant's refresh token nor any access token the stand-in saw is printed.
+#[track_caller]
+fn assert_tokens_hidden(run: &Run, s: &StandIn, refresh: &str) {
+    let mut secrets = vec![refresh.to_string()];
+    secrets.extend(
+        s.requests()
+            .iter()
+            .filter_map(|r| r.header("authorization"))
+            .filter_map(|h| h.strip_prefix("Bearer "))
+            .map(str::to_string),
+    );
+    for secret in &secrets {
+        assert!(
+            !run.stdout.contains(secret.as_str()),
+            "stdout shows a token"
+        );
+        assert!(
+            !run.stderr.contains(secret.as_str()),
+            "stderr shows a token"
+        );
+    }
+}
+
+/// The API requests the stand-in received (token requests left out), as `METHOD path?query`.
+fn api_requests(s: &StandIn) -> Vec<String> {
+    s.requests()
+        .iter()
+        .filter(|r| r.path != "/oauth/token")
+        .map(|r| format!("{} {}?{}", r.method, r.path, r.query))
+        .collect()
+}
+
+fn ids(items: &serde_json::Value) -> Vec<u64> {
+    items
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|t| t["id"].as_u64().expect("an id"))
+        .collect()
+}
+
+#[test]
+fn piped_output_is_the_body_as_received() {
+    let s = standin();
+    let dir = Dir::new();
+    let refresh = dir.standin_vault(&s, "read");
+    let run = api(&dir, &["/customers/me"]);
+    run.success();
+    // The stand-in writes compact JSON with no newline; piped, it comes through unchanged.
+    assert!(!run.stdout.contains('\n'), "{:?}", run.stdout);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["context"], "/customers/me");
+    assert_eq!(v["data"]["id"], tt_standin::CUSTOMER_ID);
+    assert_tokens_hidden(&run, &s, &refresh);
+    // Every request said who it was and asked for JSON, without Accept-Version.
+    let r = s.requests().into_iter().last().unwrap();
+    assert!(r.header("user-agent").unwrap().starts_with("ttvault/"));
+    assert_eq!(r.header("accept"), Some("application/json"));
+    assert_eq!(r.header("accept-version"), None);
+}
+
+#[test]
+fn a_terminal_gets_pretty_json() {
+    if !require_tool("script") {
+        return;
+    }
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    // `script` gives ttvault a pseudo-terminal as stdout (util-linux's, Debian's bsdutils).
+    let line = format!(
+        "{} api /customers/me --passphrase-file pw",
+        env!("CARGO_BIN_EXE_ttvault")
+    );
+    let run = Run::from(
+        std::process::Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap(),
+    );
+    run.success();
+    let text = run.stdout.replace("\r\n", "\n");
+    assert!(
+        text.contains("{\n  \"context\": \"/customers/me\",\n  \"data\": {\n    \""),
+        "not pretty: {text:?}"
+    );
+    let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(v["data"]["id"], tt_standin::CUSTOMER_ID);
+}
+
+#[test]
+fn jq_filters_nested_data_and_prints_strings_raw() {
+    let s = standin();
+    let dir = Dir::new();
+    let refresh = dir.standin_vault(&s, "read");
+    let roots = api(
+        &dir,
+        &[
+            "/option-chains/SPX/nested",
+            "--jq",
+            r#".data.items[]."root-symbol""#,
+        ],
+    );
+    roots.success();
+    assert_eq!(roots.stdout, "SPX\nSPXW\n");
+    assert_tokens_hidden(&roots, &s, &refresh);
+    // Non-string results are JSON, one per line.
+    let summary = api(
+        &dir,
+        &[
+            "/option-chains/SPX/nested",
+            "--jq",
+            r#".data.items[] | {root: ."root-symbol", settlement: .expirations[0]."settlement-type"}"#,
+        ],
+    );
+    summary.success();
+    assert_eq!(
+        summary.stdout,
+        "{\"root\":\"SPX\",\"settlement\":\"AM\"}\n{\"root\":\"SPXW\",\"settlement\":\"PM\"}\n"
+    );
+}
+
+#[test]
+fn a_bad_filter_is_usage_before_anything_happens() {
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    s.clear_requests();
+    // No passphrase source: had the vault been opened, this would be exit 3.
+    dir.run(&["api", "/customers/me", "--jq", ".data | ("])
+        .code(2)
+        .stderr_has("--jq");
+    dir.run(&["api", "/customers/me", "--jq", "env"])
+        .code(2)
+        .stderr_has("env");
+    dir.run(&["api", "https://evil.example/customers/me"])
+        .code(2)
+        .stderr_has("not a path under the vault's API base");
+    assert!(s.requests().is_empty(), "{:?}", s.requests());
+}
+
+#[test]
+fn paginate_yields_every_item_once() {
+    let s = standin();
+    let dir = Dir::new();
+    let refresh = dir.standin_vault(&s, "read");
+    let path = "/accounts/5WT00001/transactions";
+    let whole = api(&dir, &[path, "-F", "per-page=1000"]);
+    whole.success();
+    let whole: serde_json::Value = serde_json::from_str(&whole.stdout).unwrap();
+    let expected = ids(&whole["data"]["items"]);
+    assert!(expected.len() > 6, "enough for several pages");
+    s.clear_requests();
+
+    let run = api(&dir, &[path, "--paginate", "-F", "per-page=3"]);
+    run.success();
+    assert_tokens_hidden(&run, &s, &refresh);
+    let all: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let got = ids(&all);
+    assert_eq!(got, expected, "every item once, in order");
+    let pages = expected.len().div_ceil(3);
+    let wanted: Vec<String> = (0..pages)
+        .map(|n| format!("GET {path}?per-page=3&page-offset={n}"))
+        .collect();
+    assert_eq!(api_requests(&s), wanted);
+
+    // With --jq the filter runs on each page.
+    let run = api(
+        &dir,
+        &[
+            path,
+            "--paginate",
+            "-F",
+            "per-page=4",
+            "--jq",
+            ".data.items[].id",
+        ],
+    );
+    run.success();
+    let lines: Vec<u64> = run.stdout.lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(lines, expected);
+    let unique: BTreeSet<u64> = lines.iter().copied().collect();
+    assert_eq!(unique.len(), lines.len());
+}
+
+#[test]
+fn paginate_with_include_prints_each_page_after_its_headers() {
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    let run = api(
+        &dir,
+        &[
+            "/accounts/5WT00002/transactions",
+            "--paginate",
+            "-i",
+            "-F",
+            "per-page=2",
+        ],
+    );
+    run.success();
+    let blocks: Vec<&str> = run.stdout.split("HTTP/1.1 200 OK\n").skip(1).collect();
+    assert_eq!(blocks.len(), 2, "{}", run.stdout);
+    let mut seen = Vec::new();
+    for block in blocks {
+        assert!(
+            block.contains("content-type: application/json\n"),
+            "{block}"
+        );
+        let (_, body) = block.split_once("\n\n").unwrap();
+        let items: serde_json::Value = serde_json::from_str(body.trim()).unwrap();
+        seen.extend(ids(&items));
+    }
+    assert_eq!(seen.len(), 3);
+}
+
+#[test]
+fn include_and_head_show_the_status_and_headers() {
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    let run = api(&dir, &["-X", "HEAD", "-i", "/customers/me"]);
+    run.success();
+    assert!(
+        run.stdout.starts_with("HTTP/1.1 200 OK\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("content-type: application/json\n"));
+    assert!(
+        run.stdout.ends_with("\n\n"),
+        "no body after HEAD: {:?}",
+        run.stdout
+    );
+    assert!(api_requests(&s).contains(&"HEAD /customers/me?".to_string()));
+    let run = api(&dir, &["-i", "/customers/me"]);
+    run.success();
+    let (head, body) = run.stdout.split_once("\n\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200 OK"));
+    assert!(body.starts_with("{\"context\""));
+    dir.run(&["api", "-X", "HEAD", "--jq", ".", "/customers/me"])
+        .code(2);
+}
+
+#[test]
+fn fields_become_query_parameters() {
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    s.clear_requests();
+    api(
+        &dir,
+        &[
+            "/accounts/5WT00001/transactions?per-page=2",
+            "-F",
+            "page-offset=1",
+            "-F",
+            "symbol=SPXW  1",
+        ],
+    )
+    .success();
+    let r = s.requests().into_iter().last().unwrap();
+    assert_eq!(
+        r.query_params(),
+        [
+            ("per-page".to_string(), "2".to_string()),
+            ("page-offset".to_string(), "1".to_string()),
+            ("symbol".to_string(), "SPXW  1".to_string()),
+        ]
+    );
+    dir.run(&["api", "/customers/me", "-F", "novalue"]).code(2);
+}
+
+#[test]
+fn methods_that_change_things_never_reach_the_server() {
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    s.clear_requests();
+    for method in ["POST", "put", "PATCH", "DELETE", "OPTIONS"] {
+        let run = dir.run(&[
+            "api",
+            "-X",
+            method,
+            "/customers/me",
+            "--passphrase-file",
+            "pw",
+        ]);
+        run.code(2).stderr_has("nothing was sent");
+        if method != "OPTIONS" {
+            run.stderr_has("trading is out of ttvault's scope");
+        }
+    }
+    assert!(s.requests().is_empty(), "{:?}", s.requests());
+}
+
+#[test]
+fn api_errors_are_exit_1_with_the_apis_message_and_masked_accounts() {
+    let s = standin();
+    let dir = Dir::new();
+    let refresh = dir.standin_vault(&s, "read");
+    let run = api(&dir, &["/nope"]);
+    run.code(1)
+        .stderr_has("404")
+        .stderr_has("Route not found")
+        .stderr_has("not_found");
+    assert!(run.stdout.is_empty());
+    let run = api(&dir, &["/accounts/5WT99999/transactions", "-v"]);
+    run.code(1)
+        .stderr_has("Account ••••9999 not found")
+        .stderr_has("GET /accounts/••••9999/transactions");
+    assert!(!run.stderr.contains("5WT99999"), "{}", run.stderr);
+    assert_tokens_hidden(&run, &s, &refresh);
+    // A grant without `read` cannot list transactions: the API's 403, exit 1.
+    let other = Dir::new();
+    other.standin_vault(&s, "trade");
+    let run = api(&other, &["/accounts/5WT00001/transactions"]);
+    run.code(1).stderr_has("403").stderr_has("not_permitted");
+}
+
+#[test]
+fn an_unreachable_endpoint_is_exit_5() {
+    // A port below the ephemeral range: once this stand-in stops, no parallel test's
+    // socket can be given it.
+    let s = standin_with(Config {
+        port: crate::flow::free_port(),
+        ..Config::default()
+    });
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    drop(s);
+    api(&dir, &["/customers/me"])
+        .code(5)
+        .stderr_has("could not reach");
+}
+
+#[test]
+fn a_revoked_grant_is_exit_4_without_the_agent() {
+    let s = standin();
+    let dir = Dir::new();
+    let refresh = dir.standin_vault(&s, "read");
+    s.revoke(&refresh);
+    let run = api(&dir, &["/customers/me"]);
+    run.code(4).stderr_has("rotate");
+    assert_tokens_hidden(&run, &s, &refresh);
+    assert!(api_requests(&s).is_empty(), "the refused refresh ends it");
+}
+
+/// Access tokens that are dead on arrival: the API refuses every one, so ttvault gets
+/// exactly one fresh token, is refused again, and says the grant is refused.
+fn dead_token_standin() -> StandIn {
+    standin_with(Config {
+        access_token_ttl: Duration::ZERO,
+        ..Config::default()
+    })
+}
+
+#[test]
+fn a_refused_token_is_refreshed_once_then_exit_4() {
+    let s = dead_token_standin();
+    let dir = Dir::new();
+    let refresh = dir.standin_vault(&s, "read");
+    s.clear_requests();
+    let run = api(&dir, &["/customers/me"]);
+    run.code(4)
+        .stderr_has("Token has expired")
+        .stderr_has("rotate");
+    assert_tokens_hidden(&run, &s, &refresh);
+    assert_eq!(s.token_requests().len(), 2, "one fresh refresh");
+    assert_eq!(api_requests(&s).len(), 2);
+}
+
+#[test]
+fn fetch_spx_prints_both_roots_under_exec() {
+    let Some(fetch_spx) = fetch_spx() else {
+        return;
+    };
+    let s = standin();
+    let dir = Dir::new();
+    let refresh = dir.standin_vault(&s, "read");
+    let run = dir.run(&[
+        "exec",
+        "--passphrase-file",
+        "pw",
+        "--",
+        fetch_spx.to_str().unwrap(),
+    ]);
+    run.success();
+    assert_tokens_hidden(&run, &s, &refresh);
+    let out = &run.stdout;
+    assert!(
+        out.contains("SPX (SPX options, 100 per contract)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("SPXW (SPX options, 100 per contract)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("AM-settled") && out.contains("PM-settled"),
+        "{out}"
+    );
+    // Each root's expirations follow its heading: monthlies AM, dailies PM.
+    let (spx, spxw) = out.split_once("SPXW (").unwrap();
+    assert!(
+        spx.contains("Regular") && !spx.contains("PM-settled"),
+        "{out}"
+    );
+    assert!(
+        spxw.contains("Weekly") && !spxw.contains("AM-settled"),
+        "{out}"
+    );
+    assert!(
+        spxw.lines().filter(|l| l.contains("strikes")).count() >= 3,
+        "{out}"
+    );
+    let r = s.requests().into_iter().last().unwrap();
+    assert_eq!(r.path, "/option-chains/SPX/nested");
+    assert!(r.header("user-agent").unwrap().starts_with("fetch-spx/"));
+}
+
+#[test]
+fn fetch_spx_says_what_is_missing_or_refused() {
+    let Some(fetch_spx) = fetch_spx() else {
+        return;
+    };
+    let bare = Run::from(
+        std::process::Command::new(&fetch_spx)
+            .env_remove("TT_ACCESS_TOKEN")
+            .env_remove("TT_API_BASE_URL")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(bare.status, Some(2));
+    assert!(
+        bare.stderr.contains("TT_ACCESS_TOKEN is not set"),
+        "{}",
+        bare.stderr
+    );
+    assert!(bare.stderr.contains("ttvault exec"));
+    // A token the API refuses: a clear failure, not a panic.
+    let s = dead_token_standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    let run = dir.run(&[
+        "exec",
+        "--passphrase-file",
+        "pw",
+        "--",
+        fetch_spx.to_str().unwrap(),
+    ]);
+    run.code(1)
+        .stderr_has("401")
+        .stderr_has("Token has expired");
+}
+
+/// The example binary, built by `cargo test` (and `cargo build --examples`) beside the
+/// test binary. `cargo test --test it` alone does not build examples: then the test is
+/// skipped with a reason, except in CI, whose `cargo test --workspace` builds them.
+fn fetch_spx() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent()?.parent()?;
+    let path = profile_dir
+        .join("examples")
+        .join(format!("fetch-spx{}", std::env::consts::EXE_SUFFIX));
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{} is missing: CI runs `cargo test --workspace`, which builds it",
+            path.display()
+        );
+    }
+    eprintln!("skipping: {} is not built (run `cargo test` without --test, or `cargo build --example fetch-spx`)", path.display());
+    None
+}
+
+#[test]
+fn identity_keeps_its_long_name_where_i_means_include() {
+    let s = standin();
+    let dir = Dir::new();
+    let id = age::x25519::Identity::generate();
+    {
+        use age::secrecy::ExposeSecret;
+        dir.write("key.txt", format!("{}\n", id.to_string().expose_secret()));
+    }
+    let refresh = s.personal_grant(CLIENT_ID, "read");
+    dir.write(
+        "legacy.env",
+        format!("TT_API_CLIENT_ID={CLIENT_ID}\nTT_API_CLIENT_SECRET={CLIENT_SECRET}\nTT_REFRESH_TOKEN={refresh}\n"),
+    );
+    let recipient = id.to_public().to_string();
+    dir.run_at(
+        &s,
+        &["import", "legacy.env", "--no-passphrase", "-r", &recipient],
+    )
+    .success();
+    let run = dir.run(&["api", "-i", "/customers/me", "--identity", "key.txt"]);
+    run.success().stdout_has("HTTP/1.1 200 OK");
+    dir.run(&["--identity", "key.txt", "api", "/customers/me"])
+        .success()
+        .stdout_has(tt_standin::CUSTOMER_ID);
+    dir.run(&["-i", "key.txt", "api", "/customers/me"])
+        .success()
+        .stdout_has(tt_standin::CUSTOMER_ID);
+}
+
+#[cfg(unix)]
+mod agent {
+    use super::*;
+
+    /// Locks the test directory's vault when the test ends, even on a failed assertion.
+    struct Unlocked<'a>(&'a Dir);
+
+    impl Drop for Unlocked<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.cmd(&["lock"]).output();
+        }
+    }
+
+    fn unlock(dir: &Dir) -> Unlocked<'_> {
+        dir.run(&["unlock", "--passphrase-file", "pw"]).success();
+        Unlocked(dir)
+    }
+
+    #[test]
+    fn the_agent_serves_api_without_a_passphrase() {
+        let s = standin();
+        let dir = Dir::new();
+        let refresh = dir.standin_vault(&s, "read");
+        let _unlocked = unlock(&dir);
+        s.clear_requests();
+        for _ in 0..2 {
+            let run = dir.run(&[
+                "api",
+                "/option-chains/SPX/nested",
+                "--jq",
+                ".data.items | length",
+            ]);
+            run.success();
+            assert_eq!(run.stdout, "2\n");
+            assert_tokens_hidden(&run, &s, &refresh);
+        }
+        assert_eq!(s.token_requests().len(), 1, "the agent's token served both");
+    }
+
+    #[test]
+    fn a_revoked_grant_is_exit_4_through_the_agent() {
+        let s = standin();
+        let dir = Dir::new();
+        let refresh = dir.standin_vault(&s, "read");
+        let _unlocked = unlock(&dir);
+        s.revoke(&refresh);
+        let run = dir.run(&["api", "/customers/me"]);
+        run.code(4);
+        assert_tokens_hidden(&run, &s, &refresh);
+        assert!(api_requests(&s).is_empty());
+    }
+
+    #[test]
+    fn a_refused_token_from_the_agent_is_asked_for_again_then_exit_4() {
+        let s = dead_token_standin();
+        let dir = Dir::new();
+        dir.standin_vault(&s, "read");
+        let _unlocked = unlock(&dir);
+        s.clear_requests();
+        dir.run(&["api", "/customers/me"])
+            .code(4)
+            .stderr_has("Token has expired");
+        assert_eq!(api_requests(&s).len(), 2);
+    }
+}
