@@ -25,10 +25,7 @@ impl Method {
                 "`api` only reads: {upper} would change something at Tastytrade, and \
                  trading is out of ttvault's scope; nothing was sent"
             ))
-            .hint(
-                "use GET (the default) or HEAD; to trade, give a trading program the \
-                 credentials with `ttvault exec`",
-            )),
+            .hint("ttvault api sends GET (the default) or HEAD")),
             _ => Err(Error::usage(format!(
                 "-X {}: not a method ttvault api sends; nothing was sent",
                 sanitize(text, 20)

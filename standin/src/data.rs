@@ -85,7 +85,11 @@ pub fn transactions(account: &str) -> Option<Vec<Value>> {
 /// One plausible trade: alternately buying to open and selling to close SPXW calls.
 fn transaction(account: &str, account_index: usize, n: usize) -> Value {
     let id = 250_000_000 + account_index * 1000 + n;
-    let day = 20_000 + n as i64; // 2024-10-04 onwards
+    // Trading days from 2024-10-01 (a Tuesday) on: options trade and expire on weekdays.
+    let mut day = days_from_civil(2024, 10, 1);
+    for _ in 0..n {
+        day = next_weekday(day + 1);
+    }
     let (y, m, d) = civil_from_days(day);
     let strike = 5800 + 25 * (n as u32 % 8);
     let opening = n % 2 == 1;
@@ -373,6 +377,13 @@ mod tests {
             let ids: Vec<u64> = list.iter().map(|t| t["id"].as_u64().unwrap()).collect();
             assert!(ids.windows(2).all(|w| w[0] > w[1]), "{ids:?}");
             assert!(list.iter().all(|t| t["account-number"] == *number));
+            for t in &list {
+                let date = t["transaction-date"].as_str().unwrap();
+                let (y, m, d) = (&date[..4], &date[5..7], &date[8..]);
+                let day =
+                    days_from_civil(y.parse().unwrap(), m.parse().unwrap(), d.parse().unwrap());
+                assert!(!matches!(weekday(day), 0 | 6), "{date} is a weekend");
+            }
         }
         assert!(transactions("5WT99999").is_none());
     }
