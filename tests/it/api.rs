@@ -592,3 +592,17 @@ mod agent {
         assert_eq!(api_requests(&s).len(), 2);
     }
 }
+
+#[test]
+fn api_is_in_the_help_completions_and_man_page() {
+    let dir = Dir::new();
+    dir.run(&["api", "--help"])
+        .success()
+        .stdout_has("--paginate")
+        .stdout_has("--jq")
+        .stdout_has("-X, --method");
+    dir.run(&["completions", "bash"])
+        .success()
+        .stdout_has("ttvault__subcmd__api");
+    dir.run(&["man"]).success().stdout_has("ttvault\\-api");
+}
