@@ -1,5 +1,5 @@
-//! `ttvault api` and the `fetch-spx` example against the stand-in: output shapes, --jq,
-//! --paginate, refused methods, API errors, a revoked grant with and without the agent.
+//! `ttvault api` against the stand-in: output shapes, --jq, --paginate, -i, -F, refused
+//! methods, API errors. The grant's failures: api_grant.rs; the fetch-spx example: fetch_spx.rs.
 
 use crate::common::*;
 use std::collections::BTreeSet;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use tt_standin::{Config, StandIn};
 
 /// `ttvault api ARGS… --passphrase-file pw`.
-fn api(dir: &Dir, args: &[&str]) -> Run {
+pub fn api(dir: &Dir, args: &[&str]) -> Run {
     let mut all = vec!["api"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--passphrase-file", "pw"]);
@@ -16,7 +16,7 @@ fn api(dir: &Dir, args: &[&str]) -> Run {
 
 /// Neither the grant's refresh token nor any access token the stand-in saw is printed.
 #[track_caller]
-fn assert_tokens_hidden(run: &Run, s: &StandIn, refresh: &str) {
+pub fn assert_tokens_hidden(run: &Run, s: &StandIn, refresh: &str) {
     let mut secrets = vec![refresh.to_string()];
     secrets.extend(
         s.requests()
@@ -38,7 +38,7 @@ fn assert_tokens_hidden(run: &Run, s: &StandIn, refresh: &str) {
 }
 
 /// The API requests the stand-in received (token requests left out), as `METHOD path?query`.
-fn api_requests(s: &StandIn) -> Vec<String> {
+pub fn api_requests(s: &StandIn) -> Vec<String> {
     s.requests()
         .iter()
         .filter(|r| r.path != "/oauth/token")
@@ -46,7 +46,7 @@ fn api_requests(s: &StandIn) -> Vec<String> {
         .collect()
 }
 
-fn ids(items: &serde_json::Value) -> Vec<u64> {
+pub fn ids(items: &serde_json::Value) -> Vec<u64> {
     items
         .as_array()
         .expect("an array")
@@ -339,258 +339,13 @@ fn api_errors_are_exit_1_with_the_apis_message_and_masked_accounts() {
     run.code(1).stderr_has("403").stderr_has("not_permitted");
 }
 
-#[test]
-fn an_unreachable_endpoint_is_exit_5() {
-    // A port below the ephemeral range: once this stand-in stops, no parallel test's
-    // socket can be given it.
-    let s = standin_with(Config {
-        port: crate::flow::free_port(),
-        ..Config::default()
-    });
-    let dir = Dir::new();
-    dir.standin_vault(&s, "read");
-    drop(s);
-    api(&dir, &["/customers/me"])
-        .code(5)
-        .stderr_has("could not reach");
-}
-
-#[test]
-fn a_revoked_grant_is_exit_4_without_the_agent() {
-    let s = standin();
-    let dir = Dir::new();
-    let refresh = dir.standin_vault(&s, "read");
-    s.revoke(&refresh);
-    let run = api(&dir, &["/customers/me"]);
-    run.code(4).stderr_has("rotate");
-    assert_tokens_hidden(&run, &s, &refresh);
-    assert!(api_requests(&s).is_empty(), "the refused refresh ends it");
-}
-
 /// Access tokens that are dead on arrival: the API refuses every one, so ttvault gets
 /// exactly one fresh token, is refused again, and says the grant is refused.
-fn dead_token_standin() -> StandIn {
+pub fn dead_token_standin() -> StandIn {
     standin_with(Config {
         access_token_ttl: Duration::ZERO,
         ..Config::default()
     })
-}
-
-#[test]
-fn a_refused_token_is_refreshed_once_then_exit_4() {
-    let s = dead_token_standin();
-    let dir = Dir::new();
-    let refresh = dir.standin_vault(&s, "read");
-    s.clear_requests();
-    let run = api(&dir, &["/customers/me"]);
-    run.code(4)
-        .stderr_has("Token has expired")
-        .stderr_has("rotate");
-    assert_tokens_hidden(&run, &s, &refresh);
-    assert_eq!(s.token_requests().len(), 2, "one fresh refresh");
-    assert_eq!(api_requests(&s).len(), 2);
-}
-
-#[test]
-fn fetch_spx_prints_both_roots_under_exec() {
-    let Some(fetch_spx) = fetch_spx() else {
-        return;
-    };
-    let s = standin();
-    let dir = Dir::new();
-    let refresh = dir.standin_vault(&s, "read");
-    let run = dir.run(&[
-        "exec",
-        "--passphrase-file",
-        "pw",
-        "--",
-        fetch_spx.to_str().unwrap(),
-    ]);
-    run.success();
-    assert_tokens_hidden(&run, &s, &refresh);
-    let out = &run.stdout;
-    assert!(
-        out.contains("SPX (SPX options, 100 per contract)\n"),
-        "{out}"
-    );
-    assert!(
-        out.contains("SPXW (SPX options, 100 per contract)\n"),
-        "{out}"
-    );
-    assert!(
-        out.contains("AM-settled") && out.contains("PM-settled"),
-        "{out}"
-    );
-    // Each root's expirations follow its heading: monthlies AM, dailies PM.
-    let (spx, spxw) = out.split_once("SPXW (").unwrap();
-    assert!(
-        spx.contains("Regular") && !spx.contains("PM-settled"),
-        "{out}"
-    );
-    assert!(
-        spxw.contains("Weekly") && !spxw.contains("AM-settled"),
-        "{out}"
-    );
-    assert!(
-        spxw.lines().filter(|l| l.contains("strikes")).count() >= 3,
-        "{out}"
-    );
-    let r = s.requests().into_iter().last().unwrap();
-    assert_eq!(r.path, "/option-chains/SPX/nested");
-    assert!(r.header("user-agent").unwrap().starts_with("fetch-spx/"));
-}
-
-#[test]
-fn fetch_spx_says_what_is_missing_or_refused() {
-    let Some(fetch_spx) = fetch_spx() else {
-        return;
-    };
-    let bare = Run::from(
-        std::process::Command::new(&fetch_spx)
-            .env_remove("TT_ACCESS_TOKEN")
-            .env_remove("TT_API_BASE_URL")
-            .output()
-            .unwrap(),
-    );
-    assert_eq!(bare.status, Some(2));
-    assert!(
-        bare.stderr.contains("TT_ACCESS_TOKEN is not set"),
-        "{}",
-        bare.stderr
-    );
-    assert!(bare.stderr.contains("ttvault exec"));
-    // A token the API refuses: a clear failure, not a panic.
-    let s = dead_token_standin();
-    let dir = Dir::new();
-    dir.standin_vault(&s, "read");
-    let run = dir.run(&[
-        "exec",
-        "--passphrase-file",
-        "pw",
-        "--",
-        fetch_spx.to_str().unwrap(),
-    ]);
-    run.code(1)
-        .stderr_has("401")
-        .stderr_has("Token has expired");
-}
-
-/// The example binary, built by `cargo test` (and `cargo build --examples`) beside the
-/// test binary. `cargo test --test it` alone does not build examples: then the test is
-/// skipped with a reason, except in CI, whose `cargo test --workspace` builds them.
-fn fetch_spx() -> Option<std::path::PathBuf> {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent()?.parent()?;
-    let path = profile_dir
-        .join("examples")
-        .join(format!("fetch-spx{}", std::env::consts::EXE_SUFFIX));
-    if path.exists() {
-        return Some(path);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "{} is missing: CI runs `cargo test --workspace`, which builds it",
-            path.display()
-        );
-    }
-    eprintln!("skipping: {} is not built (run `cargo test` without --test, or `cargo build --example fetch-spx`)", path.display());
-    None
-}
-
-#[test]
-fn identity_keeps_its_long_name_where_i_means_include() {
-    let s = standin();
-    let dir = Dir::new();
-    let id = age::x25519::Identity::generate();
-    {
-        use age::secrecy::ExposeSecret;
-        dir.write("key.txt", format!("{}\n", id.to_string().expose_secret()));
-    }
-    let refresh = s.personal_grant(CLIENT_ID, "read");
-    dir.write(
-        "legacy.env",
-        format!("TT_API_CLIENT_ID={CLIENT_ID}\nTT_API_CLIENT_SECRET={CLIENT_SECRET}\nTT_REFRESH_TOKEN={refresh}\n"),
-    );
-    let recipient = id.to_public().to_string();
-    dir.run_at(
-        &s,
-        &["import", "legacy.env", "--no-passphrase", "-r", &recipient],
-    )
-    .success();
-    let run = dir.run(&["api", "-i", "/customers/me", "--identity", "key.txt"]);
-    run.success().stdout_has("HTTP/1.1 200 OK");
-    dir.run(&["--identity", "key.txt", "api", "/customers/me"])
-        .success()
-        .stdout_has(tt_standin::CUSTOMER_ID);
-    dir.run(&["-i", "key.txt", "api", "/customers/me"])
-        .success()
-        .stdout_has(tt_standin::CUSTOMER_ID);
-}
-
-#[cfg(unix)]
-mod agent {
-    use super::*;
-
-    /// Locks the test directory's vault when the test ends, even on a failed assertion.
-    struct Unlocked<'a>(&'a Dir);
-
-    impl Drop for Unlocked<'_> {
-        fn drop(&mut self) {
-            let _ = self.0.cmd(&["lock"]).output();
-        }
-    }
-
-    fn unlock(dir: &Dir) -> Unlocked<'_> {
-        dir.run(&["unlock", "--passphrase-file", "pw"]).success();
-        Unlocked(dir)
-    }
-
-    #[test]
-    fn the_agent_serves_api_without_a_passphrase() {
-        let s = standin();
-        let dir = Dir::new();
-        let refresh = dir.standin_vault(&s, "read");
-        let _unlocked = unlock(&dir);
-        s.clear_requests();
-        for _ in 0..2 {
-            let run = dir.run(&[
-                "api",
-                "/option-chains/SPX/nested",
-                "--jq",
-                ".data.items | length",
-            ]);
-            run.success();
-            assert_eq!(run.stdout, "2\n");
-            assert_tokens_hidden(&run, &s, &refresh);
-        }
-        assert_eq!(s.token_requests().len(), 1, "the agent's token served both");
-    }
-
-    #[test]
-    fn a_revoked_grant_is_exit_4_through_the_agent() {
-        let s = standin();
-        let dir = Dir::new();
-        let refresh = dir.standin_vault(&s, "read");
-        let _unlocked = unlock(&dir);
-        s.revoke(&refresh);
-        let run = dir.run(&["api", "/customers/me"]);
-        run.code(4);
-        assert_tokens_hidden(&run, &s, &refresh);
-        assert!(api_requests(&s).is_empty());
-    }
-
-    #[test]
-    fn a_refused_token_from_the_agent_is_asked_for_again_then_exit_4() {
-        let s = dead_token_standin();
-        let dir = Dir::new();
-        dir.standin_vault(&s, "read");
-        let _unlocked = unlock(&dir);
-        s.clear_requests();
-        dir.run(&["api", "/customers/me"])
-            .code(4)
-            .stderr_has("Token has expired");
-        assert_eq!(api_requests(&s).len(), 2);
-    }
 }
 
 #[test]

@@ -11,12 +11,14 @@ mod flow;
 #[cfg(unix)]
 mod agent;
 mod api;
+mod api_grant;
 mod audit;
 mod browser;
 mod cli;
 mod crash;
 mod exec;
 mod export;
+mod fetch_spx;
 mod import;
 mod init;
 mod rotate;
