@@ -149,7 +149,7 @@ fn check(response: Response, method: Method, url: &Url, shown: &Shown) -> Result
         200..=299 => {
             let body_ok = method == Method::Head
                 || response.body.iter().all(u8::is_ascii_whitespace)
-                || serde_json::from_slice::<serde::de::IgnoredAny>(&response.body).is_ok();
+                || is_json(&response.body);
             if body_ok {
                 Ok(response)
             } else {
@@ -206,6 +206,14 @@ fn check(response: Response, method: Method, url: &Url, shown: &Shown) -> Result
         ))
         .hint("check the vault's API endpoint (`ttvault show`); if it is Tastytrade's, try again later")),
     }
+}
+
+/// Strict JSON (RFC 8259: UTF-8 text), checked without building the value: serde_json
+/// skips over strings it is not asked to keep without checking their UTF-8 itself.
+fn is_json(body: &[u8]) -> bool {
+    std::str::from_utf8(body).is_ok_and(|text| {
+        serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+    })
 }
 
 #[cfg(test)]
@@ -326,6 +334,14 @@ mod tests {
             let expected = if replies[0].0 == 503 { 4 } else { 1 };
             assert_eq!(seen.len(), expected, "{replies:?}");
         }
+    }
+
+    #[test]
+    fn json_means_strict_utf8_json() {
+        assert!(is_json(br#"{"a":["b",1]}"#));
+        assert!(!is_json(b"{\"a\":\"\xff\"}"), "invalid UTF-8 inside a string");
+        assert!(!is_json(b"{\"a\":NaN}"));
+        assert!(!is_json(b"{} # comment"));
     }
 
     #[test]
