@@ -11,6 +11,7 @@ use super::request::Method;
 use super::transport::{Failure, Request, Response, Transport, MAX_BODY};
 use crate::error::{Error, Result};
 use crate::oauth::retry::{self, endpoint_of, Sleep, MAX_RETRIES};
+use crate::oauth::token::redirect_target;
 use crate::secret::AccessToken;
 use url::Url;
 
@@ -161,9 +162,12 @@ fn check(response: Response, method: Method, url: &Url, shown: &Shown) -> Result
             }
         }
         300..=399 => {
+            // The server chooses the Location: only a plain http(s) host is repeated.
             let to = response
                 .header("location")
-                .map(|l| format!(" to {}", endpoint_of(&url.join(l).map(String::from).unwrap_or_default())))
+                .and_then(|l| url.join(l).ok())
+                .and_then(|target| redirect_target(target.as_str()))
+                .map(|target| format!(" to {target}"))
                 .unwrap_or_default();
             Err(Error::network(format!(
                 "{endpoint} answered {} with a redirect ({status}){to}; ttvault does not follow \
@@ -211,9 +215,8 @@ fn check(response: Response, method: Method, url: &Url, shown: &Shown) -> Result
 /// Strict JSON (RFC 8259: UTF-8 text), checked without building the value: serde_json
 /// skips over strings it is not asked to keep without checking their UTF-8 itself.
 fn is_json(body: &[u8]) -> bool {
-    std::str::from_utf8(body).is_ok_and(|text| {
-        serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
-    })
+    std::str::from_utf8(body)
+        .is_ok_and(|text| serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok())
 }
 
 #[cfg(test)]
@@ -337,9 +340,33 @@ mod tests {
     }
 
     #[test]
+    fn a_redirect_names_only_a_plain_host() {
+        let url = Url::parse("http://127.0.0.1:9/x").unwrap();
+        let shown = Shown::new(Method::Get, &url);
+        let redirect = |location: &str| {
+            let mut r = Response::new(302, None, "");
+            r.headers.push(("location".into(), location.into()));
+            check(r, Method::Get, &url, &shown).unwrap_err()
+        };
+        let e = redirect("https://api.example.com/login");
+        assert_eq!(e.code, Code::Network);
+        assert!(e.message.contains("to https://api.example.com"), "{}", e.message);
+        for hostile in [
+            "hs://at-eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9/x",
+            "https://at-eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.example/",
+        ] {
+            let e = redirect(hostile);
+            assert!(!e.message.contains("eyJ"), "{}", e.message);
+        }
+    }
+
+    #[test]
     fn json_means_strict_utf8_json() {
         assert!(is_json(br#"{"a":["b",1]}"#));
-        assert!(!is_json(b"{\"a\":\"\xff\"}"), "invalid UTF-8 inside a string");
+        assert!(
+            !is_json(b"{\"a\":\"\xff\"}"),
+            "invalid UTF-8 inside a string"
+        );
         assert!(!is_json(b"{\"a\":NaN}"));
         assert!(!is_json(b"{} # comment"));
     }

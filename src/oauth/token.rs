@@ -238,7 +238,7 @@ pub(crate) fn http_failure(response: &Response, endpoint: &str, what: &str) -> E
 /// Where a redirect points, fit to print: `scheme://host[:port]` of an http(s) URL
 /// whose host names look like host names. The server chooses this text, so anything
 /// else (a long scheme, a token-length label: found by fuzzing) is not repeated.
-fn redirect_target(location: &str) -> Option<String> {
+pub(crate) fn redirect_target(location: &str) -> Option<String> {
     let url = url::Url::parse(location).ok()?;
     if !matches!(url.scheme(), "http" | "https") {
         return None;
