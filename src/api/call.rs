@@ -350,7 +350,11 @@ mod tests {
         };
         let e = redirect("https://api.example.com/login");
         assert_eq!(e.code, Code::Network);
-        assert!(e.message.contains("to https://api.example.com"), "{}", e.message);
+        assert!(
+            e.message.contains("to https://api.example.com"),
+            "{}",
+            e.message
+        );
         for hostile in [
             "hs://at-eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9/x",
             "https://at-eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.example/",

@@ -122,8 +122,11 @@ fn paginate<W: Write>(
     loop {
         let page_url = request::with_page_offset(url, offset);
         let response = api.call(plan.method, &page_url)?;
-        let value: serde_json::Value = serde_json::from_slice(&response.body)
-            .map_err(|_| not_a_list(&page_url, "is not a JSON object"))?;
+        // The call checked it is JSON; serde_json's Value still refuses numbers past f64.
+        let value: serde_json::Value = serde_json::from_slice(&response.body).map_err(|e| {
+            Error::network(format!("a page's JSON cannot be read: {e}"))
+                .hint("run without --paginate to see the answer as it is")
+        })?;
         if plan.include {
             output::head(out, style, &response).map_err(write_error)?;
         }
