@@ -76,6 +76,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Print one fresh access token.
     Token,
+    /// A read-only Tastytrade API call with the vault's token, like `gh api`.
+    Api(ApiArgs),
     /// Report the grant's scopes and every other risk ttvault can see.
     Audit(AuditArgs),
     /// Print a shell completion script.
@@ -261,6 +263,53 @@ pub struct ExportArgs {
     /// Print long-lived secrets even to a terminal.
     #[arg(long)]
     pub reveal: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:
+  ttvault api /customers/me/accounts
+  ttvault api /option-chains/SPX/nested --jq '.data.items[].\"root-symbol\"'
+  ttvault api /accounts/5WT00001/transactions --paginate -F per-page=250
+
+Only GET and HEAD are sent: anything that would change something at Tastytrade is refused
+(exit 2) before it is sent. Exit status 4: the grant was refused; 5: Tastytrade could not be
+reached or answered nonsense; 1: the API's own error (its message is shown).")]
+pub struct ApiArgs {
+    /// The path under the vault's API base, e.g. /customers/me (a full URL is refused).
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// GET (default) or HEAD; anything else is refused before it is sent.
+    #[arg(
+        short = 'X',
+        long = "method",
+        value_name = "METHOD",
+        default_value = "GET"
+    )]
+    pub method: String,
+    /// Filter the answer with a jq expression (jq built in); strings print raw.
+    #[arg(long, value_name = "EXPR")]
+    pub jq: Option<String>,
+    /// Follow page-offset to the last page; prints every page's data.items as one array
+    /// (with --jq the filter runs on each page).
+    #[arg(long)]
+    pub paginate: bool,
+    /// Print the status line and the headers first.
+    #[arg(short = 'i', long)]
+    pub include: bool,
+    /// Add a query parameter (repeatable).
+    #[arg(short = 'F', long = "field", value_name = "KEY=VALUE")]
+    pub fields: Vec<String>,
+    /// An age identity file (X25519 or SSH key) that opens a recipient slot. Here only
+    /// as --identity: -i means --include, as in `gh api` and curl.
+    // Same id as the global option, so clap does not add the global `-i` here, and passes
+    // the value up to `Global::identity`.
+    #[arg(
+        long = "identity",
+        id = "identity",
+        env = "TTVAULT_IDENTITY",
+        value_name = "PATH"
+    )]
+    pub identity: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]

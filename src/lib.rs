@@ -6,6 +6,7 @@
 //! inputs (`vault::VaultRef`, each command's options) once, and prints through `output`.
 
 pub mod agent;
+pub mod api;
 pub mod audit;
 pub mod cli;
 pub mod cmd;

@@ -3,6 +3,7 @@
 //! mode) and its own options as library types. Commands never call one another; what two
 //! of them share lives in the library, or in `grant` (the flow `init` and `rotate` share).
 
+mod api;
 mod audit;
 mod completions;
 mod exec;
@@ -82,6 +83,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Exec(args) => exec::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),
         Command::Token => token::run(&ctx),
+        Command::Api(args) => api::run(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),
         Command::Completions(args) => completions::completions(args.shell),
         Command::Man => completions::man(),

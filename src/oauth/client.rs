@@ -132,7 +132,7 @@ fn read_capped(
 }
 
 /// Classifies a reqwest error by walking its sources down to the OS error.
-fn transport_error(err: reqwest::Error) -> TransportError {
+pub(crate) fn transport_error(err: reqwest::Error) -> TransportError {
     let mut io_kind = None;
     let mut texts = Vec::new();
     let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&err);

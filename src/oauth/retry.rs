@@ -113,6 +113,11 @@ fn should_retry_status(status: u16, policy: Policy) -> bool {
     }
 }
 
+/// The pause before retry number `retry` (from 0) of an ordinary idempotent request.
+pub(crate) fn backoff(retry: u32) -> Duration {
+    delay(BASE_DELAY, retry)
+}
+
 /// `base`, twice that, four times that, each plus up to half again of jitter, so many
 /// clients that failed together do not retry together.
 fn delay(base: Duration, retry: u32) -> Duration {

@@ -27,6 +27,7 @@ use kdf::KdfParams;
 use std::path::{Path, PathBuf};
 
 /// A decrypted vault.
+#[derive(Clone)]
 pub struct Opened {
     pub path: PathBuf,
     pub payload: Payload,

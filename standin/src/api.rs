@@ -1,6 +1,7 @@
-//! The API routes a client of ttvault needs: who am I, my accounts, the SPX chain and a
-//! streaming quote token. Each needs a live bearer token; answers use Tastytrade's
-//! `{"data": …, "context": "/path"}` envelope and `{"error":{"code","message"}}` errors.
+//! The API routes a client of ttvault needs: who am I, my accounts, an account's
+//! transactions (paginated), the SPX chain and a streaming quote token. Each needs a live
+//! bearer token; answers use Tastytrade's `{"data": …, "context": "/path"}` envelope and
+//! `{"error":{"code","message"}}` errors. HEAD is answered like GET, without the body.
 
 use serde_json::{json, Value};
 
@@ -9,9 +10,14 @@ use crate::http::Reply;
 use crate::state::AccessCheck;
 use crate::{lock, Recorded, Shared};
 
+/// `per-page` when a list request gives none, and the most it may ask for.
+const DEFAULT_PER_PAGE: usize = 250;
+const MAX_PER_PAGE: usize = 2000;
+
 enum Route {
     Customer,
     Accounts,
+    Transactions(String),
     SpxChain,
     QuoteToken,
 }
@@ -22,9 +28,12 @@ pub fn handle(shared: &Shared, req: &Recorded) -> Reply {
         "/customers/me/accounts" => Route::Accounts,
         "/option-chains/SPX/nested" => Route::SpxChain,
         "/api-quote-tokens" => Route::QuoteToken,
-        _ => return not_found(),
+        path => match transactions_of(path) {
+            Some(account) => Route::Transactions(account),
+            None => return not_found(),
+        },
     };
-    if req.method != "GET" {
+    if req.method != "GET" && req.method != "HEAD" {
         return Reply::api_error(405, "method_not_allowed", "Method not allowed");
     }
     // Sending `Accept-Version` breaks routes on the sandbox (production accepts it);
@@ -36,22 +45,91 @@ pub fn handle(shared: &Shared, req: &Recorded) -> Reply {
         Ok(scope) => scope,
         Err(reply) => return reply,
     };
-    let data = match route {
-        Route::Customer => data::customer(),
-        Route::Accounts => {
-            if !scope.split(' ').any(|s| s == "read") {
-                return Reply::api_error(
-                    403,
-                    "not_permitted",
-                    "The access token's scope does not allow this action",
-                );
-            }
-            data::accounts()
-        }
-        Route::SpxChain => data::spx_chain(data::today()),
-        Route::QuoteToken => data::quote_token(&crate::state::random_id()),
+    let needs_read = matches!(route, Route::Accounts | Route::Transactions(_));
+    if needs_read && !scope.split(' ').any(|s| s == "read") {
+        return Reply::api_error(
+            403,
+            "not_permitted",
+            "The access token's scope does not allow this action",
+        );
+    }
+    match route {
+        Route::Customer => envelope(data::customer(), &req.path),
+        Route::Accounts => envelope(data::accounts(), &req.path),
+        Route::Transactions(account) => transactions(req, &account),
+        Route::SpxChain => envelope(data::spx_chain(data::today()), &req.path),
+        Route::QuoteToken => envelope(data::quote_token(&crate::state::random_id()), &req.path),
+    }
+}
+
+/// The account number of `/accounts/{n}/transactions`.
+fn transactions_of(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/accounts/")?;
+    let (account, tail) = rest.split_once('/')?;
+    (tail == "transactions" && !account.is_empty()).then(|| account.to_string())
+}
+
+/// One page of an account's transactions, with Tastytrade's `pagination` object.
+fn transactions(req: &Recorded, account: &str) -> Reply {
+    let Some(all) = data::transactions(account) else {
+        return Reply::api_error(
+            404,
+            "record_not_found",
+            &format!("Account {account} not found"),
+        );
     };
-    envelope(data, &req.path)
+    let params = req.query_params();
+    let number = |name: &str, default: usize| -> Result<usize, Reply> {
+        match params.iter().rev().find(|(k, _)| k == name) {
+            None => Ok(default),
+            Some((_, v)) => v.trim().parse().map_err(|_| {
+                Reply::api_error(
+                    400,
+                    "invalid_parameter",
+                    &format!("{name} must be a non-negative integer"),
+                )
+            }),
+        }
+    };
+    let per_page = match number("per-page", DEFAULT_PER_PAGE) {
+        Ok(n) if (1..=MAX_PER_PAGE).contains(&n) => n,
+        Ok(_) => {
+            return Reply::api_error(
+                400,
+                "invalid_parameter",
+                &format!("per-page must be between 1 and {MAX_PER_PAGE}"),
+            )
+        }
+        Err(reply) => return reply,
+    };
+    let offset = match number("page-offset", 0) {
+        Ok(n) => n,
+        Err(reply) => return reply,
+    };
+    let total = all.len();
+    let total_pages = total.div_ceil(per_page);
+    let start = offset.saturating_mul(per_page).min(total);
+    let items: Vec<Value> = all.into_iter().skip(start).take(per_page).collect();
+    let link = |page: usize| format!("{}?per-page={per_page}&page-offset={page}", req.path);
+    let pagination = json!({
+        "per-page": per_page,
+        "page-offset": offset,
+        "item-offset": start,
+        "total-items": total,
+        "total-pages": total_pages,
+        "current-item-count": items.len(),
+        "previous-link": (offset > 0 && offset <= total_pages).then(|| link(offset - 1)),
+        "next-link": (offset + 1 < total_pages).then(|| link(offset + 1)),
+        "paging-link-template": format!("{}?per-page={per_page}&page-offset={{{{page-offset}}}}", req.path),
+    });
+    Reply::json(
+        200,
+        &json!({
+            "context": req.path,
+            "data": { "items": items },
+            "pagination": pagination,
+        }),
+    )
 }
 
 /// The scope of the request's live access token, or the 401 to answer.
@@ -82,4 +160,21 @@ fn not_found() -> Reply {
 
 fn envelope(data: Value, context: &str) -> Reply {
     Reply::json(200, &json!({ "data": data, "context": context }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transactions_of;
+
+    #[test]
+    fn transaction_paths() {
+        assert_eq!(
+            transactions_of("/accounts/5WT00001/transactions").as_deref(),
+            Some("5WT00001")
+        );
+        assert_eq!(transactions_of("/accounts//transactions"), None);
+        assert_eq!(transactions_of("/accounts/5WT00001/positions"), None);
+        assert_eq!(transactions_of("/accounts/5WT00001/transactions/1"), None);
+        assert_eq!(transactions_of("/accounts/5WT00001"), None);
+    }
 }

@@ -21,38 +21,108 @@ pub fn customer() -> Value {
     })
 }
 
+/// Every field SDKs read from an account (tastyware's `Account` model validates them),
+/// so real clients pointed at the stand-in parse it.
 pub fn accounts() -> Value {
     json!({
         "items": [
-            {
-                "account": {
-                    "account-number": ACCOUNT_NUMBERS[0],
-                    "nickname": "Individual",
-                    "account-type-name": "Individual",
-                    "margin-or-cash": "Margin",
-                    "is-closed": false,
-                    "is-firm-error": false,
-                    "is-foreign": false,
-                    "day-trader-status": false,
-                    "opened-at": "2021-03-15T14:30:00.000+00:00",
-                },
-                "authority-level": "owner",
-            },
-            {
-                "account": {
-                    "account-number": ACCOUNT_NUMBERS[1],
-                    "nickname": "Roth IRA",
-                    "account-type-name": "Roth IRA",
-                    "margin-or-cash": "Cash",
-                    "is-closed": false,
-                    "is-firm-error": false,
-                    "is-foreign": false,
-                    "day-trader-status": false,
-                    "opened-at": "2022-01-10T15:00:00.000+00:00",
-                },
-                "authority-level": "owner",
-            },
+            account_item(ACCOUNT_NUMBERS[0], "Individual", "Individual", "Margin",
+                "2021-03-15T14:30:00.000+00:00", "2021-03-17", "A0000101"),
+            account_item(ACCOUNT_NUMBERS[1], "Roth IRA", "Roth IRA", "Cash",
+                "2022-01-10T15:00:00.000+00:00", "2022-01-12", "A0000102"),
         ]
+    })
+}
+
+fn account_item(
+    number: &str,
+    nickname: &str,
+    type_name: &str,
+    margin_or_cash: &str,
+    opened_at: &str,
+    funding_date: &str,
+    external_id: &str,
+) -> Value {
+    json!({
+        "account": {
+            "account-number": number,
+            "external-id": external_id,
+            "opened-at": opened_at,
+            "nickname": nickname,
+            "account-type-name": type_name,
+            "day-trader-status": false,
+            "is-closed": false,
+            "is-firm-error": false,
+            "is-firm-proprietary": false,
+            "is-futures-approved": false,
+            "is-test-drive": false,
+            "margin-or-cash": margin_or_cash,
+            "is-foreign": false,
+            "funding-date": funding_date,
+            "investment-objective": "SPECULATION",
+            "suitable-options-level": "No Restrictions",
+            "created-at": opened_at,
+        },
+        "authority-level": "owner",
+    })
+}
+
+/// How many transactions each account of [`ACCOUNT_NUMBERS`] has.
+pub const TRANSACTION_COUNTS: [usize; 2] = [11, 3];
+
+/// The transactions of an account, newest first (Tastytrade's default order), or None
+/// for an account the customer does not have.
+pub fn transactions(account: &str) -> Option<Vec<Value>> {
+    let index = ACCOUNT_NUMBERS.iter().position(|n| *n == account)?;
+    let count = TRANSACTION_COUNTS[index];
+    Some(
+        (0..count)
+            .map(|i| transaction(account, index, count - i))
+            .collect(),
+    )
+}
+
+/// One plausible trade: alternately buying to open and selling to close SPXW calls.
+fn transaction(account: &str, account_index: usize, n: usize) -> Value {
+    let id = 250_000_000 + account_index * 1000 + n;
+    // Trading days from 2024-10-01 (a Tuesday) on: options trade and expire on weekdays.
+    let mut day = days_from_civil(2024, 10, 1);
+    for _ in 0..n {
+        day = next_weekday(day + 1);
+    }
+    let (y, m, d) = civil_from_days(day);
+    let strike = 5800 + 25 * (n as u32 % 8);
+    let opening = n % 2 == 1;
+    let price = 5 + n % 7;
+    let value = price * 100;
+    json!({
+        "id": id,
+        "account-number": account,
+        "symbol": occ_symbol("SPXW", y, m, d, 'C', strike),
+        "instrument-type": "Equity Option",
+        "underlying-symbol": "SPX",
+        "transaction-type": "Trade",
+        "transaction-sub-type": if opening { "Buy to Open" } else { "Sell to Close" },
+        "description": if opening { "Bought 1 SPXW Call" } else { "Sold 1 SPXW Call" },
+        "action": if opening { "Buy to Open" } else { "Sell to Close" },
+        "quantity": "1.0",
+        "price": format!("{price}.0"),
+        "executed-at": format!("{y:04}-{m:02}-{d:02}T15:30:00.000+00:00"),
+        "transaction-date": format!("{y:04}-{m:02}-{d:02}"),
+        "value": format!("{value}.0"),
+        "value-effect": if opening { "Debit" } else { "Credit" },
+        "net-value": format!("{value}.0"),
+        "net-value-effect": if opening { "Debit" } else { "Credit" },
+        "commission": "1.0",
+        "commission-effect": "Debit",
+        "clearing-fees": "0.1",
+        "clearing-fees-effect": "Debit",
+        "regulatory-fees": "0.04",
+        "regulatory-fees-effect": "Debit",
+        "proprietary-index-option-fees": "0.65",
+        "proprietary-index-option-fees-effect": "Debit",
+        "is-estimated-fee": true,
+        "currency": "USD",
     })
 }
 
@@ -64,28 +134,47 @@ pub fn quote_token(token: &str) -> Value {
     })
 }
 
-const STRIKES: [u32; 3] = [5900, 5950, 6000];
+/// The price the strikes are centred on (SPX's level when this was written).
+pub const SPX_PRICE: u32 = 6000;
 
 /// `GET /option-chains/SPX/nested`: two roots, as Tastytrade answers. SPX carries the
-/// AM-settled monthlies, SPXW the PM-settled weeklies (including 0DTE on weekdays).
+/// AM-settled monthlies (strikes every 25 points), SPXW the PM-settled dailies including
+/// 0DTE on weekdays (strikes every 10 points, closer in), all around [`SPX_PRICE`].
 pub fn spx_chain(today: i64) -> Value {
-    let monthly = next_third_fridays(today, 2);
-    let first_weekly = next_weekday(today);
-    let second_weekly = next_friday_after(first_weekly);
+    let monthly = next_third_fridays(today, 3);
+    let mut dailies = vec![next_weekday(today)];
+    while dailies.len() < 5 {
+        let after = dailies[dailies.len() - 1] + 1;
+        dailies.push(next_weekday(after));
+    }
     json!({
         "items": [
-            chain_item("SPX", &monthly, "Regular", "AM", today),
-            chain_item("SPXW", &[first_weekly, second_weekly], "Weekly", "PM", today),
+            chain_item("SPX", &monthly, "Regular", "AM", &strikes(200, 25), today),
+            chain_item("SPXW", &dailies, "Weekly", "PM", &strikes(100, 10), today),
         ]
     })
 }
 
-fn chain_item(root: &str, dates: &[i64], kind: &str, settlement: &str, today: i64) -> Value {
+/// Strikes from `SPX_PRICE - width` to `SPX_PRICE + width`, `step` apart.
+fn strikes(width: u32, step: u32) -> Vec<u32> {
+    (SPX_PRICE - width..=SPX_PRICE + width)
+        .step_by(step as usize)
+        .collect()
+}
+
+fn chain_item(
+    root: &str,
+    dates: &[i64],
+    kind: &str,
+    settlement: &str,
+    strikes: &[u32],
+    today: i64,
+) -> Value {
     let expirations: Vec<Value> = dates
         .iter()
         .map(|&day| {
             let (y, m, d) = civil_from_days(day);
-            let strikes: Vec<Value> = STRIKES
+            let strikes: Vec<Value> = strikes
                 .iter()
                 .map(|&strike| {
                     json!({
@@ -157,14 +246,6 @@ fn next_weekday(mut day: i64) -> i64 {
         day += 1;
     }
     day
-}
-
-fn next_friday_after(day: i64) -> i64 {
-    let mut d = day + 1;
-    while weekday(d) != 5 {
-        d += 1;
-    }
-    d
 }
 
 /// The next `n` third Fridays on or after `today`.
@@ -251,13 +332,59 @@ mod tests {
     }
 
     #[test]
-    fn weeklies_skip_weekends() {
-        // 2025-12-06 is a Saturday: the first weekly is Monday the 8th, then Friday the 12th.
+    fn dailies_skip_weekends() {
+        // 2025-12-06 is a Saturday: SPXW expires Monday the 8th to Friday the 12th.
         let sat = days_from_civil(2025, 12, 6);
-        assert_eq!(civil_from_days(next_weekday(sat)), (2025, 12, 8));
+        let chain = spx_chain(sat);
+        let dates: Vec<&str> = chain["items"][1]["expirations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["expiration-date"].as_str().unwrap())
+            .collect();
         assert_eq!(
-            civil_from_days(next_friday_after(next_weekday(sat))),
-            (2025, 12, 12)
+            dates,
+            [
+                "2025-12-08",
+                "2025-12-09",
+                "2025-12-10",
+                "2025-12-11",
+                "2025-12-12"
+            ]
         );
+        // On a weekday the first one is 0DTE.
+        let fri = days_from_civil(2025, 12, 12);
+        let first = &spx_chain(fri)["items"][1]["expirations"][0];
+        assert_eq!(first["days-to-expiration"], 0);
+    }
+
+    #[test]
+    fn strikes_centre_on_one_price() {
+        for (width, step) in [(200, 25), (100, 10)] {
+            let s = strikes(width, step);
+            assert_eq!(s.first(), Some(&(SPX_PRICE - width)));
+            assert_eq!(s.last(), Some(&(SPX_PRICE + width)));
+            assert!(s.contains(&SPX_PRICE));
+            assert!(s.windows(2).all(|w| w[1] - w[0] == step));
+        }
+    }
+
+    #[test]
+    fn transactions_are_newest_first_and_unique() {
+        for (number, count) in ACCOUNT_NUMBERS.iter().zip(TRANSACTION_COUNTS) {
+            let list = transactions(number).unwrap();
+            assert_eq!(list.len(), count);
+            let ids: Vec<u64> = list.iter().map(|t| t["id"].as_u64().unwrap()).collect();
+            assert!(ids.windows(2).all(|w| w[0] > w[1]), "{ids:?}");
+            assert!(list.iter().all(|t| t["account-number"] == *number));
+            for t in &list {
+                let date = t["transaction-date"].as_str().unwrap();
+                let (y, m, d) = (&date[..4], &date[5..7], &date[8..]);
+                let day =
+                    days_from_civil(y.parse().unwrap(), m.parse().unwrap(), d.parse().unwrap());
+                assert!(!matches!(weekday(day), 0 | 6), "{date} is a weekend");
+            }
+        }
+        assert!(transactions("5WT99999").is_none());
     }
 }

@@ -26,6 +26,7 @@
 //! | `POST /oauth/token` | `grant_type=authorization_code` or `refresh_token` |
 //! | `GET /customers/me` | the customer |
 //! | `GET /customers/me/accounts` | two accounts; needs the `read` scope (else 403 `not_permitted`) |
+//! | `GET /accounts/{n}/transactions[?per-page&page-offset]` | paginated (`pagination` object); needs `read` |
 //! | `GET /option-chains/SPX/nested` | two roots: `SPX` (AM monthlies) and `SPXW` (PM weeklies) |
 //! | `GET /api-quote-tokens` | a DXLink quote token |
 //!

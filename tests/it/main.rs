@@ -10,12 +10,15 @@ mod flow;
 
 #[cfg(unix)]
 mod agent;
+mod api;
+mod api_grant;
 mod audit;
 mod browser;
 mod cli;
 mod crash;
 mod exec;
 mod export;
+mod fetch_spx;
 mod import;
 mod init;
 mod init_paste;

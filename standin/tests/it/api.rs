@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use tt_standin::Config;
 
 #[test]
@@ -14,6 +14,7 @@ fn every_route_answers_in_the_envelope() {
     for path in [
         "/customers/me",
         "/customers/me/accounts",
+        "/accounts/5WT00001/transactions",
         "/option-chains/SPX/nested",
         "/api-quote-tokens",
     ] {
@@ -234,4 +235,187 @@ fn unknown_routes_are_json_404s() {
         r.json()["error"],
         json!({"code": "method_not_allowed", "message": "Method not allowed"})
     );
+}
+
+/// Every field tastyware's `Account` model validates is there, with its type.
+#[test]
+fn accounts_carry_every_field_sdks_validate() {
+    let s = standin(Config::default());
+    let at = s.access_token(&s.personal_grant(CLIENT_ID, "read"));
+    let v = api_get(&s.base_url(), "/customers/me/accounts", &at).json();
+    for item in v["data"]["items"].as_array().unwrap() {
+        assert_eq!(item["authority-level"], "owner");
+        let a = &item["account"];
+        for key in [
+            "account-number",
+            "nickname",
+            "account-type-name",
+            "margin-or-cash",
+            "opened-at",
+            "created-at",
+            "funding-date",
+            "external-id",
+            "investment-objective",
+            "suitable-options-level",
+        ] {
+            assert!(a[key].as_str().is_some_and(|s| !s.is_empty()), "{key}: {a}");
+        }
+        for key in [
+            "is-closed",
+            "is-foreign",
+            "day-trader-status",
+            "is-firm-error",
+            "is-firm-proprietary",
+            "is-futures-approved",
+            "is-test-drive",
+        ] {
+            assert!(a[key].is_boolean(), "{key}: {a}");
+        }
+    }
+}
+
+#[test]
+fn spx_strikes_sit_around_one_price() {
+    let s = standin(Config::default());
+    let at = s.access_token(&s.personal_grant(CLIENT_ID, "read"));
+    let v = api_get(&s.base_url(), "/option-chains/SPX/nested", &at).json();
+    let mut all = Vec::new();
+    for item in v["data"]["items"].as_array().unwrap() {
+        for e in item["expirations"].as_array().unwrap() {
+            let strikes: Vec<f64> = e["strikes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["strike-price"].as_str().unwrap().parse().unwrap())
+                .collect();
+            assert!(strikes.len() >= 10, "{}", e["expiration-date"]);
+            assert!(strikes.windows(2).all(|w| w[0] < w[1]), "strikes ascend");
+            all.extend(strikes);
+        }
+    }
+    let lowest = all.iter().cloned().fold(f64::MAX, f64::min);
+    let highest = all.iter().cloned().fold(f64::MIN, f64::max);
+    // One underlying price: every strike within a few percent of the middle.
+    let middle = (lowest + highest) / 2.0;
+    assert!(highest - lowest <= middle * 0.1, "{lowest}..{highest}");
+}
+
+fn transactions_page(s: &tt_standin::StandIn, at: &str, query: &str) -> Value {
+    let r = api_get(
+        &s.base_url(),
+        &format!("/accounts/5WT00001/transactions{query}"),
+        at,
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    r.json()
+}
+
+#[test]
+fn transactions_come_in_pages_each_item_once() {
+    let s = standin(Config::default());
+    let at = s.access_token(&s.personal_grant(CLIENT_ID, "read"));
+    let whole = transactions_page(&s, &at, "");
+    let all = whole["data"]["items"].as_array().unwrap().clone();
+    assert!(all.len() >= 5, "enough items to page through");
+    assert_eq!(whole["pagination"]["total-pages"], 1);
+    let mut seen = Vec::new();
+    let mut offset = 0;
+    loop {
+        let v = transactions_page(&s, &at, &format!("?per-page=3&page-offset={offset}"));
+        let p = &v["pagination"];
+        for key in [
+            "per-page",
+            "page-offset",
+            "item-offset",
+            "total-items",
+            "total-pages",
+            "current-item-count",
+            "previous-link",
+            "next-link",
+            "paging-link-template",
+        ] {
+            assert!(p.get(key).is_some(), "pagination lacks {key}: {p}");
+        }
+        assert_eq!(p["per-page"], 3);
+        assert_eq!(p["page-offset"], offset);
+        assert_eq!(p["item-offset"], offset * 3);
+        assert_eq!(p["total-items"], all.len());
+        assert_eq!(p["total-pages"], all.len().div_ceil(3));
+        let items = v["data"]["items"].as_array().unwrap();
+        assert_eq!(p["current-item-count"], items.len());
+        assert_eq!(p["previous-link"].is_null(), offset == 0);
+        seen.extend(items.iter().cloned());
+        offset += 1;
+        if p["next-link"].is_null() {
+            assert_eq!(offset, all.len().div_ceil(3));
+            break;
+        }
+        assert!(p["next-link"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("page-offset={offset}")));
+    }
+    assert_eq!(seen, all, "every item once, in order");
+    // Past the last page: an empty page, not an error.
+    let past = transactions_page(&s, &at, "?per-page=3&page-offset=99");
+    assert_eq!(past["data"]["items"], json!([]));
+}
+
+#[test]
+fn transactions_check_their_parameters_account_and_scope() {
+    let s = standin(Config::default());
+    let base = s.base_url();
+    let at = s.access_token(&s.personal_grant(CLIENT_ID, "read"));
+    for query in [
+        "?per-page=0",
+        "?per-page=x",
+        "?page-offset=-1",
+        "?per-page=999999",
+    ] {
+        let r = api_get(
+            &base,
+            &format!("/accounts/5WT00001/transactions{query}"),
+            &at,
+        );
+        assert_eq!(r.status, 400, "{query}");
+        assert_eq!(r.json()["error"]["code"], "invalid_parameter", "{query}");
+    }
+    let r = api_get(&base, "/accounts/5WT99999/transactions", &at);
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["error"]["code"], "record_not_found");
+    // The second account has its own, fewer transactions.
+    let other = api_get(&base, "/accounts/5WT00002/transactions", &at).json();
+    assert!(other["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["account-number"] == "5WT00002"));
+    let trade_only = s.access_token(&s.personal_grant(CLIENT_ID, "trade"));
+    let r = api_get(&base, "/accounts/5WT00001/transactions", &trade_only);
+    assert_eq!(r.status, 403);
+}
+
+#[test]
+fn head_answers_like_get_without_a_body() {
+    let s = standin(Config::default());
+    let at = s.access_token(&s.personal_grant(CLIENT_ID, "read"));
+    let bearer = format!("Bearer {at}");
+    let r = request(
+        &s.base_url(),
+        "HEAD",
+        "/customers/me",
+        &[("User-Agent", UA), ("Authorization", &bearer)],
+        "",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.body, "");
+    let r = request(
+        &s.base_url(),
+        "HEAD",
+        "/customers/me",
+        &[("User-Agent", UA)],
+        "",
+    );
+    assert_eq!(r.status, 401);
 }
