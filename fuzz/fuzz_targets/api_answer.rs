@@ -70,7 +70,7 @@ fuzz_target!(|data: &[u8]| {
         transport: &transport,
         sleep: &NoWait,
         tokens: &mut tokens,
-        verbose: 0,
+        report: &ttvault::output::Quiet,
     }
     .call(Method::Get, &url);
     assert!(tokens.0 <= 1, "more than one fresh token");
