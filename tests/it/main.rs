@@ -14,6 +14,7 @@ mod audit;
 mod browser;
 mod cli;
 mod crash;
+mod endpoints;
 mod exec;
 mod export;
 mod import;
