@@ -166,7 +166,7 @@ fn a_foreign_plain_http_endpoint_is_an_error() {
     let s = standin();
     let dir = Dir::new();
     // import refuses such an endpoint now (exit 2); an older vault may still hold one.
-    crate::network::old_vault_with_api(&dir, "http://api.example.com");
+    crate::endpoints::old_vault_with_api(&dir, "http://api.example.com");
     let (status, doc) = audit_json(&dir, &s, &["--offline"]);
     assert_eq!(status, Some(1));
     assert!(

@@ -16,6 +16,7 @@ mod audit;
 mod browser;
 mod cli;
 mod crash;
+mod endpoints;
 mod exec;
 mod export;
 mod fetch_spx;

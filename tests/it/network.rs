@@ -1,10 +1,9 @@
 //! Hostile answers from the network: a fake Tastytrade inside the test (endless bodies,
-//! tokens with shell syntax, escape sequences in server text), endpoints that are not
-//! https, rotate toward other endpoints, and the dotenv export read by sh and
-//! python-dotenv. Each runs the real binary. (Tastytrade's unknowns: `unknowns.rs`.)
+//! tokens with shell syntax, escape sequences in server text), and the dotenv export read
+//! by sh and python-dotenv. Each runs the real binary. (Endpoints: `endpoints.rs`;
+//! Tastytrade's unknowns: `unknowns.rs`.)
 
 use crate::common::*;
-use crate::flow::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::Command;
@@ -244,144 +243,6 @@ fn server_text_reaches_the_terminal_without_control_characters() {
         "{:?}",
         run.stdout
     );
-}
-
-#[test]
-fn plain_http_to_another_host_is_refused_before_any_request() {
-    let dir = Dir::new();
-    dir.passphrase_files();
-    dir.legacy_secrets("legacy.env");
-    for (var, url) in [
-        ("TTVAULT_API_URL", "http://api.tastyworks.com"),
-        ("TTVAULT_AUTHORIZE_URL", "http://192.0.2.1:8000/auth.html"),
-    ] {
-        for args in [
-            &[
-                "init",
-                "--paste",
-                "--client-id",
-                CLIENT_ID,
-                "--passphrase-file",
-                "pw",
-            ][..],
-            &["import", "legacy.env", "--passphrase-file", "pw"][..],
-        ] {
-            let run = Run::from(
-                dir.cmd(args)
-                    .env(var, url)
-                    .env("TTVAULT_CLIENT_SECRET", CLIENT_SECRET)
-                    .env("TTVAULT_REFRESH_TOKEN", REFRESH_TOKEN)
-                    .output()
-                    .unwrap(),
-            );
-            run.code(2).stderr_has("plain http");
-            assert!(!dir.join(".secrets").exists());
-        }
-    }
-}
-
-/// A vault as an older ttvault could write it, whose stored API endpoint is `api_url`
-/// (today's `init` and `import` refuse a plain-http one elsewhere).
-pub fn old_vault_with_api(dir: &Dir, api_url: &str) {
-    use ttvault::secret::Passphrase;
-    dir.passphrase_files();
-    let doc = serde_json::json!({
-        "version": 1,
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "refresh_token": REFRESH_TOKEN,
-        "environment": {
-            "kind": "custom",
-            "api_url": api_url,
-            "authorize_url": "https://my.tastytrade.com/auth.html",
-        },
-        "scopes": ["read"],
-        "created_at": "2026-01-01T00:00:00Z",
-    });
-    let sealed = ttvault::vault::format::encrypt(
-        doc.to_string().as_bytes(),
-        Some((&Passphrase::new(PASSPHRASE), ttvault::vault::kdf::FLOOR)),
-        &[],
-    )
-    .unwrap();
-    let path = dir.write(".secrets", &sealed);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-}
-
-#[test]
-fn a_stored_plain_http_endpoint_elsewhere_sends_nothing() {
-    let dir = Dir::new();
-    old_vault_with_api(&dir, "http://192.0.2.1:9");
-    for args in [
-        &["token", "--passphrase-file", "pw"][..],
-        &[
-            "exec",
-            "--passphrase-file",
-            "pw",
-            "--",
-            "sh",
-            "-c",
-            "touch ran",
-        ][..],
-        &["rotate", "--paste", "--passphrase-file", "pw"][..],
-    ] {
-        let run = Run::from(
-            dir.cmd(args)
-                .env("TTVAULT_REFRESH_TOKEN", REFRESH_TOKEN)
-                .output()
-                .unwrap(),
-        );
-        run.code(2).stderr_has("plain http");
-        assert!(!dir.join("ran").exists());
-    }
-}
-
-#[test]
-fn rotate_toward_other_endpoints_needs_the_flag_and_sends_nothing_without_it() {
-    let dir = Dir::new();
-    let old_home = standin();
-    let old_rt = dir.standin_vault(&old_home, "read");
-    let before = dir.read(".secrets");
-    let elsewhere = standin();
-    let new_rt = elsewhere.personal_grant(CLIENT_ID, "read");
-    old_home.clear_requests();
-
-    let run = start(
-        &dir,
-        &elsewhere,
-        &["rotate", "--paste"],
-        &[("TTVAULT_REFRESH_TOKEN", &new_rt)],
-    )
-    .finish();
-    run.code(2)
-        .stderr_has("would change the vault's endpoints")
-        .stderr_has(&old_home.base_url())
-        .stderr_has(&elsewhere.base_url())
-        .stderr_has("--endpoint-change");
-    assert!(
-        elsewhere.requests().is_empty(),
-        "the stored secret went nowhere"
-    );
-    assert!(old_home.requests().is_empty());
-    assert_eq!(dir.read(".secrets"), before);
-
-    let run = start(
-        &dir,
-        &elsewhere,
-        &["rotate", "--paste", "--endpoint-change"],
-        &[("TTVAULT_REFRESH_TOKEN", &new_rt)],
-    )
-    .finish();
-    run.success()
-        .stderr_has("would change the vault's endpoints");
-    assert_absent(&run.stderr, &[&old_rt, &new_rt]);
-    dir.run(&["show", "--passphrase-file", "pw"])
-        .success()
-        .stdout_has(&elsewhere.base_url());
 }
 
 /// python3 with python-dotenv, or a printed reason to skip (a failure in CI).
