@@ -7,9 +7,9 @@
 
 pub mod agent;
 pub mod api;
-pub mod audit;
+pub(crate) mod audit;
 pub mod cli;
-pub mod cmd;
+pub(crate) mod cmd;
 pub mod dotenv;
 pub mod endpoints;
 pub mod env;
@@ -17,7 +17,7 @@ pub mod error;
 pub mod harden;
 pub mod oauth;
 pub mod output;
-pub mod passphrase;
+pub(crate) mod passphrase;
 pub mod recipients;
 pub mod secret;
 pub mod session;
