@@ -126,12 +126,28 @@ fn transaction(account: &str, account_index: usize, n: usize) -> Value {
     })
 }
 
+/// `GET /api-quote-tokens`: a DXLink token, valid 24 hours (SDKs read `expires-at`).
 pub fn quote_token(token: &str) -> Value {
+    let now = crate::state::unix_now() as i64;
     json!({
         "token": token,
         "dxlink-url": "wss://tasty-openapi-ws.dxfeed.com/realtime",
         "level": "api",
+        "issued-at": timestamp(now),
+        "expires-at": timestamp(now + 24 * 3600),
     })
+}
+
+/// A UTC time as Tastytrade writes it: `2026-11-30T14:05:09.000+00:00`.
+fn timestamp(unix: i64) -> String {
+    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
+    let secs = unix.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000+00:00",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }
 
 /// The price the strikes are centred on (SPX's level when this was written).
@@ -204,14 +220,16 @@ fn chain_item(
             { "threshold": "3.0", "value": "0.05" },
             { "value": "0.1" },
         ],
+        // Cash-settled on the index: SDKs validate `id` and an instrument type they know.
         "deliverables": [{
+            "id": if root == "SPX" { 5_001 } else { 5_002 },
             "amount": "100.0",
             "deliverable-type": "Cash",
             "description": "Cash of 100.0",
-            "instrument-type": "Cash",
+            "instrument-type": "Index",
             "percent": "100",
             "root-symbol": root,
-            "symbol": "USD",
+            "symbol": "SPX",
         }],
         "expirations": expirations,
     })

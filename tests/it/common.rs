@@ -256,3 +256,30 @@ impl Dir {
         refresh
     }
 }
+
+/// A Python that can import `module`: the virtual environment `.ci/run` makes with the
+/// pinned packages of tests/sdk/requirements.txt (tastyware's SDK and python-dotenv), else
+/// the system's python3. None (skip, with the reason printed) outside CI; in CI a missing
+/// one fails the test.
+pub fn python_with(module: &str) -> Option<PathBuf> {
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/sdk-venv/bin/python");
+    let found = [venv.clone(), PathBuf::from("python3")]
+        .into_iter()
+        .find(|python| {
+            Command::new(python)
+                .args(["-c", &format!("import {module}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    if found.is_none() {
+        let setup = "python3 -m venv target/sdk-venv && target/sdk-venv/bin/pip install -r tests/sdk/requirements.txt";
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "no Python with `{module}` at {} or on PATH: .ci/run runs {setup}",
+                venv.display()
+            );
+        }
+        eprintln!("skipping: no Python with `{module}` ({setup})");
+    }
+    found
+}

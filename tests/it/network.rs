@@ -245,23 +245,6 @@ fn server_text_reaches_the_terminal_without_control_characters() {
     );
 }
 
-/// python3 with python-dotenv, or a printed reason to skip (a failure in CI).
-fn python_dotenv() -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import dotenv"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "python3 with python-dotenv is required in CI (.ci/run installs python3-dotenv)"
-            );
-        }
-        eprintln!("skipping the python-dotenv half: python3 -c 'import dotenv' failed");
-    }
-    found
-}
-
 #[test]
 fn a_dotenv_export_is_read_byte_exact_by_sh_and_python_dotenv() {
     let s = standin();
@@ -313,10 +296,10 @@ fn a_dotenv_export_is_read_byte_exact_by_sh_and_python_dotenv() {
     assert_eq!(from_sh[1], s.base_url());
     assert!(from_sh[0].starts_with("eyJ"));
 
-    if !python_dotenv() {
+    let Some(python) = python_with("dotenv") else {
         return;
-    }
-    let py = Command::new("python3")
+    };
+    let py = Command::new(python)
         .args([
             "-c",
             "import sys, dotenv\nv = dotenv.dotenv_values('exported.env')\nsys.stdout.write('\\0'.join(v[n] for n in sys.argv[1:]) + '\\0')",

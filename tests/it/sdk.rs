@@ -1,0 +1,58 @@
+//! The program this setup serves: an SPX option chain fetcher on tastyware's Python SDK
+//! (tests/sdk/option_chain_fetcher.py, the SDK pinned in tests/sdk/requirements.txt), run
+//! under `ttvault exec` against the stand-in. `.ci/run` installs the SDK into
+//! target/sdk-venv (see `python_with`); elsewhere the tests skip with a printed reason.
+
+use crate::common::*;
+use std::path::PathBuf;
+
+/// The fetcher copied into the test's folder, so its `load_dotenv()` finds that folder's
+/// `.env` (python-dotenv searches from the calling script's folder).
+fn fetcher(dir: &Dir) -> &'static str {
+    let source =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/option_chain_fetcher.py");
+    std::fs::copy(source, dir.join("option_chain_fetcher.py")).unwrap();
+    "option_chain_fetcher.py"
+}
+
+#[test]
+fn the_seed_program_runs_under_exec_with_the_long_lived_secrets() {
+    let Some(python) = python_with("tastytrade") else {
+        return;
+    };
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    // A stale plaintext .env beside the program: python-dotenv must not override what
+    // ttvault put in the environment.
+    dir.write(
+        ".env",
+        "TT_API_CLIENT_SECRET=stale-secret\nTT_REFRESH_TOKEN=stale-refresh\n",
+    );
+    let script = fetcher(&dir);
+    s.clear_requests();
+    let run = dir.run_at(
+        &s,
+        &[
+            "exec",
+            "--long-lived",
+            "--passphrase-file",
+            "pw",
+            "--",
+            python.to_str().unwrap(),
+            script,
+        ],
+    );
+    run.success();
+    assert_no_secrets(&run);
+    run.stdout_has(&format!("accounts: {}", tt_standin::ACCOUNT_NUMBERS.len()));
+    run.stdout_has("SPX: ").stdout_has("(AM)");
+    run.stdout_has("SPXW: ").stdout_has("(PM)");
+    // ttvault's own refresh, then the SDK's with the injected secrets (a JSON body).
+    let refreshes = s.token_requests();
+    assert_eq!(refreshes.len(), 2, "{refreshes:?}");
+    let sdk = &refreshes[1];
+    let body: serde_json::Value = serde_json::from_str(&sdk.body).expect("a JSON refresh");
+    assert_eq!(body["grant_type"], "refresh_token");
+    assert_eq!(body["client_secret"], CLIENT_SECRET);
+}
