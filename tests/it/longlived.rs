@@ -482,3 +482,33 @@ fn unknown_scopes_without_a_terminal_warn_and_audit_repeats() {
         run.stderr
     );
 }
+
+/// Through the agent (no passphrase): the vault's recorded choice is the agent's too.
+#[cfg(unix)]
+#[test]
+fn through_the_agent_exec_follows_the_recorded_choice() {
+    let s = standin();
+    let dir = Dir::new();
+    let rt = s.personal_grant(CLIENT_ID, "read");
+    init_vault(&dir, &s, &rt, &["--long-lived"]).success();
+    dir.run(&["unlock", "--passphrase-file", "pw"]).success();
+    let env = dir.run(&["exec", "--", "env"]);
+    let short = dir.run(&["exec", "--short-lived", "--", "env"]);
+    let refused = dir.run(&[
+        "exec",
+        "--short-lived",
+        "--preset",
+        "tastyware",
+        "--",
+        "env",
+    ]);
+    dir.run(&["lock"]);
+    assert_eq!(env.status, Some(0), "{}", env.stderr);
+    assert!(
+        gets_secrets(&env, &rt),
+        "the recorded choice, through the agent"
+    );
+    short.success();
+    assert!(!short.stdout.contains(&rt));
+    refused.code(2).stderr_has("TT_SECRET");
+}
