@@ -42,7 +42,8 @@ pub struct Payload {
     /// Whether programs run by `exec` (and `export`) get the long-lived secrets (client
     /// secret, refresh token) by default, as SDK programs that refresh on their own need;
     /// otherwise only an access token (README "exec"). Absent in older vaults: short-lived.
-    #[serde(default)]
+    /// Written only when true, so a short-lived vault's document is what it always was.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub long_lived: bool,
     /// RFC 3339, UTC: when `import` took the grant from a plaintext file (the grant sat
     /// unencrypted on disk before, so `audit` asks for a re-created one). `None` for a
