@@ -50,7 +50,7 @@ fn show(dir: &Dir) -> String {
 
 /// Runs `ttvault ARGS; echo rc=$?` on a pseudo-terminal (util-linux `script`), typing
 /// `answers`; returns everything the terminal showed.
-fn at_terminal(
+pub fn at_terminal(
     dir: &Dir,
     s: &tt_standin::StandIn,
     args: &str,
@@ -283,7 +283,7 @@ fn init_and_import_at_a_terminal_ask_and_record_the_answer() {
 impl Dir {
     /// The old helper's leftovers: a plaintext `.secrets` with the test grant, the earlier
     /// grant it renamed to `.secrets.backup`, and its `.gitignore` lines.
-    fn vault_plaintext_with_backup(&self) {
+    pub fn vault_plaintext_with_backup(&self) {
         self.passphrase_files();
         self.legacy_secrets(".secrets");
         self.write(".secrets.backup", OLD_GRANT);
@@ -291,68 +291,8 @@ impl Dir {
     }
 }
 
-const OLD_GRANT: &str =
+pub const OLD_GRANT: &str =
     "TT_API_CLIENT_ID=old-id\nTT_API_CLIENT_SECRET=old-SECRET-1\nTT_REFRESH_TOKEN=old-SECRET-2\n";
-
-#[test]
-fn import_at_a_terminal_offers_to_shred_the_old_backup() {
-    if !require_tool("script") {
-        return;
-    }
-    let s = standin();
-    for (answers, shredded) in [("n\ny\n", true), ("n\nn\n", false)] {
-        let dir = Dir::new();
-        dir.vault_plaintext_with_backup();
-        let said = at_terminal(&dir, &s, "import --passphrase-file pw", &[], answers);
-        assert!(said.contains("rc=0"), "{said}");
-        assert!(
-            said.contains(".secrets.backup (the old setup script's backup"),
-            "{said}"
-        );
-        assert!(said.contains("Overwrite and remove them"), "{said}");
-        assert_eq!(!dir.join(".secrets.backup").exists(), shredded, "{said}");
-        assert!(!said.contains("old-SECRET"), "{said}");
-    }
-}
-
-#[cfg(unix)]
-#[test]
-fn import_shred_copies_follows_links_and_without_it_names_the_copies() {
-    let dir = Dir::new();
-    dir.vault_plaintext_with_backup();
-    // The backup is a link into another folder; a copy holding these secrets sits there too.
-    std::fs::create_dir(dir.join("dotfiles")).unwrap();
-    std::fs::rename(dir.join(".secrets.backup"), dir.join("dotfiles/backup")).unwrap();
-    std::os::unix::fs::symlink("dotfiles/backup", dir.join(".secrets.backup")).unwrap();
-    dir.legacy_secrets("notes.env");
-    let run = dir.run(&["import", "--shred-copies", "--passphrase-file", "pw"]);
-    run.success()
-        .stdout_has("Overwrote and removed the plaintext copy");
-    for gone in [".secrets.backup", "dotfiles/backup", "notes.env"] {
-        assert!(
-            std::fs::symlink_metadata(dir.join(gone)).is_err(),
-            "{gone} remains"
-        );
-    }
-    assert_eq!(dir.read(".gitignore"), b".secrets\n.secrets.backup\n");
-
-    // Without the flag and without a terminal: kept, named, and audit lists them.
-    let dir = Dir::new();
-    dir.vault_plaintext_with_backup();
-    let run = dir.run(&["import", "--passphrase-file", "pw"]);
-    run.success()
-        .stderr_has("a plaintext copy is still there")
-        .stderr_has(".secrets.backup")
-        .stderr_has("--shred-copies");
-    assert_eq!(dir.read(".secrets.backup"), OLD_GRANT.as_bytes());
-    let audit = dir.run(&["audit", "--offline", "--json", "--passphrase-file", "pw"]);
-    assert!(
-        audit.stdout.contains("the old setup script's backup"),
-        "{}",
-        audit.stdout
-    );
-    assert!(!audit.stdout.contains("old-SECRET"));
-}
 
 fn finding<'a>(doc: &'a serde_json::Value, check: &str) -> &'a serde_json::Value {
     doc["findings"]
