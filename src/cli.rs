@@ -64,6 +64,8 @@ pub enum Command {
     Passwd(PasswdArgs),
     /// Print what the vault holds, except the secrets.
     Show,
+    /// Change a recorded choice: `ttvault set long-lived on|off`.
+    Set(SetArgs),
     /// Keep the vault open in a background agent for a while (again: replaces the agent).
     Unlock(UnlockArgs),
     /// End the vault's agent now and wipe its memory (nothing unlocked is not an error).
@@ -133,6 +135,14 @@ pub struct GrantArgs {
     /// How long to wait for the browser, e.g. 90s [default: 5m]
     #[arg(long, value_parser = parse_duration)]
     pub timeout: Option<std::time::Duration>,
+    /// init: programs run by `exec`/`export` get the client secret and refresh token by
+    /// default (SDK programs that refresh tokens themselves need them); recorded in the vault.
+    #[arg(long, conflicts_with = "short_lived")]
+    pub long_lived: bool,
+    /// init: programs get only a short-lived access token by default (the safer choice;
+    /// the default without a terminal). At a terminal without either flag, init asks.
+    #[arg(long)]
+    pub short_lived: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -154,6 +164,41 @@ pub struct ImportArgs {
     /// No passphrase slot: recipients only.
     #[arg(long)]
     pub no_passphrase: bool,
+    /// Programs run by `exec`/`export` get the client secret and refresh token by default,
+    /// as the old setup's programs did (recorded in the vault).
+    #[arg(long, conflicts_with = "short_lived")]
+    pub long_lived: bool,
+    /// Programs get only a short-lived access token by default (the default without a
+    /// terminal). At a terminal without either flag, import asks.
+    #[arg(long)]
+    pub short_lived: bool,
+    /// Overwrite and remove the other plaintext copies of the secrets found beside the
+    /// vault (such as the old setup's .secrets.backup) without asking.
+    #[arg(long)]
+    pub shred_copies: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SetArgs {
+    /// What to change.
+    #[arg(value_enum)]
+    pub setting: Setting,
+    /// on or off.
+    #[arg(value_enum)]
+    pub value: OnOff,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// Whether programs run by `exec`/`export` get the client secret and refresh token by
+    /// default (on), or only a short-lived access token (off).
+    LongLived,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -197,7 +242,7 @@ pub enum Preset {
     Tt,
     /// like tt; long-lived TT_SECRET, TT_REFRESH (the tastyware SDK)
     Tastyware,
-    /// TASTYTRADE_ACCESS_TOKEN, TASTYTRADE_API_BASE_URL; long-lived TASTYTRADE_CLIENT_ID, …
+    /// TASTYTRADE_ACCESS_TOKEN, TASTYTRADE_API_BASE_URL, TASTYTRADE_API_URL; long-lived TASTYTRADE_CLIENT_ID, …
     Tastytrade,
 }
 
@@ -213,9 +258,13 @@ impl From<Preset> for crate::env::Preset {
 
 #[derive(Args, Debug, Clone)]
 pub struct ExecArgs {
-    /// Also hand over the long-lived client id, client secret and refresh token.
-    #[arg(long)]
+    /// Also hand over the long-lived client id, client secret and refresh token, this run
+    /// [default: the vault's recorded choice].
+    #[arg(long, conflicts_with = "short_lived")]
     pub long_lived: bool,
+    /// Hand over only the access token this run, whatever the vault recorded.
+    #[arg(long)]
+    pub short_lived: bool,
     /// Which variable names to use.
     #[arg(long, value_enum, default_value_t = Preset::Tt)]
     pub preset: Preset,
@@ -254,9 +303,13 @@ impl From<ExportFormat> for crate::shell::ExportFormat {
 pub struct ExportArgs {
     #[arg(long, value_enum, default_value_t = ExportFormat::Sh)]
     pub format: ExportFormat,
-    /// Also print the long-lived client id, client secret and refresh token.
-    #[arg(long)]
+    /// Also print the long-lived client id, client secret and refresh token, this run
+    /// [default: the vault's recorded choice].
+    #[arg(long, conflicts_with = "short_lived")]
     pub long_lived: bool,
+    /// Print only the access token's variables this run, whatever the vault recorded.
+    #[arg(long)]
+    pub short_lived: bool,
     /// Which variable names to use.
     #[arg(long, value_enum, default_value_t = Preset::Tt)]
     pub preset: Preset,

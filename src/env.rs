@@ -1,7 +1,8 @@
 //! The variables handed to programs by `exec` and printed by `export`, per preset
 //! (README "exec" and "export and token"): the short-lived set always, the long-lived set
-//! only on request.
+//! when the vault's choice or the command line asks for it.
 
+use crate::error::Error;
 use crate::secret::{AccessToken, ClientSecret, RefreshToken};
 use std::time::SystemTime;
 use zeroize::Zeroizing;
@@ -13,10 +14,34 @@ pub enum Preset {
     /// `TT_API_CLIENT_SECRET`, `TT_REFRESH_TOKEN`.
     #[default]
     Tt,
-    /// Like `Tt`; long-lived `TT_SECRET`, `TT_REFRESH` (the tastyware SDK).
+    /// Like `Tt`; long-lived `TT_SECRET`, `TT_REFRESH` (the tastyware SDK). Long-lived only.
     Tastyware,
-    /// `TASTYTRADE_ACCESS_TOKEN`, `TASTYTRADE_API_BASE_URL`; long-lived `TASTYTRADE_*`.
+    /// `TASTYTRADE_ACCESS_TOKEN`, `TASTYTRADE_API_BASE_URL` and `TASTYTRADE_API_URL`;
+    /// long-lived `TASTYTRADE_*`.
     Tastytrade,
+}
+
+impl Preset {
+    /// Whether the programs this preset serves cannot work from an access token alone.
+    /// tastyware's SDK builds its session from the client secret and refresh token and
+    /// refreshes by itself; it has no way to take an access token (README "exec").
+    pub fn needs_long_lived(self) -> bool {
+        self == Preset::Tastyware
+    }
+}
+
+/// `--preset tastyware` on a run that hands out only an access token: refused before
+/// anything starts, because the SDK would fail (12.x+: `KeyError: 'TT_SECRET'`) or, in
+/// 10.x, send an empty secret to Tastytrade, a failed login that can get the IP blocked.
+pub fn short_lived_tastyware() -> Error {
+    Error::usage(
+        "--preset tastyware needs the long-lived secrets, and this run hands out only an \
+         access token",
+    )
+    .hint(
+        "tastyware's SDK reads TT_SECRET and TT_REFRESH and cannot use an access token: add \
+         --long-lived for this run, or record the choice once with `ttvault set long-lived on`",
+    )
 }
 
 /// What a program may be given.
@@ -55,9 +80,11 @@ pub fn variables(preset: Preset, c: &Credentials<'_>) -> Vec<Var> {
             var("TT_ACCESS_TOKEN_EXPIRES_AT", &expires, false),
             var("TT_API_BASE_URL", c.api_base_url, false),
         ],
+        // TASTYTRADE_API_URL is the name tastytrade's own MCP server reads.
         Preset::Tastytrade => vec![
             var("TASTYTRADE_ACCESS_TOKEN", token, false),
             var("TASTYTRADE_API_BASE_URL", c.api_base_url, false),
+            var("TASTYTRADE_API_URL", c.api_base_url, false),
         ],
     };
     if let Some((secret, refresh)) = c.long_lived {
@@ -97,6 +124,7 @@ pub const ALL_NAMES: &[&str] = &[
     "TT_REFRESH",
     "TASTYTRADE_ACCESS_TOKEN",
     "TASTYTRADE_API_BASE_URL",
+    "TASTYTRADE_API_URL",
     "TASTYTRADE_CLIENT_ID",
     "TASTYTRADE_CLIENT_SECRET",
     "TASTYTRADE_REFRESH_TOKEN",
@@ -144,10 +172,14 @@ mod tests {
         );
         assert_eq!(
             names(Preset::Tastytrade, false),
-            ["TASTYTRADE_ACCESS_TOKEN", "TASTYTRADE_API_BASE_URL"]
+            [
+                "TASTYTRADE_ACCESS_TOKEN",
+                "TASTYTRADE_API_BASE_URL",
+                "TASTYTRADE_API_URL"
+            ]
         );
         assert_eq!(
-            names(Preset::Tastytrade, true)[2..],
+            names(Preset::Tastytrade, true)[3..],
             [
                 "TASTYTRADE_CLIENT_ID",
                 "TASTYTRADE_CLIENT_SECRET",
@@ -157,5 +189,18 @@ mod tests {
         for preset in [Preset::Tt, Preset::Tastyware, Preset::Tastytrade] {
             assert!(names(preset, true).iter().all(|n| ALL_NAMES.contains(n)));
         }
+    }
+
+    #[test]
+    fn only_tastyware_needs_the_long_lived_secrets() {
+        assert!(Preset::Tastyware.needs_long_lived());
+        assert!(!Preset::Tt.needs_long_lived() && !Preset::Tastytrade.needs_long_lived());
+        let err = short_lived_tastyware();
+        assert_eq!(err.code, crate::Code::Usage);
+        let hint = err.hint.unwrap_or_default();
+        assert!(
+            hint.contains("TT_SECRET") && hint.contains("--long-lived"),
+            "{hint}"
+        );
     }
 }

@@ -5,7 +5,7 @@ use crate::session::{GrantInfo, GrantSecrets};
 use crate::vault::describe::describe_slots;
 use crate::vault::header::Slot;
 use crate::vault::{format, store};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Files larger than this are not read when looking for leftover secrets.
@@ -113,10 +113,38 @@ pub fn git(report: &mut Report, vault: &Path) {
     }
 }
 
-/// Plaintext copies of the vault's secrets (the legacy `.secrets`, a `.env`, notes) and old
-/// vault backups in the vault's directory, and in its target's directory when the vault is
-/// a symbolic link. Links are followed: a link to a plaintext file is a plaintext copy.
-pub fn leftovers(report: &mut Report, vault: &Path, grant: &GrantSecrets) {
+/// A file beside the vault that a person would not want there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftover {
+    pub path: PathBuf,
+    /// The file's name, as listed in its directory.
+    pub name: String,
+    pub kind: LeftoverKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeftoverKind {
+    /// Holds the vault's client secret or refresh token in plaintext.
+    Plaintext,
+    /// `<vault>.backup`: the old setup script renamed an existing plaintext `.secrets` to
+    /// this name before writing a new one, so it holds an earlier grant in plaintext.
+    LegacyBackup,
+    /// An older encrypted copy of the vault (`<vault>.bak-…`).
+    VaultBackup,
+}
+
+impl Leftover {
+    /// Whether the file holds credentials in plaintext (what `import` offers to shred).
+    pub fn is_plaintext(&self) -> bool {
+        self.kind != LeftoverKind::VaultBackup
+    }
+}
+
+/// Plaintext copies of the vault's secrets (the legacy `.secrets` and its `.secrets.backup`,
+/// a `.env`, notes) and old vault backups in the vault's directory, and in its target's
+/// directory when the vault is a symbolic link. Links are followed: a link to a plaintext
+/// file is a plaintext copy. `import` uses this too, before the vault exists.
+pub fn find_leftovers(vault: &Path, grant: &GrantSecrets) -> Vec<Leftover> {
     let target = store_target(vault);
     let mut dirs = vec![parent(vault).to_path_buf()];
     if let Some(t) = &target {
@@ -136,7 +164,7 @@ pub fn leftovers(report: &mut Report, vault: &Path, grant: &GrantSecrets) {
         grant.client_secret.expose().as_bytes(),
         grant.refresh_token.expose().as_bytes(),
     ];
-    let mut clean = true;
+    let mut found = Vec::new();
     for dir in &dirs {
         let Ok(entries) = std::fs::read_dir(dir) else {
             continue;
@@ -153,34 +181,56 @@ pub fn leftovers(report: &mut Report, vault: &Path, grant: &GrantSecrets) {
             let Some(bytes) = store::read_regular(&path, MAX_SCANNED) else {
                 continue;
             };
-            if format::read_header(&bytes).is_ok() {
-                if vault_names
+            let named = |suffix: &str| {
+                vault_names
                     .iter()
-                    .any(|v| name.starts_with(&format!("{v}.bak-")))
-                {
-                    clean = false;
-                    report.warn(
-                        "leftovers.backup",
-                        format!("{name} is an older copy of the vault: it opens with the passphrase it had then"),
-                        format!("delete it once the current vault works: rm {}", path.display()),
-                    );
-                }
-                continue;
-            }
-            let holds_secret = secrets
+                    .any(|v| name.starts_with(&format!("{v}{suffix}")))
+            };
+            let kind = if format::read_header(&bytes).is_ok() {
+                named(".bak-").then_some(LeftoverKind::VaultBackup)
+            } else if secrets
                 .iter()
-                .any(|s| !s.is_empty() && bytes.windows(s.len()).any(|w| w == *s));
-            if holds_secret {
-                clean = false;
-                report.error(
-                    "leftovers.plaintext",
-                    format!("{name} holds the vault's client secret or refresh token in plaintext"),
-                    format!("delete it (shred -u {}), and if it was ever shared re-create the grant and run `ttvault rotate`", path.display()),
-                );
+                .any(|s| !s.is_empty() && bytes.windows(s.len()).any(|w| w == *s))
+            {
+                Some(LeftoverKind::Plaintext)
+            } else if vault_names.iter().any(|v| name == format!("{v}.backup"))
+                && crate::dotenv::parse_legacy(&bytes).is_ok()
+            {
+                Some(LeftoverKind::LegacyBackup)
+            } else {
+                None
+            };
+            if let Some(kind) = kind {
+                found.push(Leftover { path, name, kind });
             }
         }
     }
-    if clean {
+    found
+}
+
+/// Reports what [`find_leftovers`] finds.
+pub fn leftovers(report: &mut Report, vault: &Path, grant: &GrantSecrets) {
+    let found = find_leftovers(vault, grant);
+    for Leftover { path, name, kind } in &found {
+        match kind {
+            LeftoverKind::VaultBackup => report.warn(
+                "leftovers.backup",
+                format!("{name} is an older copy of the vault: it opens with the passphrase it had then"),
+                format!("delete it once the current vault works: rm {}", path.display()),
+            ),
+            LeftoverKind::Plaintext => report.error(
+                "leftovers.plaintext",
+                format!("{name} holds the vault's client secret or refresh token in plaintext"),
+                format!("delete it (shred -u {}), and if it was ever shared re-create the grant and run `ttvault rotate`", path.display()),
+            ),
+            LeftoverKind::LegacyBackup => report.error(
+                "leftovers.plaintext",
+                format!("{name} is the old setup script's backup: an earlier grant's client secret and refresh token in plaintext"),
+                format!("delete that grant on tastytrade.com (Manage → My Profile → API), then shred -u {}", path.display()),
+            ),
+        }
+    }
+    if found.is_empty() {
         report.ok(
             "leftovers",
             "no plaintext copy of the secrets and no old backups next to the vault",

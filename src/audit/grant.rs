@@ -91,8 +91,9 @@ pub fn scopes(report: &mut Report, p: &GrantInfo, refresh_token: &RefreshToken) 
         .iter()
         .chain(in_token.iter().flatten())
         .any(|s| s == "trade");
+    let unknown_fix = "check on tastytrade.com (Manage → My Profile → API → OAuth Applications) that only Read is ticked for this grant; if not, create a Read-only grant and run `ttvault rotate`";
     match &claims {
-        None => report.ok("scopes.token", "the refresh token is not a JWT: its scopes are unknown (the live probe shows whether `read` works)"),
+        None => report.warn("scopes.token", "the refresh token is not a JWT: its scopes are unknown, so ttvault cannot tell whether it holds `trade` (the live probe shows whether `read` works)", unknown_fix),
         Some(c) => {
             if c.is_access_token() {
                 report.error(
@@ -110,7 +111,7 @@ pub fn scopes(report: &mut Report, p: &GrantInfo, refresh_token: &RefreshToken) 
             }
             match &in_token {
                 Some(s) => report.ok("scopes.token", format!("the refresh token carries: {}", s.join(" "))),
-                None => report.ok("scopes.token", "the refresh token names no scope"),
+                None => report.warn("scopes.token", "the refresh token names no scope, so ttvault cannot tell whether it holds `trade`", unknown_fix),
             }
         }
     }
@@ -136,6 +137,11 @@ pub fn scopes(report: &mut Report, p: &GrantInfo, refresh_token: &RefreshToken) 
 }
 
 pub fn age(report: &mut Report, p: &GrantInfo) {
+    // An imported grant's creation date is unknown (the import date is not it):
+    // `handout::imported` reports it instead.
+    if p.imported_at.is_some() && p.rotated_at.is_none() {
+        return;
+    }
     let last = p.rotated_at.as_deref().unwrap_or(&p.created_at);
     let Ok(when) = humantime::parse_rfc3339(last) else {
         return;

@@ -4,6 +4,7 @@
 
 pub mod files;
 pub mod grant;
+pub mod handout;
 
 use serde::Serialize;
 

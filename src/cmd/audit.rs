@@ -3,7 +3,7 @@
 //! grant refusal / unreachable endpoint, 6 under --strict when any warning or error.
 
 use super::Context;
-use crate::audit::{files, grant, Report, Severity};
+use crate::audit::{files, grant, handout, Report, Severity};
 use crate::cli::AuditArgs;
 use crate::error::{Code, Error, Result};
 use crate::session::GrantSource;
@@ -28,6 +28,8 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<i32> {
         .as_ref()
         .map(|s| grant::scopes(&mut report, &info, &s.refresh_token));
     grant::age(&mut report, &info);
+    handout::imported(&mut report, &info);
+    handout::programs(&mut report, &info);
     let (live, live_error) = if args.offline {
         report.ok("live", "skipped (--offline)");
         (grant::Live::default(), None)

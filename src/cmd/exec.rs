@@ -2,12 +2,12 @@
 //! On Unix ttvault becomes the program (exec), so its signals and exit status are the
 //! program's own; elsewhere it waits for the program and returns its status.
 
+use super::handout::{self, Choice};
 use super::Context;
 use crate::cli::ExecArgs;
 use crate::env;
 use crate::error::Result;
 use crate::output;
-use crate::session::{self, Secrets};
 use std::process::Command;
 
 /// Variables that must never reach a child: ttvault's own secret inputs.
@@ -19,16 +19,12 @@ const NEVER_INHERITED: &[&str] = &[
 ];
 
 pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
-    let secrets = if args.long_lived {
-        Secrets::Included
-    } else {
-        Secrets::Withheld
-    };
     let Some((program, program_args)) = args.command.split_first() else {
         return Err(crate::Error::usage("exec needs a program to run")
             .hint("ttvault exec -- PROGRAM [ARGS…]"));
     };
-    let session = session::open(&ctx.vault, secrets)?;
+    let choice = Choice::of(args.long_lived, args.short_lived);
+    let session = handout::session(&ctx.vault, choice, args.preset.into(), &|_| Ok(()))?;
     let vars = session.variables(args.preset.into());
     drop(session);
     let mut command = Command::new(program);

@@ -1,28 +1,30 @@
 //! `ttvault export`: the same variables as `exec`, printed for a shell or a file.
 
+use super::handout::{self, Choice};
 use super::Context;
 use crate::cli::ExportArgs;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::session::{self, Secrets};
 use crate::shell;
 use std::io::IsTerminal;
 
 pub fn run(ctx: &Context, args: &ExportArgs) -> Result<i32> {
-    if args.long_lived && !args.reveal && std::io::stdout().is_terminal() {
-        return Err(Error::usage(
-            "refusing to print the client secret and refresh token to a terminal",
-        )
-        .hint(
-            "they would stay in the scrollback; redirect to a file or a pipe, or pass --reveal",
-        ));
-    }
-    let secrets = if args.long_lived {
-        Secrets::Included
-    } else {
-        Secrets::Withheld
+    // Checked as soon as the run is known to be long-lived (the flag, or the vault's
+    // recorded choice), before any token is asked for.
+    let to_terminal = |long: bool| {
+        if long && !args.reveal && std::io::stdout().is_terminal() {
+            return Err(Error::usage(
+                "refusing to print the client secret and refresh token to a terminal",
+            )
+            .hint(
+                "they would stay in the scrollback; redirect to a file or a pipe, pass \
+                 --reveal, or --short-lived for the access token alone",
+            ));
+        }
+        Ok(())
     };
-    let session = session::open(&ctx.vault, secrets)?;
+    let choice = Choice::of(args.long_lived, args.short_lived);
+    let session = handout::session(&ctx.vault, choice, args.preset.into(), &to_terminal)?;
     let vars = session.variables(args.preset.into());
     let text = shell::render(args.format.into(), &vars)?;
     output::stdout(text.as_bytes())?;

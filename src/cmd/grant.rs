@@ -116,10 +116,65 @@ pub fn obtain(args: &Options, environment: &Environment, known: Known) -> Result
         );
     }
     let http = oauth::Client::new()?;
-    if args.paste {
-        return paste(&http, args, environment, known);
+    let mut obtained = if args.paste {
+        paste(&http, args, environment, known)?
+    } else {
+        browser_flow(&http, args, environment, known)?
+    };
+    if !args.allow_trade {
+        let sandbox = oauth::failure::is_sandbox_url(&environment.token_url());
+        if let Err(err) = confirm_unknown_scopes(&obtained.verified.scopes, sandbox) {
+            obtained.fail(&err);
+            return Err(err);
+        }
     }
-    browser_flow(&http, args, environment, known)
+    Ok(obtained)
+}
+
+/// A refresh token that names no scopes (opaque, or a JWT without a scope claim: how
+/// Tastytrade's real tokens name them is unconfirmed, docs/OAUTH.md) cannot be checked for
+/// `trade`. At a terminal the person confirms that only Read was ticked, or nothing is
+/// written; without one, a warning (which `audit` repeats) and on.
+fn confirm_unknown_scopes(scopes: &verify::Scopes, sandbox: bool) -> Result<()> {
+    if scopes.is_known() {
+        return Ok(());
+    }
+    let said = "the refresh token does not say which scopes the grant holds (it is not a JWT, \
+                or names none), so ttvault cannot check that it lacks `trade`";
+    let place = if sandbox {
+        "in the developer sandbox's tools"
+    } else {
+        "on tastytrade.com (Manage → My Profile → API → OAuth Applications)"
+    };
+    if !std::io::stdin().is_terminal() {
+        output::warning(
+            said,
+            Some(&format!(
+                "make sure only Read is ticked for this grant {place}; `ttvault audit` repeats this"
+            )),
+        );
+        return Ok(());
+    }
+    output::note(said);
+    output::prompt(&format!(
+        "Is Read the only box ticked for this grant {place}? [y/N] "
+    ));
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::failure(format!("could not read from the terminal: {e}")))?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
+        return Ok(());
+    }
+    Err(
+        Error::failure("stopped: the grant may hold more than Read; nothing was written").hint(
+            format!(
+        "delete this grant {place}, create one with only Read ticked (the SPX chain fetcher \
+         needs nothing else), and run this again"
+    ),
+        ),
+    )
 }
 
 fn paste(http: &dyn Http, args: &Options, env: &Environment, known: Known) -> Result<Obtained> {

@@ -1,13 +1,25 @@
 //! `ttvault import [FILE]`: encrypt the plaintext dotenv `.secrets` of the legacy setup
-//! script. The plaintext goes away only after the vault is on disk and reads back.
+//! script. The plaintext goes away only after the vault is on disk and reads back; so do
+//! the other plaintext copies found beside it (the old script's `.secrets.backup`), when
+//! the person agrees or passed `--shred-copies`.
 
+use super::handout::Choice;
+use super::shred::{open_for_overwrite, overwrite, shred_and_remove};
 use super::Context;
+use crate::audit::files::{find_leftovers, Leftover, LeftoverKind};
 use crate::cli::ImportArgs;
 use crate::dotenv;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
+use crate::output;
+use crate::session::GrantSecrets;
 use crate::vault::{self, format, store, NewSlots, Payload};
+use std::io::{BufRead, IsTerminal};
 use std::path::Path;
+
+/// Said before the long-lived question: the old setup's programs read these secrets.
+const OLD_PROGRAMS: &str = "The old setup's programs read TT_API_CLIENT_SECRET and \
+TT_REFRESH_TOKEN from .secrets: answer y to run them unchanged under `ttvault exec`.";
 
 pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
     let vault_path = &ctx.vault.path;
@@ -31,7 +43,7 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
     }
     let legacy = dotenv::parse_legacy(&plaintext)?;
     let environment = Environment::for_new_grant(args.sandbox)?;
-    let payload = Payload::new(
+    let mut payload = Payload::new(
         legacy.client_id,
         legacy.client_secret,
         legacy.refresh_token,
@@ -40,17 +52,21 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
         // scopes the refresh token carries.
         Vec::new(),
     );
+    payload.imported_at = Some(vault::payload::now_rfc3339());
     let in_place = same_file(source, vault_path);
     if !in_place && vault_path.exists() {
         return Err(store::already_exists(vault_path));
     }
+    // Every question comes before the vault is written.
+    payload.long_lived = Choice::of(args.long_lived, args.short_lived).to_record(OLD_PROGRAMS)?;
+    let copies = other_copies(vault_path, source, &GrantSecrets::of(&payload));
+    let shred_copies = !copies.is_empty() && agree_to_shred(&copies, args.shred_copies)?;
     let slots = NewSlots::from_flags(
         &ctx.vault,
         args.no_passphrase,
         &args.recipients,
         &args.recipients_files,
     )?;
-    let mut payload = payload;
     payload.recipients = slots.recipients.clone();
     if let Some(warning) = slots.kdf.as_ref().and_then(|k| k.warning.as_ref()) {
         ctx.vault.report.warning(warning, None);
@@ -99,8 +115,73 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
         shred_and_remove(source)?;
         println!("Overwrote and removed the plaintext {}.", source.display());
     }
+    shred_or_warn(&copies, shred_copies)?;
     println!("Next: `ttvault audit` checks the grant's scopes and the files around the vault.");
     Ok(0)
+}
+
+/// The plaintext copies of these secrets beside the vault, other than the file being
+/// imported (which has its own fate: replaced, removed, or kept by --keep-plaintext).
+fn other_copies(vault_path: &Path, source: &Path, secrets: &GrantSecrets) -> Vec<Leftover> {
+    find_leftovers(vault_path, secrets)
+        .into_iter()
+        .filter(|c| c.is_plaintext() && !same_file(&c.path, source))
+        .collect()
+}
+
+fn describe(copy: &Leftover) -> String {
+    match copy.kind {
+        LeftoverKind::LegacyBackup => format!(
+            "{} (the old setup script's backup: an earlier grant)",
+            copy.path.display()
+        ),
+        _ => format!("{} (holds these secrets)", copy.path.display()),
+    }
+}
+
+/// `--shred-copies`, or a yes at a terminal. Without either, the copies are kept and named
+/// after the import.
+fn agree_to_shred(copies: &[Leftover], flag: bool) -> Result<bool> {
+    if flag {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    output::say("Other plaintext copies of the credentials are beside the vault:");
+    for copy in copies {
+        output::say(&format!("  {}", describe(copy)));
+    }
+    output::prompt("Overwrite and remove them after the vault is written? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::failure(format!("could not read from the terminal: {e}")))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
+}
+
+/// Shreds the copies (links followed to the real file), or says they are still there.
+fn shred_or_warn(copies: &[Leftover], shred: bool) -> Result<()> {
+    for copy in copies {
+        if shred {
+            shred_and_remove(&copy.path)?;
+            println!(
+                "Overwrote and removed the plaintext copy {}.",
+                copy.path.display()
+            );
+        } else {
+            output::warning(
+                &format!("a plaintext copy is still there: {}", describe(copy)),
+                Some(&format!(
+                    "shred -u {} (`ttvault import --shred-copies` does this; `ttvault audit` \
+                     lists such files)",
+                    copy.path.display()
+                )),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The file on disk must be exactly what was sealed, and open with the new passphrase.
@@ -121,54 +202,6 @@ fn verify_written(
         Payload::from_bytes(&plain)?;
     }
     Ok(())
-}
-
-/// Overwrites the plaintext with zeros before unlinking it, so its secrets do not stay
-/// in the file's blocks on simple filesystems (copy-on-write and SSDs may still keep them:
-/// SECURITY.md says so). A link is followed: the file it names is the plaintext, and both
-/// go.
-fn shred_and_remove(path: &Path) -> Result<()> {
-    let is_link = std::fs::symlink_metadata(path)
-        .map_err(|e| Error::io("inspect", path, e))?
-        .file_type()
-        .is_symlink();
-    let target = path
-        .canonicalize()
-        .map_err(|e| Error::io("inspect", path, e))?;
-    overwrite(open_for_overwrite(&target)?, &target)?;
-    std::fs::remove_file(&target).map_err(|e| Error::io("remove", &target, e))?;
-    if is_link {
-        std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
-    }
-    Ok(())
-}
-
-/// The plaintext file, opened for writing (links followed); a regular file only.
-fn open_for_overwrite(path: &Path) -> Result<std::fs::File> {
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .open(path)
-        .map_err(|e| Error::io("open for overwriting", path, e))?;
-    let meta = file.metadata().map_err(|e| Error::io("inspect", path, e))?;
-    if !meta.is_file() {
-        return Err(Error::usage(format!(
-            "{} is not a regular file",
-            path.display()
-        )));
-    }
-    Ok(file)
-}
-
-/// Zeros over the whole file, on disk.
-fn overwrite(mut file: std::fs::File, path: &Path) -> Result<()> {
-    use std::io::Write;
-    let len = file
-        .metadata()
-        .map_err(|e| Error::io("inspect", path, e))?
-        .len();
-    file.write_all(&vec![0u8; len as usize])
-        .and_then(|_| file.sync_all())
-        .map_err(|e| Error::io("overwrite", path, e))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

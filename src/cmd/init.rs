@@ -3,6 +3,7 @@
 //! only after the vault is on disk.
 
 use super::grant::{self, Options};
+use super::handout::Choice;
 use super::{grant_report, Context};
 use crate::cli::GrantArgs;
 use crate::endpoints::Environment;
@@ -28,6 +29,8 @@ pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
     if let Some(warning) = slots.kdf.as_ref().and_then(|k| k.warning.as_ref()) {
         ctx.vault.report.warning(warning, None);
     }
+    // Asked before the browser flow too: nothing waits on the page while a person reads.
+    let long_lived = Choice::of(args.long_lived, args.short_lived).to_record("")?;
     let known = grant::known_credentials(&options, None)?;
     let mut obtained = grant::obtain(&options, &environment, known)?;
 
@@ -40,6 +43,7 @@ pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
     );
     payload.redirect_uri = obtained.redirect_uri.clone();
     payload.token_encoding = Some(obtained.verified.tokens.encoding);
+    payload.long_lived = long_lived;
     let backup = match vault::create(path, payload, &slots, args.force) {
         Ok(b) => b,
         Err(err) => {

@@ -10,12 +10,15 @@ mod exec;
 mod export;
 mod grant;
 mod grant_report;
+mod handout;
 mod import;
 mod init;
 mod lock;
 mod passwd;
 mod rotate;
+mod set;
 mod show;
+mod shred;
 mod status;
 mod token;
 mod unlock;
@@ -79,6 +82,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Import(args) => import::run(&ctx, args),
         Command::Passwd(args) => passwd::run(&ctx, args),
         Command::Show => show::run(&ctx),
+        Command::Set(args) => set::run(&ctx, args),
         Command::Status => status::run(&ctx),
         Command::Exec(args) => exec::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),

@@ -19,6 +19,12 @@ pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
         )
         .hint("change slots with `ttvault passwd --add-recipient R / --remove-recipient R`"));
     }
+    if args.long_lived || args.short_lived {
+        return Err(Error::usage(
+            "rotate keeps the vault's long-lived choice; --long-lived / --short-lived are for init",
+        )
+        .hint("change it with `ttvault set long-lived on|off`"));
+    }
     if args.force {
         return Err(Error::usage(
             "rotate replaces the grant in place; --force is for `init`",

@@ -21,6 +21,8 @@ pub fn run(ctx: &Context) -> Result<i32> {
             "slots": slots,
             "private": private,
             "agent": agent.as_ref().map(|a| a.json()),
+            // Recorded inside the encrypted payload: the header does not show it.
+            "long_lived": serde_json::Value::Null,
         });
         output::json(&doc)?;
         return Ok(0);
@@ -51,6 +53,8 @@ pub fn run(ctx: &Context) -> Result<i32> {
         };
         println!("slot:    {line}");
     }
+    // The long-lived choice is inside the encrypted payload; status reads no secret.
+    println!("exec:    what programs get is recorded inside the vault (`ttvault show` says)");
     match &agent {
         Some(a) => println!("agent:   {}", a.line()),
         None => println!("agent:   none (locked; commands ask for the passphrase)"),

@@ -21,6 +21,12 @@ pub struct GrantInfo {
     pub rotated_at: Option<String>,
     /// The vault's recipient slots (public keys).
     pub recipients: Vec<String>,
+    /// The vault's recorded choice: programs get the long-lived secrets by default.
+    #[serde(default)]
+    pub long_lived: bool,
+    /// When `import` took the grant from a plaintext file (RFC 3339, UTC).
+    #[serde(default)]
+    pub imported_at: Option<String>,
 }
 
 impl GrantInfo {
@@ -34,6 +40,8 @@ impl GrantInfo {
             created_at: payload.created_at.clone(),
             rotated_at: payload.rotated_at.clone(),
             recipients: payload.recipients.clone(),
+            long_lived: payload.long_lived,
+            imported_at: payload.imported_at.clone(),
         }
     }
 }

@@ -39,6 +39,17 @@ pub struct Payload {
         deserialize_with = "lenient_encoding"
     )]
     pub token_encoding: Option<BodyEncoding>,
+    /// Whether programs run by `exec` (and `export`) get the long-lived secrets (client
+    /// secret, refresh token) by default, as SDK programs that refresh on their own need;
+    /// otherwise only an access token (README "exec"). Absent in older vaults: short-lived.
+    /// Written only when true, so a short-lived vault's document is what it always was.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub long_lived: bool,
+    /// RFC 3339, UTC: when `import` took the grant from a plaintext file (the grant sat
+    /// unencrypted on disk before, so `audit` asks for a re-created one). `None` for a
+    /// grant made by `init`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported_at: Option<String>,
 }
 
 impl Payload {
@@ -62,6 +73,8 @@ impl Payload {
             rotated_at: None,
             recipients: Vec::new(),
             token_encoding: None,
+            long_lived: false,
+            imported_at: None,
         }
     }
 
@@ -113,7 +126,8 @@ impl Payload {
                 ));
             }
         }
-        for ts in std::iter::once(&self.created_at).chain(self.rotated_at.as_ref()) {
+        let stamps = [self.rotated_at.as_ref(), self.imported_at.as_ref()];
+        for ts in std::iter::once(&self.created_at).chain(stamps.into_iter().flatten()) {
             humantime::parse_rfc3339(ts)
                 .map_err(|_| Error::vault("the vault holds a malformed timestamp"))?;
         }
@@ -178,6 +192,31 @@ mod tests {
         assert_eq!(
             Payload::from_bytes(odd.as_bytes()).unwrap().token_encoding,
             None
+        );
+    }
+
+    #[test]
+    fn the_long_lived_choice_and_import_date_are_kept_and_old_vaults_are_short_lived() {
+        let mut p = sample();
+        let mut doc: serde_json::Value = serde_json::from_slice(&p.to_bytes()).unwrap();
+        doc.as_object_mut().unwrap().remove("long_lived");
+        let old = doc.to_string();
+        assert!(!old.contains("long_lived") && !old.contains("imported_at"));
+        let back = Payload::from_bytes(old.as_bytes()).unwrap();
+        assert!(
+            !back.long_lived,
+            "a vault from before the choice is short-lived"
+        );
+        assert_eq!(back.imported_at, None);
+        p.long_lived = true;
+        p.imported_at = Some("2025-01-02T03:04:05Z".into());
+        let back = Payload::from_bytes(&p.to_bytes()).unwrap();
+        assert!(back.long_lived);
+        assert_eq!(back.imported_at.as_deref(), Some("2025-01-02T03:04:05Z"));
+        p.imported_at = Some("yesterday".into());
+        assert_eq!(
+            Payload::from_bytes(&p.to_bytes()).unwrap_err().code,
+            crate::Code::Vault
         );
     }
 

@@ -42,14 +42,7 @@ fn each_preset_hands_over_exactly_its_variables() {
                 "TT_REFRESH_TOKEN",
             ],
         ),
-        (
-            &["--preset", "tastyware"],
-            &[
-                "TT_ACCESS_TOKEN",
-                "TT_ACCESS_TOKEN_EXPIRES_AT",
-                "TT_API_BASE_URL",
-            ],
-        ),
+        // `--preset tastyware` alone is refused on this short-lived vault (longlived.rs).
         (
             &["--preset", "tastyware", "--long-lived"],
             &[
@@ -62,13 +55,18 @@ fn each_preset_hands_over_exactly_its_variables() {
         ),
         (
             &["--preset", "tastytrade"],
-            &["TASTYTRADE_ACCESS_TOKEN", "TASTYTRADE_API_BASE_URL"],
+            &[
+                "TASTYTRADE_ACCESS_TOKEN",
+                "TASTYTRADE_API_BASE_URL",
+                "TASTYTRADE_API_URL",
+            ],
         ),
         (
             &["--preset", "tastytrade", "--long-lived"],
             &[
                 "TASTYTRADE_ACCESS_TOKEN",
                 "TASTYTRADE_API_BASE_URL",
+                "TASTYTRADE_API_URL",
                 "TASTYTRADE_CLIENT_ID",
                 "TASTYTRADE_CLIENT_SECRET",
                 "TASTYTRADE_REFRESH_TOKEN",
@@ -103,6 +101,9 @@ fn each_preset_hands_over_exactly_its_variables() {
             .or(vars.get("TASTYTRADE_API_BASE_URL"))
             .unwrap();
         assert_eq!(base, &s.base_url());
+        if let Some(mcp) = vars.get("TASTYTRADE_API_URL") {
+            assert_eq!(mcp, base, "the name tastytrade's MCP server reads");
+        }
         if flags.contains(&"--long-lived") {
             assert!(vars.values().any(|v| v == CLIENT_SECRET));
             assert!(vars.values().any(|v| *v == refresh));

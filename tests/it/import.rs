@@ -2,6 +2,7 @@
 //! gone only once the vault is written and reads back.
 
 use crate::common::*;
+use crate::longlived::{at_terminal, OLD_GRANT};
 
 #[test]
 fn in_place_import_replaces_the_plaintext() {
@@ -126,4 +127,64 @@ fn verbose_runs_never_print_a_secret() {
     ])
     .success();
     dir.run(&["-vv", "show", "--passphrase-file", "pw"]).code(3);
+}
+
+#[test]
+fn import_at_a_terminal_offers_to_shred_the_old_backup() {
+    if !require_tool("script") {
+        return;
+    }
+    let s = standin();
+    for (answers, shredded) in [("n\ny\n", true), ("n\nn\n", false)] {
+        let dir = Dir::new();
+        dir.vault_plaintext_with_backup();
+        let said = at_terminal(&dir, &s, "import --passphrase-file pw", &[], answers);
+        assert!(said.contains("rc=0"), "{said}");
+        assert!(
+            said.contains(".secrets.backup (the old setup script's backup"),
+            "{said}"
+        );
+        assert!(said.contains("Overwrite and remove them"), "{said}");
+        assert_eq!(!dir.join(".secrets.backup").exists(), shredded, "{said}");
+        assert!(!said.contains("old-SECRET"), "{said}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn import_shred_copies_follows_links_and_without_it_names_the_copies() {
+    let dir = Dir::new();
+    dir.vault_plaintext_with_backup();
+    // The backup is a link into another folder; a copy holding these secrets sits there too.
+    std::fs::create_dir(dir.join("dotfiles")).unwrap();
+    std::fs::rename(dir.join(".secrets.backup"), dir.join("dotfiles/backup")).unwrap();
+    std::os::unix::fs::symlink("dotfiles/backup", dir.join(".secrets.backup")).unwrap();
+    dir.legacy_secrets("notes.env");
+    let run = dir.run(&["import", "--shred-copies", "--passphrase-file", "pw"]);
+    run.success()
+        .stdout_has("Overwrote and removed the plaintext copy");
+    for gone in [".secrets.backup", "dotfiles/backup", "notes.env"] {
+        assert!(
+            std::fs::symlink_metadata(dir.join(gone)).is_err(),
+            "{gone} remains"
+        );
+    }
+    assert_eq!(dir.read(".gitignore"), b".secrets\n.secrets.backup\n");
+
+    // Without the flag and without a terminal: kept, named, and audit lists them.
+    let dir = Dir::new();
+    dir.vault_plaintext_with_backup();
+    let run = dir.run(&["import", "--passphrase-file", "pw"]);
+    run.success()
+        .stderr_has("a plaintext copy is still there")
+        .stderr_has(".secrets.backup")
+        .stderr_has("--shred-copies");
+    assert_eq!(dir.read(".secrets.backup"), OLD_GRANT.as_bytes());
+    let audit = dir.run(&["audit", "--offline", "--json", "--passphrase-file", "pw"]);
+    assert!(
+        audit.stdout.contains("the old setup script's backup"),
+        "{}",
+        audit.stdout
+    );
+    assert!(!audit.stdout.contains("old-SECRET"));
 }

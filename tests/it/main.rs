@@ -25,6 +25,7 @@ mod init;
 mod init_paste;
 mod links;
 mod lock;
+mod longlived;
 mod loopback_attack;
 mod network;
 mod rotate;
