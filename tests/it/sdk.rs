@@ -16,13 +16,17 @@ fn fetcher(dir: &Dir) -> &'static str {
 }
 
 #[test]
-fn the_seed_program_runs_under_exec_with_the_long_lived_secrets() {
+fn the_seed_program_runs_under_a_plain_exec_on_a_vault_that_chose_long_lived() {
     let Some(python) = python_with("tastytrade") else {
         return;
     };
     let s = standin();
     let dir = Dir::new();
     dir.standin_vault(&s, "read");
+    // The choice, recorded once (init --long-lived and the question at init and import
+    // record it too).
+    dir.run(&["set", "long-lived", "on", "--passphrase-file", "pw"])
+        .success();
     // A stale plaintext .env beside the program: python-dotenv must not override what
     // ttvault put in the environment.
     dir.write(
@@ -35,7 +39,6 @@ fn the_seed_program_runs_under_exec_with_the_long_lived_secrets() {
         &s,
         &[
             "exec",
-            "--long-lived",
             "--passphrase-file",
             "pw",
             "--",
@@ -55,4 +58,35 @@ fn the_seed_program_runs_under_exec_with_the_long_lived_secrets() {
     let body: serde_json::Value = serde_json::from_str(&sdk.body).expect("a JSON refresh");
     assert_eq!(body["grant_type"], "refresh_token");
     assert_eq!(body["client_secret"], CLIENT_SECRET);
+}
+
+#[test]
+fn on_a_short_lived_vault_the_tastyware_preset_stops_before_the_sdk_starts() {
+    let Some(python) = python_with("tastytrade") else {
+        return;
+    };
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    let script = fetcher(&dir);
+    s.clear_requests();
+    let run = dir.run_at(
+        &s,
+        &[
+            "exec",
+            "--preset",
+            "tastyware",
+            "--passphrase-file",
+            "pw",
+            "--",
+            python.to_str().unwrap(),
+            script,
+        ],
+    );
+    // ttvault's own explanation, not the SDK's KeyError or a failed login.
+    run.code(2).stderr_has("TT_SECRET");
+    assert!(!run.stderr.contains("Traceback"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(s.token_requests().is_empty(), "{:?}", s.token_requests());
+    assert_no_secrets(&run);
 }
