@@ -4,12 +4,12 @@
 
 use super::grant::{self, Options};
 use super::{grant_report, Context};
-use crate::cli::GrantArgs;
+use crate::cli::InitArgs;
 use crate::endpoints::Environment;
 use crate::error::Result;
 use crate::vault::{self, store, NewSlots, Payload};
 
-pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
+pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
     let path = &ctx.vault.path;
     // Refuse an existing vault before anyone signs in anywhere.
     if path.exists() && !args.force {

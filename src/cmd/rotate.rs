@@ -4,26 +4,14 @@
 
 use super::grant::{self, Options};
 use super::{grant_report, Context};
-use crate::cli::GrantArgs;
+use crate::cli::RotateArgs;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
 use crate::secret::ClientSecret;
 use crate::vault::{self, payload::now_rfc3339, store, VaultRef};
 use crate::{oauth, output};
 
-pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
-    // The vault's slots stay as they are: say so rather than ignore these.
-    if !args.recipients.is_empty() || !args.recipients_files.is_empty() || args.no_passphrase {
-        return Err(Error::usage(
-            "rotate keeps the vault's passphrase and recipients; it does not change slots",
-        )
-        .hint("change slots with `ttvault passwd --add-recipient R / --remove-recipient R`"));
-    }
-    if args.force {
-        return Err(Error::usage(
-            "rotate replaces the grant in place; --force is for `init`",
-        ));
-    }
+pub fn run(ctx: &Context, args: &RotateArgs) -> Result<i32> {
     // Open first: a wrong passphrase should not cost a sign-in.
     let before = store::read(&ctx.vault.path)?;
     let opened = vault::open(&ctx.vault)?;
