@@ -18,6 +18,7 @@ pub mod harden;
 pub mod oauth;
 pub mod output;
 pub mod passphrase;
+pub mod readable_time;
 pub mod recipients;
 pub mod secret;
 pub mod session;
