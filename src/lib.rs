@@ -14,6 +14,7 @@ pub mod dotenv;
 pub mod endpoints;
 pub mod env;
 pub mod error;
+pub mod gitignore;
 pub mod harden;
 pub mod oauth;
 pub mod output;

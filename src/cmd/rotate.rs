@@ -42,7 +42,8 @@ pub fn run(ctx: &Context, args: &RotateArgs) -> Result<i32> {
         known.client_secret = Some(old.client_secret.clone());
     }
     let same_app = known.client_id.as_deref() == Some(old.client_id.as_str());
-    let mut obtained = grant::obtain(&options, &environment, known)?;
+    let mut obtained = grant::obtain(&options, &environment, known)
+        .map_err(|e| grant::say_endpoint_source(e, &environment, !overridden))?;
 
     let result = write(&ctx.vault, &before, &opened, &obtained, &environment);
     if let Err(err) = result {
@@ -57,16 +58,22 @@ pub fn run(ctx: &Context, args: &RotateArgs) -> Result<i32> {
     // Does Tastytrade still take the old refresh token?
     if old.refresh_token.ct_eq(&obtained.verified.refresh_token) {
         output::note("the new refresh token is the same as the old one; the grant did not change.");
-        return Ok(0);
+    } else {
+        check_old_grant(
+            ctx.json,
+            &old.environment,
+            &old.client_id,
+            &old.client_secret,
+            &old.refresh_token,
+            same_app,
+        );
     }
-    check_old_grant(
-        ctx.json,
-        &old.environment,
-        &old.client_id,
-        &old.client_secret,
-        &old.refresh_token,
-        same_app,
-    );
+    if !ctx.json {
+        println!(
+            "Next: programs get the new grant on their next `ttvault exec`; `ttvault unlock` \
+             again if the vault was unlocked; `ttvault audit` checks it."
+        );
+    }
     Ok(0)
 }
 
