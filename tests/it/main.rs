@@ -29,6 +29,7 @@ mod loopback_attack;
 mod network;
 mod rotate;
 mod rotated;
+mod transcripts;
 mod unknowns;
 mod vault;
 mod vectors;
