@@ -7,6 +7,7 @@
 mod common;
 #[allow(dead_code)]
 mod flow;
+mod help;
 
 #[cfg(unix)]
 mod agent;
