@@ -274,7 +274,8 @@ mod tests {
             },
         );
         let text = format!("{report:?}");
-        assert!(text.contains("Tastytrade's production hosts"), "{text}");
+        assert!(text.contains("Tastytrade's production host"), "{text}");
         assert!(!text.contains("make sure you trust it"), "{text}");
+        assert!(!text.contains("custom"), "{text}");
     }
 }
