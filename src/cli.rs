@@ -2,8 +2,28 @@
 //! its changelog records any change to a name. Options that are library types (`Preset`,
 //! `ExportFormat`) have a clap mirror here, converted with `From`.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+
+pub mod text;
+
+/// The whole command line as `--help`, completions and the man pages show it: the derived
+/// definitions plus the examples and environment from [`text`] under each command.
+pub fn command() -> clap::Command {
+    let cmd = Cli::command();
+    let header = *cmd.get_styles().get_header();
+    cmd.after_help(text::after_help(None, header))
+        .mut_subcommands(|sub| {
+            let after = text::after_help(Some(sub.get_name()), header);
+            sub.after_help(after)
+        })
+}
+
+/// Parses the process's arguments (exiting with clap's message and status 2 on bad usage).
+pub fn parse() -> Cli {
+    let matches = command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -22,6 +42,7 @@ pub struct Cli {
 }
 
 #[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The vault file [default: .secrets]
     #[arg(long, global = true, env = "TTVAULT_VAULT", value_name = "PATH")]
@@ -55,9 +76,9 @@ pub struct Global {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the browser OAuth flow (or --paste), verify the grant, write a new vault.
-    Init(GrantArgs),
+    Init(InitArgs),
     /// Replace the grant in the existing vault with a re-created one.
-    Rotate(GrantArgs),
+    Rotate(RotateArgs),
     /// Encrypt a plaintext dotenv .secrets left by the old setup script.
     Import(ImportArgs),
     /// Change the passphrase, or add and remove recipient slots.
@@ -69,10 +90,10 @@ pub enum Command {
     /// Keep the vault open in a background agent for a while (again: replaces the agent).
     Unlock(UnlockArgs),
     /// End the vault's agent now and wipe its memory (nothing unlocked is not an error).
-    Lock,
+    Lock(NoUnlockArgs),
     /// Without any passphrase: what the vault's header shows, and whether it is unlocked.
-    Status,
-    /// Run a program with fresh credentials in its environment.
+    Status(NoUnlockArgs),
+    /// Run a program (or $SHELL) with fresh credentials in its environment.
     Exec(ExecArgs),
     /// Print the credential variables for a shell or a file.
     Export(ExportArgs),
@@ -84,14 +105,14 @@ pub enum Command {
     Audit(AuditArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
-    /// Print the man page (roff) to stdout.
-    #[command(hide = true)]
-    Man,
+    /// Print the manual page (roff) of ttvault or of one command.
+    Man(ManArgs),
     /// Run the agent in the foreground (started by `unlock`).
     #[command(hide = true)]
     Agent(AgentArgs),
 }
 
+/// How to get a grant: the options `init` and `rotate` share.
 #[derive(Args, Debug, Clone, Default)]
 pub struct GrantArgs {
     /// Use Tastytrade's sandbox ("cert") environment.
@@ -116,6 +137,16 @@ pub struct GrantArgs {
     /// Accept a grant that holds the `trade` scope.
     #[arg(long)]
     pub allow_trade: bool,
+    /// How long to wait for the browser, e.g. 90s [default: 5m]
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// `init`: how to get the grant, and the new vault's slots.
+#[derive(Args, Debug, Clone, Default)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub grant: GrantArgs,
     /// Add a recipient slot (age X25519 or SSH public key).
     #[arg(short = 'r', long = "recipient", value_name = "R")]
     pub recipients: Vec<String>,
@@ -125,24 +156,63 @@ pub struct GrantArgs {
     /// No passphrase slot: recipients only.
     #[arg(long)]
     pub no_passphrase: bool,
-    /// init over an existing vault (it is kept as a backup first).
+    /// Replace an existing vault (it is kept as .secrets.bak-<time> first).
     #[arg(long)]
     pub force: bool,
-    /// rotate: accept endpoints other than the vault's (from TTVAULT_API_URL,
+    /// Programs run by `exec`/`export` get the client secret and refresh token by default
+    /// (SDK programs that refresh tokens themselves need them); recorded in the vault.
+    #[arg(long, conflicts_with = "short_lived")]
+    pub long_lived: bool,
+    /// Programs get only a short-lived access token by default (the safer choice; the
+    /// default without a terminal). At a terminal without either flag, init asks.
+    #[arg(long)]
+    pub short_lived: bool,
+}
+
+/// `rotate`: how to get the new grant; the vault's slots stay as they are.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    pub grant: GrantArgs,
+    /// Accept endpoints other than the vault's (from TTVAULT_API_URL,
     /// TTVAULT_AUTHORIZE_URL or --sandbox) without being asked.
     #[arg(long)]
     pub endpoint_change: bool,
-    /// How long to wait for the browser, e.g. 90s [default: 5m]
-    #[arg(long, value_parser = parse_duration)]
-    pub timeout: Option<std::time::Duration>,
-    /// init: programs run by `exec`/`export` get the client secret and refresh token by
-    /// default (SDK programs that refresh tokens themselves need them); recorded in the vault.
-    #[arg(long, conflicts_with = "short_lived")]
-    pub long_lived: bool,
-    /// init: programs get only a short-lived access token by default (the safer choice;
-    /// the default without a terminal). At a terminal without either flag, init asks.
-    #[arg(long)]
-    pub short_lived: bool,
+}
+
+// `args.sandbox` and `grant::Options::of(args, …)` read the shared options of either.
+impl std::ops::Deref for InitArgs {
+    type Target = GrantArgs;
+    fn deref(&self) -> &GrantArgs {
+        &self.grant
+    }
+}
+
+impl std::ops::Deref for RotateArgs {
+    type Target = GrantArgs;
+    fn deref(&self) -> &GrantArgs {
+        &self.grant
+    }
+}
+
+/// The global unlock options again, hidden, for the commands that never open the vault
+/// (`lock`, `status`, `completions`, `man`): their help does not list them, and a script
+/// that passes them anyway still works (same ids, so clap hands any value to [`Global`]).
+#[derive(Args, Debug, Clone, Default)]
+pub struct NoUnlockArgs {
+    #[arg(long, hide = true, id = "passphrase_file", value_name = "PATH")]
+    pub passphrase_file: Option<PathBuf>,
+    #[arg(long, hide = true, id = "passphrase_fd", value_name = "N")]
+    pub passphrase_fd: Option<i32>,
+    #[arg(
+        short = 'i',
+        long = "identity",
+        hide = true,
+        id = "identity",
+        env = "TTVAULT_IDENTITY",
+        value_name = "PATH"
+    )]
+    pub identity: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -268,22 +338,27 @@ pub struct ExecArgs {
     /// Which variable names to use.
     #[arg(long, value_enum, default_value_t = Preset::Tt)]
     pub preset: Preset,
-    /// The program and its arguments.
+    /// The program and its arguments [default: $SHELL, marked with TTVAULT_SHELL]
     #[arg(
-        required = true,
         trailing_var_arg = true,
         allow_hyphen_values = true,
-        value_name = "CMD"
+        value_name = "CMD",
+        value_hint = clap::ValueHint::CommandWithArguments
     )]
     pub command: Vec<std::ffi::OsString>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
+    /// `export NAME='value'` lines for sh, bash and zsh (`eval "$(ttvault export)"`)
     Sh,
+    /// `set -gx NAME 'value'` lines (`ttvault export --format fish | source`)
     Fish,
+    /// `$env:NAME = 'value'` lines
     Powershell,
+    /// NAME='value' lines for a .env file (also sourceable by sh)
     Dotenv,
+    /// One JSON object, name to value (as --json)
     Json,
 }
 
@@ -301,8 +376,9 @@ impl From<ExportFormat> for crate::shell::ExportFormat {
 
 #[derive(Args, Debug, Clone)]
 pub struct ExportArgs {
-    #[arg(long, value_enum, default_value_t = ExportFormat::Sh)]
-    pub format: ExportFormat,
+    /// How to print the variables [default: sh; --json: json]
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
     /// Also print the long-lived client id, client secret and refresh token, this run
     /// [default: the vault's recorded choice].
     #[arg(long, conflicts_with = "short_lived")]
@@ -318,15 +394,8 @@ pub struct ExportArgs {
     pub reveal: bool,
 }
 
+// Examples and notes under `--help`: `text::examples_of` and `text::note_of`.
 #[derive(Args, Debug, Clone)]
-#[command(after_help = "Examples:
-  ttvault api /customers/me/accounts
-  ttvault api /option-chains/SPX/nested --jq '.data.items[].\"root-symbol\"'
-  ttvault api /accounts/5WT00001/transactions --paginate -F per-page=250
-
-Only GET and HEAD are sent: anything that would change something at Tastytrade is refused
-(exit 2) before it is sent. Exit status 4: the grant was refused; 5: Tastytrade could not be
-reached or answered nonsense; 1: the API's own error (its message is shown).")]
 pub struct ApiArgs {
     /// The path under the vault's API base, e.g. /customers/me (a full URL is refused).
     #[arg(value_name = "PATH")]
@@ -377,7 +446,19 @@ pub struct AuditArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct CompletionsArgs {
+    /// The shell to complete for.
     pub shell: clap_complete::Shell,
+    #[command(flatten)]
+    pub unused: NoUnlockArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ManArgs {
+    /// A command's page (ttvault-exec(1), …) instead of ttvault(1).
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
+    #[command(flatten)]
+    pub unused: NoUnlockArgs,
 }
 
 /// Durations as people write them: `90s`, `15m`, `1h 30m`.

@@ -1,7 +1,5 @@
 //! Parse, run, and map the outcome to an exit status; everything else is in the library.
 
-use clap::Parser;
-
 fn main() {
     ttvault::harden::harden_process();
     // A panic's message could quote data it was handling; print where, never what.
@@ -16,7 +14,7 @@ fn main() {
         .hint("please report this bug");
         ttvault::output::error(&err);
     }));
-    let cli = ttvault::cli::Cli::parse();
+    let cli = ttvault::cli::parse();
     let code = match ttvault::run(cli) {
         Ok(code) => code,
         Err(err) => {

@@ -1,4 +1,6 @@
-//! `ttvault exec -- CMD [ARGS…]`: run a program with fresh credentials in its environment.
+//! `ttvault exec -- CMD [ARGS…]`: run a program with fresh credentials in its environment;
+//! without a program, `$SHELL`, marked with `TTVAULT_SHELL` (the vault's path, for a
+//! prompt), inside which another `ttvault exec` is refused.
 //! On Unix ttvault becomes the program (exec), so its signals and exit status are the
 //! program's own; elsewhere it waits for the program and returns its status.
 
@@ -18,22 +20,44 @@ const NEVER_INHERITED: &[&str] = &[
     "TTVAULT_REFRESH_TOKEN",
 ];
 
+/// Set in the shell `ttvault exec` starts, to the vault's absolute path.
+pub const SHELL_MARK: &str = "TTVAULT_SHELL";
+
 pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
-    let Some((program, program_args)) = args.command.split_first() else {
-        return Err(crate::Error::usage("exec needs a program to run")
-            .hint("ttvault exec -- PROGRAM [ARGS…]"));
+    // A second exec inside the shell would stack credentials (perhaps of another vault)
+    // over the ones the shell already holds, and outlive its `exit`.
+    if let Some(outer) = std::env::var_os(SHELL_MARK) {
+        return Err(crate::Error::usage(format!(
+            "this shell was started by `ttvault exec` for {} and holds its credentials already",
+            std::path::Path::new(&outer).display()
+        ))
+        .hint("run the program here directly, or `exit` this shell first"));
+    }
+    let (program, program_args) = match args.command.split_first() {
+        Some((program, rest)) => (program.clone(), rest),
+        None => (user_shell(), &[][..]),
     };
+    let is_shell = args.command.is_empty();
     let choice = Choice::of(args.long_lived, args.short_lived);
     let session = handout::session(&ctx.vault, choice, args.preset.into(), &|_| Ok(()))?;
     let vars = session.variables(args.preset.into());
     drop(session);
-    let mut command = Command::new(program);
+    let mut command = Command::new(&program);
     command.args(program_args);
     for name in env::ALL_NAMES.iter().chain(NEVER_INHERITED) {
         command.env_remove(name);
     }
     for var in &vars {
         command.env(var.name, var.value.as_str());
+    }
+    if is_shell {
+        let vault = std::path::absolute(&ctx.vault.path).unwrap_or(ctx.vault.path.clone());
+        command.env(SHELL_MARK, &vault);
+        ctx.vault.report.note(&format!(
+            "starting {} with the credentials of {} ({SHELL_MARK} is set); `exit` drops them",
+            program.to_string_lossy(),
+            vault.display()
+        ));
     }
     let names: Vec<&str> = vars.iter().map(|v| v.name).collect();
     ctx.vault.report.detail(&format!(
@@ -78,4 +102,11 @@ fn not_started(program: &str, err: &std::io::Error) -> i32 {
             126
         }
     }
+}
+
+/// `$SHELL`, else `/bin/sh`.
+fn user_shell() -> std::ffi::OsString {
+    std::env::var_os("SHELL")
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "/bin/sh".into())
 }

@@ -2,13 +2,14 @@
 
 use super::handout::{self, Choice};
 use super::Context;
-use crate::cli::ExportArgs;
+use crate::cli::{ExportArgs, ExportFormat};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::shell;
 use std::io::IsTerminal;
 
 pub fn run(ctx: &Context, args: &ExportArgs) -> Result<i32> {
+    let format = format_of(args.format, ctx.json)?;
     // Checked as soon as the run is known to be long-lived (the flag, or the vault's
     // recorded choice), before any token is asked for.
     let to_terminal = |long: bool| {
@@ -26,7 +27,20 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<i32> {
     let choice = Choice::of(args.long_lived, args.short_lived);
     let session = handout::session(&ctx.vault, choice, args.preset.into(), &to_terminal)?;
     let vars = session.variables(args.preset.into());
-    let text = shell::render(args.format.into(), &vars)?;
+    let text = shell::render(format, &vars)?;
     output::stdout(text.as_bytes())?;
     Ok(0)
+}
+
+/// `--json` means `--format json`; with another `--format` it is a contradiction.
+fn format_of(format: Option<ExportFormat>, json: bool) -> Result<shell::ExportFormat> {
+    match (format, json) {
+        (Some(f), true) if f != ExportFormat::Json => Err(Error::usage(
+            "--json asks for JSON, --format for another format",
+        )
+        .hint("give one of them: --json is the same as --format json")),
+        (Some(f), _) => Ok(f.into()),
+        (None, true) => Ok(shell::ExportFormat::Json),
+        (None, false) => Ok(shell::ExportFormat::Sh),
+    }
 }

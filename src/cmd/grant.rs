@@ -104,6 +104,23 @@ impl Obtained {
     }
 }
 
+/// Adds to a network failure's advice where the token endpoint came from: the vault
+/// (`stored`, rotate without overrides), TTVAULT_API_URL, or Tastytrade's defaults.
+pub fn say_endpoint_source(err: Error, environment: &Environment, stored: bool) -> Error {
+    let from_env = std::env::var_os("TTVAULT_API_URL").is_some_and(|v| !v.is_empty());
+    let from = match (stored, environment) {
+        (true, _) => "the one stored in the vault",
+        (false, Environment::Custom { .. }) if from_env => "set by TTVAULT_API_URL",
+        (false, Environment::Sandbox) | (false, Environment::Custom { .. })
+            if environment.is_sandbox() =>
+        {
+            "Tastytrade's sandbox (--sandbox)"
+        }
+        (false, _) => "Tastytrade's production endpoint",
+    };
+    oauth::failure::endpoint_came_from(err, &environment.token_url(), from)
+}
+
 /// Runs the browser flow (or `--paste`) and verifies the grant.
 pub fn obtain(args: &Options, environment: &Environment, known: Known) -> Result<Obtained> {
     // Asking for `trade` only to refuse the grant afterwards would waste a sign-in.

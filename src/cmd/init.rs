@@ -5,17 +5,18 @@
 use super::grant::{self, Options};
 use super::handout::Choice;
 use super::{grant_report, Context};
-use crate::cli::GrantArgs;
+use crate::cli::InitArgs;
 use crate::endpoints::Environment;
 use crate::error::Result;
 use crate::vault::{self, store, NewSlots, Payload};
 
-pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
+pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
     let path = &ctx.vault.path;
     // Refuse an existing vault before anyone signs in anywhere.
     if path.exists() && !args.force {
         return Err(store::already_exists(path));
     }
+    keep_out_of_git(ctx);
     let options = Options::of(args, None);
     let environment = Environment::for_new_grant(args.sandbox)?;
     // Recipients are checked and the new passphrase asked before the browser flow, so a
@@ -32,7 +33,8 @@ pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
     // Asked before the browser flow too: nothing waits on the page while a person reads.
     let long_lived = Choice::of(args.long_lived, args.short_lived).to_record("")?;
     let known = grant::known_credentials(&options, None)?;
-    let mut obtained = grant::obtain(&options, &environment, known)?;
+    let mut obtained = grant::obtain(&options, &environment, known)
+        .map_err(|e| grant::say_endpoint_source(e, &environment, false))?;
 
     let mut payload = Payload::new(
         obtained.client_id.clone(),
@@ -54,5 +56,36 @@ pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
     obtained
         .finish("ttvault checked the grant with Tastytrade and saved it in the encrypted vault.");
     grant_report::report(ctx, &obtained, &environment, backup.as_deref())?;
+    if !ctx.json {
+        println!(
+            "Next: `ttvault exec -- PROGRAM` runs a program with a fresh access token; \
+             `ttvault audit` checks the grant and the files around the vault."
+        );
+    }
     Ok(0)
+}
+
+/// Said at once, before any question: a vault in a git work tree is added to the folder's
+/// `.gitignore` unless git ignores it already.
+fn keep_out_of_git(ctx: &Context) {
+    use crate::gitignore::{self, GitState};
+    let path = &ctx.vault.path;
+    match gitignore::state(path) {
+        GitState::Outside => {}
+        GitState::Ignored => ctx
+            .vault
+            .report
+            .note("the vault's folder is in a git repository, which ignores the vault"),
+        GitState::NotIgnored => match gitignore::ignore(path) {
+            Ok(file) => ctx.vault.report.note(&format!(
+                "the vault's folder is in a git repository: added it to {} so `git add .` \
+                 never commits it",
+                file.display()
+            )),
+            Err(e) => ctx.vault.report.warning(
+                &format!("the vault's folder is in a git repository that does not ignore it, and .gitignore could not be changed ({e})"),
+                Some("add the vault's name to .gitignore yourself, so `git add .` never commits it"),
+            ),
+        },
+    }
 }

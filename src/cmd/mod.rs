@@ -14,6 +14,7 @@ mod handout;
 mod import;
 mod init;
 mod lock;
+mod man;
 mod passwd;
 mod rotate;
 mod set;
@@ -76,6 +77,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             welcome::Next::Nothing => Ok(0),
         };
     };
+    if ctx.json {
+        refuse_json_without_a_form(command)?;
+    }
     match command {
         Command::Init(args) => init::run(&ctx, args),
         Command::Rotate(args) => rotate::run(&ctx, args),
@@ -83,16 +87,16 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Passwd(args) => passwd::run(&ctx, args),
         Command::Show => show::run(&ctx),
         Command::Set(args) => set::run(&ctx, args),
-        Command::Status => status::run(&ctx),
+        Command::Status(_) => status::run(&ctx),
         Command::Exec(args) => exec::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),
         Command::Token => token::run(&ctx),
         Command::Api(args) => api::run(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),
         Command::Completions(args) => completions::completions(args.shell),
-        Command::Man => completions::man(),
+        Command::Man(args) => man::run(args.command.as_deref()),
         Command::Unlock(args) => unlock::run(&ctx, args),
-        Command::Lock => lock::run(&ctx),
+        Command::Lock(_) => lock::run(&ctx),
         #[cfg(unix)]
         Command::Agent(args) => crate::agent::server::run(&crate::agent::server::Options {
             vault: ctx.vault.path.clone(),
@@ -104,4 +108,27 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             "the agent is not available on this platform yet",
         )),
     }
+}
+
+/// `--json` is honoured by the commands that print a report (and `token`, `export`); the
+/// others say so rather than print text where a script expects JSON.
+fn refuse_json_without_a_form(command: &Command) -> Result<()> {
+    let (name, hint) = match command {
+        Command::Import(_) => ("import", "import prints a short summary"),
+        Command::Passwd(_) => ("passwd", "passwd prints a one-line summary"),
+        Command::Exec(_) => ("exec", "for the variables as JSON: `ttvault export --json`"),
+        Command::Api(_) => (
+            "api",
+            "api prints the API's own JSON already; --jq filters it",
+        ),
+        Command::Completions(_) => ("completions", "completions prints a shell script"),
+        Command::Man(_) => ("man", "man prints a roff page"),
+        _ => return Ok(()),
+    };
+    Err(
+        crate::Error::usage(format!("`ttvault {name}` has no JSON output")).hint(format!(
+            "drop --json; {hint}; --json works with init, rotate, show, unlock, lock, status, \
+         export, token and audit"
+        )),
+    )
 }

@@ -81,17 +81,54 @@ pub fn run(ctx: &Context, args: &PasswdArgs) -> Result<i32> {
             .hint("keep a passphrase or at least one recipient"));
         }
         let summary = format!(
-            "{} with {} recipient slot(s){}",
+            "{}: {}",
             opened.path.display(),
-            opened.payload.recipients.len(),
-            match (no_passphrase, change_passphrase) {
-                (true, _) => " and no passphrase",
-                (false, true) => " and the new passphrase",
-                (false, false) => " and the same passphrase",
-            }
+            slots_in_words(
+                opened.payload.recipients.len(),
+                !no_passphrase,
+                change_passphrase
+            )
         );
         Ok((summary, slot))
     })?;
     println!("Rewrote {summary}.");
+    if ended_stale_agent(vault) {
+        println!(
+            "Ended the agent that held the vault open (it held the old file); `ttvault unlock` \
+             opens it again."
+        );
+    }
     Ok(0)
+}
+
+/// "passphrase only", "the new passphrase and 2 recipients", "1 recipient, no passphrase".
+fn slots_in_words(recipients: usize, passphrase: bool, new_passphrase: bool) -> String {
+    let which = if new_passphrase {
+        "the new"
+    } else {
+        "the same"
+    };
+    let plural = if recipients == 1 { "" } else { "s" };
+    match (recipients, passphrase) {
+        (0, _) => format!("passphrase only ({which} passphrase)"),
+        (n, false) => format!("{n} recipient{plural}, no passphrase"),
+        (n, true) => format!("{which} passphrase and {n} recipient{plural}"),
+    }
+}
+
+/// An agent started before the rewrite serves the old file; asking it anything makes it
+/// notice and end (see `agent::paths::VaultStamp`). Returns whether there was one.
+#[cfg(unix)]
+fn ended_stale_agent(vault: &crate::vault::VaultRef) -> bool {
+    use crate::agent::client;
+    if client::status(&vault.path).is_none() {
+        return false;
+    }
+    client::end(&vault.path);
+    true
+}
+
+#[cfg(not(unix))]
+fn ended_stale_agent(_vault: &crate::vault::VaultRef) -> bool {
+    false
 }

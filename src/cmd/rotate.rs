@@ -4,32 +4,14 @@
 
 use super::grant::{self, Options};
 use super::{grant_report, Context};
-use crate::cli::GrantArgs;
+use crate::cli::RotateArgs;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
 use crate::secret::ClientSecret;
 use crate::vault::{self, payload::now_rfc3339, store, VaultRef};
 use crate::{oauth, output};
 
-pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
-    // The vault's slots stay as they are: say so rather than ignore these.
-    if !args.recipients.is_empty() || !args.recipients_files.is_empty() || args.no_passphrase {
-        return Err(Error::usage(
-            "rotate keeps the vault's passphrase and recipients; it does not change slots",
-        )
-        .hint("change slots with `ttvault passwd --add-recipient R / --remove-recipient R`"));
-    }
-    if args.long_lived || args.short_lived {
-        return Err(Error::usage(
-            "rotate keeps the vault's long-lived choice; --long-lived / --short-lived are for init",
-        )
-        .hint("change it with `ttvault set long-lived on|off`"));
-    }
-    if args.force {
-        return Err(Error::usage(
-            "rotate replaces the grant in place; --force is for `init`",
-        ));
-    }
+pub fn run(ctx: &Context, args: &RotateArgs) -> Result<i32> {
     // Open first: a wrong passphrase should not cost a sign-in.
     let before = store::read(&ctx.vault.path)?;
     let opened = vault::open(&ctx.vault)?;
@@ -60,7 +42,8 @@ pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
         known.client_secret = Some(old.client_secret.clone());
     }
     let same_app = known.client_id.as_deref() == Some(old.client_id.as_str());
-    let mut obtained = grant::obtain(&options, &environment, known)?;
+    let mut obtained = grant::obtain(&options, &environment, known)
+        .map_err(|e| grant::say_endpoint_source(e, &environment, !overridden))?;
 
     let result = write(&ctx.vault, &before, &opened, &obtained, &environment);
     if let Err(err) = result {
@@ -75,16 +58,22 @@ pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
     // Does Tastytrade still take the old refresh token?
     if old.refresh_token.ct_eq(&obtained.verified.refresh_token) {
         output::note("the new refresh token is the same as the old one; the grant did not change.");
-        return Ok(0);
+    } else {
+        check_old_grant(
+            ctx.json,
+            &old.environment,
+            &old.client_id,
+            &old.client_secret,
+            &old.refresh_token,
+            same_app,
+        );
     }
-    check_old_grant(
-        ctx.json,
-        &old.environment,
-        &old.client_id,
-        &old.client_secret,
-        &old.refresh_token,
-        same_app,
-    );
+    if !ctx.json {
+        println!(
+            "Next: programs get the new grant on their next `ttvault exec`; `ttvault unlock` \
+             again if the vault was unlocked; `ttvault audit` checks it."
+        );
+    }
     Ok(0)
 }
 

@@ -56,7 +56,7 @@ pub fn run(ctx: &Context) -> Result<i32> {
     // The long-lived choice is inside the encrypted payload; status reads no secret.
     println!("exec:    what programs get is recorded inside the vault (`ttvault show` says)");
     match &agent {
-        Some(a) => println!("agent:   {}", a.line()),
+        Some(a) => println!("agent:   {}", a.line(ctx.verbosity > 0)),
         None => println!("agent:   none (locked; commands ask for the passphrase)"),
     }
     if let Some(e) = not_private {
@@ -89,18 +89,27 @@ impl AgentStatus {
         })
     }
 
-    fn line(&self) -> String {
+    /// Local time and spans for people; `verbose` adds the UTC time as `--json` has it.
+    fn line(&self, verbose: bool) -> String {
+        use crate::readable_time::{rfc3339, span, until};
         let mut line = format!(
             "unlocked until {} (pid {})",
-            humantime::format_rfc3339_seconds(self.until),
+            until(self.until, std::time::SystemTime::now()),
             self.pid
         );
+        if verbose {
+            line.push_str(&format!(" [{}]", rfc3339(self.until)));
+        }
         if let Some(idle) = self.idle_secs {
-            line.push_str(&format!(", locks after {idle}s unused"));
+            let idle = span(std::time::Duration::from_secs(idle));
+            line.push_str(&format!(", locks after {idle} unused"));
         }
         match self.token_left {
             Some(0) => line.push_str("; access token expired (renewed on next use)"),
-            Some(s) => line.push_str(&format!("; access token valid for {s}s more")),
+            Some(s) => line.push_str(&format!(
+                "; access token valid for {}",
+                span(std::time::Duration::from_secs(s))
+            )),
             None => line.push_str("; no access token yet"),
         }
         if !self.memory_locked {

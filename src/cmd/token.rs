@@ -1,5 +1,6 @@
 //! `ttvault token`: one fresh access token on stdout and nothing else, for
-//! `curl -H "Authorization: Bearer $(ttvault token)"`.
+//! `curl -H "Authorization: Bearer $(ttvault token)"`; with `--json`, the token and its
+//! expiry (`{"access_token", "expires_at"}`, RFC 3339 UTC).
 
 use super::Context;
 use crate::error::Result;
@@ -8,7 +9,19 @@ use crate::session::{self, Secrets};
 
 pub fn run(ctx: &Context) -> Result<i32> {
     let session = session::open(&ctx.vault, Secrets::Withheld)?;
-    let line = zeroize::Zeroizing::new(format!("{}\n", session.access_token.expose()));
-    output::stdout(line.as_bytes())?;
+    let text = if ctx.json {
+        // Built by hand so the only copies of the token are ones that are wiped.
+        let token = zeroize::Zeroizing::new(
+            serde_json::to_string(session.access_token.expose()).unwrap_or_default(),
+        );
+        let expires = humantime::format_rfc3339_seconds(session.expires_at);
+        zeroize::Zeroizing::new(format!(
+            "{{\"access_token\":{},\"expires_at\":\"{expires}\"}}\n",
+            *token
+        ))
+    } else {
+        zeroize::Zeroizing::new(format!("{}\n", session.access_token.expose()))
+    };
+    output::stdout(text.as_bytes())?;
     Ok(0)
 }

@@ -25,6 +25,13 @@ pub fn run(ctx: &Context, args: &UnlockArgs) -> Result<i32> {
     if args.ttl.is_zero() {
         return Err(Error::usage("--ttl must be longer than zero"));
     }
+    if args.ttl > std::time::Duration::from_secs(24 * 3600) {
+        crate::output::note(&format!(
+            "--ttl {} keeps the grant in memory longer than a day: anything running as you \
+             can use it for that long",
+            humantime::format_duration(args.ttl)
+        ));
+    }
     let vault = &ctx.vault;
     let before = VaultStamp::of(&vault.path).ok();
     let mut opened = vault::open(vault)?;
@@ -64,7 +71,7 @@ pub fn run(ctx: &Context, args: &UnlockArgs) -> Result<i32> {
                 .hint("run `ttvault unlock -v` again; every command still works without it")
         })?;
     let until = std::time::UNIX_EPOCH + std::time::Duration::from_secs(status.until);
-    let until_text = humantime::format_rfc3339_seconds(until).to_string();
+    let until_text = crate::readable_time::rfc3339(until);
     if ctx.json {
         output::json(&serde_json::json!({
             "vault": canonical.display().to_string(),
@@ -76,13 +83,18 @@ pub fn run(ctx: &Context, args: &UnlockArgs) -> Result<i32> {
         }))?;
     } else {
         let idle = match args.idle {
-            Some(d) => format!(", or after {} without use", humantime::format_duration(d)),
+            Some(d) => format!(", or after {} without use", crate::readable_time::span(d)),
             None => String::new(),
         };
+        let readable = crate::readable_time::until(until, std::time::SystemTime::now());
         println!(
-            "Unlocked {} until {until_text}{idle}; `ttvault lock` ends it now.",
+            "Unlocked {} until {readable}{idle}; `ttvault lock` ends it now.",
             canonical.display()
         );
+        vault
+            .report
+            .detail(&format!("the agent ends at {until_text}"));
+        println!("Next: `ttvault exec -- PROGRAM` or `ttvault token` use it without asking the passphrase.");
     }
     if !status.memory_locked {
         output::warning(

@@ -226,10 +226,30 @@ fn words(f: Failure) -> (String, Option<String>) {
 }
 
 fn check_endpoint() -> String {
-    "check TTVAULT_API_URL if it is set; otherwise Tastytrade may be having trouble: try \
+    "check that this is the right endpoint; otherwise Tastytrade may be having trouble: try \
      again later"
         .into()
 }
+
+/// Adds where the endpoint of a network failure (exit 5) came from to its hint, so the
+/// advice points at the setting that chose it: `from` is e.g. "stored in the vault".
+pub fn endpoint_came_from(err: Error, url: &str, from: &str) -> Error {
+    if err.code != Code::Network {
+        return err;
+    }
+    let said = format!("the endpoint {} is {from}", hosts::origin_of(url));
+    let hint = match &err.hint {
+        Some(h) => format!("{h} ({said})"),
+        None => said,
+    };
+    err.hint(hint)
+}
+
+/// The hint for a saved vault's refresh token that Tastytrade calls malformed: a new grant
+/// goes into the same vault with `rotate` (`init` refuses an existing vault).
+pub const SAVED_TOKEN_MALFORMED: &str = "the refresh token saved in the vault is damaged or \
+     was mistyped when it was saved: put a working one in with `ttvault rotate --paste` (or \
+     `ttvault rotate` for the browser flow)";
 
 fn unreachable(
     url: &str,
@@ -273,7 +293,7 @@ fn unreachable(
          network)"
             .into()
     } else if matches!(kind, TransportKind::Dns | TransportKind::Refused) {
-        "check the network connection, and TTVAULT_API_URL if it is set".into()
+        "check the network connection, and that this is the right endpoint".into()
     } else {
         "check the network connection and try again".into()
     };
@@ -368,15 +388,11 @@ fn status_words(
                  does not follow",
                 redirect_to.as_deref().unwrap_or("elsewhere")
             ),
-            Some(
-                "check the endpoint URL (TTVAULT_API_URL); http:// where https:// is expected \
-                 causes this"
-                    .into(),
-            ),
+            Some("check the endpoint URL; http:// where https:// is expected causes this".into()),
         ),
         _ => (
             format!("the {what} {origin} answered {status}, which ttvault does not understand"),
-            Some("check TTVAULT_API_URL if it is set; otherwise try again later".into()),
+            Some("check that this is the right endpoint; otherwise try again later".into()),
         ),
     }
 }

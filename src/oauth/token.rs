@@ -190,7 +190,8 @@ pub fn refresh(
 }
 
 /// A refresh starting with the encoding the vault remembers (`None`: the host's default).
-/// The answer's `encoding` is the one that worked: store it when it differs.
+/// The answer's `encoding` is the one that worked: store it when it differs. For a saved
+/// vault's grant: the advice names the vault's stored endpoint and `rotate`.
 pub fn refresh_remembered(
     http: &dyn Http,
     token_url: &str,
@@ -205,7 +206,32 @@ pub fn refresh_remembered(
         client_secret,
         encoding,
     };
-    Ok(endpoint.refresh(http, &ThreadSleep, refresh_token)?)
+    endpoint
+        .refresh(http, &ThreadSleep, refresh_token)
+        .map_err(|f| saved_grant_advice(f, token_url))
+}
+
+/// A saved grant's failure in the words that fit it: the endpoint is the vault's own
+/// (TTVAULT_API_URL does not change it), and a malformed token is replaced by `rotate`.
+fn saved_grant_advice(failure: super::failure::Failure, token_url: &str) -> crate::Error {
+    use super::failure::{self, Failure, Refusal};
+    let malformed = matches!(
+        &failure,
+        Failure::Refused {
+            refusal: Refusal::MalformedToken,
+            ..
+        }
+    );
+    let err = crate::Error::from(failure);
+    if malformed {
+        return err.hint(failure::SAVED_TOKEN_MALFORMED);
+    }
+    failure::endpoint_came_from(
+        err,
+        token_url,
+        "the one stored in the vault; TTVAULT_API_URL does not change it (`ttvault rotate` \
+         with it set moves the vault)",
+    )
 }
 
 /// Like [`refresh`], sleeping between retries through `sleep` (tests and fuzzers pass

@@ -10,7 +10,7 @@ fn usage_errors_exit_2_and_help_exits_0() {
         .stdout_has("exec")
         .stdout_has("unlock");
     dir.run(&["no-such-command"]).code(2);
-    dir.run(&["exec"]).code(2);
+    dir.run(&["exec", "--preset", "nope"]).code(2);
     dir.run(&["export", "--format", "csv"]).code(2);
     dir.run(&["unlock", "--ttl", "soon"])
         .code(2)

@@ -133,7 +133,7 @@ fn init_long_lived_is_recorded_kept_by_rotate_and_passwd_and_overridden_per_run(
         gets_secrets(&child_env(&dir, &[]), &new_rt),
         "kept by rotate"
     );
-    // rotate does not take the choice (it is changed with `set`).
+    // rotate does not take the choice (it is changed with `set`): a usage error.
     dir.run_at(
         &s,
         &[
@@ -145,7 +145,7 @@ fn init_long_lived_is_recorded_kept_by_rotate_and_passwd_and_overridden_per_run(
         ],
     )
     .code(2)
-    .stderr_has("ttvault set long-lived");
+    .stderr_has("--short-lived");
 }
 
 /// The seed's program (an SDK program reading TT_API_CLIENT_SECRET and TT_REFRESH_TOKEN,

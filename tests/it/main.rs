@@ -7,6 +7,7 @@
 mod common;
 #[allow(dead_code)]
 mod flow;
+mod help;
 
 #[cfg(unix)]
 mod agent;
@@ -31,6 +32,7 @@ mod network;
 mod rotate;
 mod rotated;
 mod sdk;
+mod transcripts;
 mod unknowns;
 mod vault;
 mod vectors;
