@@ -7,7 +7,7 @@ use crate::cli::ExecArgs;
 use crate::env;
 use crate::error::Result;
 use crate::output;
-use crate::session::{self, Secrets};
+use crate::session::{self, Freshness, Secrets};
 use std::process::Command;
 
 /// Variables that must never reach a child: ttvault's own secret inputs.
@@ -28,7 +28,7 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
         return Err(crate::Error::usage("exec needs a program to run")
             .hint("ttvault exec -- PROGRAM [ARGS…]"));
     };
-    let session = session::open(&ctx.vault, secrets)?;
+    let session = session::open_with(&ctx.vault, secrets, Freshness::at_least(args.min_ttl))?;
     let vars = session.variables(args.preset.into());
     drop(session);
     let mut command = Command::new(program);

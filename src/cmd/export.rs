@@ -4,7 +4,7 @@ use super::Context;
 use crate::cli::ExportArgs;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::session::{self, Secrets};
+use crate::session::{self, Freshness, Secrets};
 use crate::shell;
 use std::io::IsTerminal;
 
@@ -22,7 +22,7 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<i32> {
     } else {
         Secrets::Withheld
     };
-    let session = session::open(&ctx.vault, secrets)?;
+    let session = session::open_with(&ctx.vault, secrets, Freshness::at_least(args.min_ttl))?;
     let vars = session.variables(args.preset.into());
     let text = shell::render(args.format.into(), &vars)?;
     output::stdout(text.as_bytes())?;

@@ -14,6 +14,18 @@ pub fn from_opened(
     opened: Opened,
     secrets: Secrets,
 ) -> Result<Session> {
+    from_opened_with(vault, http, opened, secrets, Duration::ZERO)
+}
+
+/// Like [`from_opened`]; the token is refused (exit 2) when its whole lifetime is shorter
+/// than `min_ttl`, after a rotated refresh token is saved (nothing is lost).
+pub fn from_opened_with(
+    vault: &VaultRef,
+    http: &dyn Http,
+    opened: Opened,
+    secrets: Secrets,
+    min_ttl: Duration,
+) -> Result<Session> {
     let p = &opened.payload;
     let token_url = p.environment.token_url();
     vault
@@ -33,6 +45,8 @@ pub fn from_opened(
         .token_encoding
         .unwrap_or_else(|| oauth::token::default_refresh_encoding(&token_url));
     let learned = Some(response.encoding).filter(|e| *e != tried_first);
+    let lifetime = Duration::from_secs(response.expires_in);
+    let now = SystemTime::now();
     let rotated = response
         .refresh_token
         .filter(|new| !new.ct_eq(&p.refresh_token));
@@ -40,7 +54,7 @@ pub fn from_opened(
         grant: GrantInfo::of(p),
         secrets: (secrets == Secrets::Included).then(|| GrantSecrets::of(p)),
         access_token: response.access_token,
-        expires_at: SystemTime::now() + Duration::from_secs(response.expires_in),
+        expires_at: now.checked_add(lifetime).unwrap_or(now),
         source: Source::Vault,
         unsaved: match rotated {
             Some(new) => Unsaved::Here(new),
@@ -53,6 +67,7 @@ pub fn from_opened(
     if let Some(encoding) = learned {
         remember_encoding(vault, &opened, encoding);
     }
+    super::floor::check_minted(min_ttl, lifetime)?;
     Ok(session)
 }
 

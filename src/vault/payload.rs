@@ -39,6 +39,9 @@ pub struct Payload {
         deserialize_with = "lenient_encoding"
     )]
     pub token_encoding: Option<BodyEncoding>,
+    /// Programs run by exec and export get the long-lived secrets by default.
+    #[serde(default)]
+    pub long_lived: bool,
 }
 
 impl Payload {
@@ -62,6 +65,7 @@ impl Payload {
             rotated_at: None,
             recipients: Vec::new(),
             token_encoding: None,
+            long_lived: false,
         }
     }
 
