@@ -10,6 +10,8 @@ mod flow;
 
 #[cfg(unix)]
 mod agent;
+#[cfg(unix)]
+mod agent_guard;
 mod api;
 mod api_grant;
 mod audit;
