@@ -3,11 +3,11 @@
 //! that is not a frame, another protocol version) means "no agent", and the caller opens
 //! the vault itself.
 
-use super::{limits, paths, Answer};
 use super::protocol::{
     self, ErrorKind, GrantReply, Op, Reply, Request, Response, StatusReply, Versioned, WireError,
     VERSION,
 };
+use super::{limits, paths, Answer};
 use crate::error::{Error, Result};
 use crate::secret::RefreshToken;
 use crate::session::{Freshness, Secrets, Session};
@@ -76,13 +76,13 @@ pub fn session(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<An
                 .detail("using the agent that holds the vault open");
             // An instant past what a date can show counts as already expired.
             let expires_at = limits::from_unix_secs(g.expires_at).unwrap_or(UNIX_EPOCH);
-            Ok(Answer::Served(Session::from_agent(
+            Ok(Answer::Served(Box::new(Session::from_agent(
                 g.grant,
                 g.secrets,
                 g.access_token,
                 expires_at,
                 g.unsaved_refresh_token,
-            )))
+            ))))
         }
         Some(Reply::Error(e)) if e.kind == ErrorKind::Withheld => {
             Ok(Answer::Withheld(e.into_error()))

@@ -9,8 +9,7 @@ pub const MAX_AGENT_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
 /// `--ttl` / `--idle`: more than zero and at most [`MAX_AGENT_DURATION`]. The text is
 /// clap's error message (exit 2), shown before anything starts.
 pub fn agent_duration(text: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(text)
-        .map_err(|e| format!("{e} (examples: 90s, 15m, 2h)"))?;
+    let d = humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 90s, 15m, 2h)"))?;
     if d.is_zero() {
         return Err("must be longer than zero (examples: 90s, 15m, 2h)".into());
     }

@@ -29,7 +29,7 @@ use crate::vault::VaultRef;
 /// What the vault's agent answered a token request.
 pub enum Answer {
     /// A session (a token with what was asked of it).
-    Served(Session),
+    Served(Box<Session>),
     /// The agent does not hand out long-lived secrets (docs/AGENT.md); the error says
     /// what to do.
     Withheld(Error),

@@ -114,9 +114,8 @@ impl VaultStamp {
     /// opening checks the vault (`vault::store`): a regular file (a link there now is a
     /// swap: the canonical path had none), the user's own, closed to group and others.
     pub fn checked(canonical: &Path) -> Result<VaultStamp, VaultCheck> {
-        let refused = |message: String, hint: String| {
-            VaultCheck::Refused(Error::vault(message).hint(hint))
-        };
+        let refused =
+            |message: String, hint: String| VaultCheck::Refused(Error::vault(message).hint(hint));
         let file = match open_nonblocking(canonical, true) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(VaultCheck::Missing),
@@ -256,7 +255,10 @@ mod tests {
         let file = dir.path().join("v");
         std::fs::write(&file, b"abc").unwrap();
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert_eq!(VaultStamp::checked(&file).unwrap(), VaultStamp::of(&file).unwrap());
+        assert_eq!(
+            VaultStamp::checked(&file).unwrap(),
+            VaultStamp::of(&file).unwrap()
+        );
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
         match VaultStamp::checked(&file) {
             Err(VaultCheck::Refused(e)) => {
@@ -266,12 +268,18 @@ mod tests {
         }
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(&file, &link).unwrap();
-        assert!(matches!(VaultStamp::checked(&link), Err(VaultCheck::Refused(_))));
+        assert!(matches!(
+            VaultStamp::checked(&link),
+            Err(VaultCheck::Refused(_))
+        ));
         let fifo = dir.path().join("fifo");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
         assert!(made.unwrap().success(), "mkfifo (coreutils) is needed");
         // Refused at once, not blocked waiting for a writer.
-        assert!(matches!(VaultStamp::checked(&fifo), Err(VaultCheck::Refused(_))));
+        assert!(matches!(
+            VaultStamp::checked(&fifo),
+            Err(VaultCheck::Refused(_))
+        ));
         assert!(VaultStamp::of(&fifo).is_err());
         assert!(matches!(
             VaultStamp::checked(&dir.path().join("gone")),

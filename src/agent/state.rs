@@ -19,9 +19,9 @@ use super::limits::MAX_AGENT_DURATION;
 use super::locked::Locked;
 use super::paths::{VaultCheck, VaultStamp};
 use super::protocol::{ErrorKind, StatusReply, WireError};
-use crate::session::Freshness;
 use crate::oauth::{self, Http};
 use crate::secret::{AccessToken, ClientSecret, RefreshToken};
+use crate::session::Freshness;
 use crate::vault::Payload;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -121,9 +121,7 @@ impl State {
             deadline: start.checked_add(ttl).unwrap_or(start),
             idle: idle.map(|d| d.min(MAX_AGENT_DURATION)),
             grant: Mutex::new(grant),
-            vault_refresh_token: Mutex::new(Locked::new(
-                payload.refresh_token.expose().as_bytes(),
-            )),
+            vault_refresh_token: Mutex::new(Locked::new(payload.refresh_token.expose().as_bytes())),
             long_lived: long_lived || payload.long_lived,
             stamp: Mutex::new(stamp),
             token: tokio::sync::Mutex::new(TokenCache::default()),
@@ -221,8 +219,7 @@ impl State {
         })?;
         *lock(&self.stamp) = stamp;
         let current = self.payload()?;
-        *lock(&self.vault_refresh_token) =
-            Locked::new(current.refresh_token.expose().as_bytes());
+        *lock(&self.vault_refresh_token) = Locked::new(current.refresh_token.expose().as_bytes());
         self.unsaved.store(false, Ordering::SeqCst);
         Ok(())
     }

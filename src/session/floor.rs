@@ -15,8 +15,7 @@ pub const DEFAULT_MIN_TTL: &str = "5m";
 /// `--min-ttl`: a duration of at most [`MAX_MIN_TTL`] (zero allowed: any unexpired
 /// token). The text is clap's error message (exit 2), shown before anything is done.
 pub fn parse_min_ttl(text: &str) -> std::result::Result<Duration, String> {
-    let d = humantime::parse_duration(text)
-        .map_err(|e| format!("{e} (examples: 0s, 90s, 5m)"))?;
+    let d = humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 0s, 90s, 5m)"))?;
     if d > MAX_MIN_TTL {
         return Err(
             "at most 15m: Tastytrade's access tokens live 15 minutes, so no token could have more left"
@@ -82,8 +81,7 @@ mod tests {
         assert!(parse_min_ttl("16m").unwrap_err().contains("15"));
         assert!(parse_min_ttl("10000years").is_err());
         assert!(parse_min_ttl("soon").is_err());
-        let e = check_minted(Duration::from_secs(120), Duration::from_secs(60))
-            .unwrap_err();
+        let e = check_minted(Duration::from_secs(120), Duration::from_secs(60)).unwrap_err();
         assert_eq!(e.code, crate::error::Code::Usage);
         assert!(check_minted(Duration::from_secs(60), Duration::from_secs(60)).is_ok());
     }

@@ -160,7 +160,7 @@ impl GrantSource {
     /// that refusal (saying what to do) is the error.
     pub fn find_with(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<Self> {
         match crate::agent::session(vault, secrets, want)? {
-            Answer::Served(session) => Ok(GrantSource::Agent(rotation_saved(vault, session))),
+            Answer::Served(session) => Ok(GrantSource::Agent(rotation_saved(vault, *session))),
             Answer::Withheld(e) if !can_open_here(vault) => Err(e),
             Answer::Withheld(_) | Answer::NoAgent => Ok(GrantSource::Vault {
                 opened: vault::open(vault)?,
@@ -182,7 +182,7 @@ impl GrantSource {
             answer => answer,
         };
         match answer {
-            Answer::Served(session) => Ok(GrantSource::Agent(rotation_saved(vault, session))),
+            Answer::Served(session) => Ok(GrantSource::Agent(rotation_saved(vault, *session))),
             Answer::Withheld(e) => Err(e),
             Answer::NoAgent => Ok(GrantSource::Vault {
                 opened: vault::open_despite_permissions(vault)?,

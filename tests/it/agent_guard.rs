@@ -29,9 +29,14 @@ fn a_vault_opened_to_others_or_swapped_for_a_fifo_or_a_link_is_not_served() {
     // the same chmod advice), by every command that would get a token.
     chmod(&dir, ".secrets", 0o644);
     let refused = dir.run(&["token"]);
-    refused.code(3).stderr_has("read by other users").stderr_has("chmod 600");
+    refused
+        .code(3)
+        .stderr_has("read by other users")
+        .stderr_has("chmod 600");
     assert!(refused.stdout.is_empty(), "{}", refused.stdout);
-    dir.run(&["exec", "--", "true"]).code(3).stderr_has("chmod 600");
+    dir.run(&["exec", "--", "true"])
+        .code(3)
+        .stderr_has("chmod 600");
     dir.run(&["export"]).code(3).stderr_has("chmod 600");
     dir.run(&["--no-agent", "token", "--passphrase-file", "pw"])
         .code(3)
@@ -164,7 +169,10 @@ fn ttl_and_idle_are_bounded_before_anything_starts() {
             run.stderr
         );
         assert!(!run.stderr.contains("internal error"), "{}", run.stderr);
-        assert!(status_json(&dir)["agent"].is_null(), "{args:?} started an agent");
+        assert!(
+            status_json(&dir)["agent"].is_null(),
+            "{args:?} started an agent"
+        );
     }
     let _guard = unlock(&dir, &["--ttl", "7days", "--idle", "7days"]);
     dir.run(&["status"]).success().stdout_has("unlocked until");
@@ -250,7 +258,9 @@ fn a_flood_that_uses_up_the_agents_descriptors_does_not_spin_it_and_it_serves_ag
         };
     }
     cmd.current_dir(dir.path()).stdin(Stdio::null());
-    Run::from(cmd.output().unwrap()).success().stdout_has("Unlocked");
+    Run::from(cmd.output().unwrap())
+        .success()
+        .stdout_has("Unlocked");
     let _guard = LockOnDrop(&dir);
     dir.run(&["token"]).success();
     let pid = agent_pid(&dir).unwrap();
@@ -267,7 +277,8 @@ fn a_flood_that_uses_up_the_agents_descriptors_does_not_spin_it_and_it_serves_ag
     for _ in 0..30 {
         let mut c = UnixStream::connect(&sock).unwrap();
         c.write_all(&frame(r#"{"v":3,"op":"ping"}"#)).unwrap();
-        c.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        c.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
         let _ = c.read(&mut [0u8; 16]);
         held.push(c);
     }
@@ -339,7 +350,10 @@ fn tokens_are_handed_out_with_at_least_the_floor_left() {
         tokens.insert(run.stdout.clone());
     }
     assert_eq!(tokens.len(), 1, "one new token for everybody");
-    assert!(!tokens.contains(&first.stdout), "the old token was handed out");
+    assert!(
+        !tokens.contains(&first.stdout),
+        "the old token was handed out"
+    );
     assert_eq!(s.token_requests().len(), 2);
 }
 
@@ -352,11 +366,28 @@ fn a_floor_longer_than_the_endpoints_tokens_live_is_refused_with_exit_2() {
     let dir = Dir::new();
     dir.standin_vault(&s, "read");
     // Opening the vault here: the fresh token lives 60 s, the floor asks 2 minutes.
-    let run = dir.run(&["--no-agent", "token", "--passphrase-file", "pw", "--min-ttl", "2m"]);
+    let run = dir.run(&[
+        "--no-agent",
+        "token",
+        "--passphrase-file",
+        "pw",
+        "--min-ttl",
+        "2m",
+    ]);
     run.code(2).stderr_has("whole lifetime");
     assert!(run.stdout.is_empty());
-    dir.run(&["--no-agent", "exec", "--passphrase-file", "pw", "--min-ttl", "2m", "--", "touch", "ran"])
-        .code(2);
+    dir.run(&[
+        "--no-agent",
+        "exec",
+        "--passphrase-file",
+        "pw",
+        "--min-ttl",
+        "2m",
+        "--",
+        "touch",
+        "ran",
+    ])
+    .code(2);
     assert!(!dir.join("ran").exists(), "the program ran");
     // Through the agent: the same refusal, and the program does not run either.
     let _guard = unlock(&dir, &[]);
@@ -366,5 +397,9 @@ fn a_floor_longer_than_the_endpoints_tokens_live_is_refused_with_exit_2() {
         .code(2)
         .stderr_has("whole lifetime");
     assert!(!dir.join("ran").exists(), "the program ran");
-    assert_eq!(s.token_requests().len(), requests, "the agent refreshed anyway");
+    assert_eq!(
+        s.token_requests().len(),
+        requests,
+        "the agent refreshed anyway"
+    );
 }

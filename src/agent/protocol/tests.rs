@@ -14,7 +14,9 @@ fn request_round_trip_and_shape() {
     assert_eq!(len, frame.len() - 4);
     assert_eq!(frame.capacity(), frame.len());
     let text = std::str::from_utf8(&frame[4..]).unwrap();
-    assert_eq!(text, r#"{"v":3,"op":"token","secrets":true,"fresh":false,"min_ttl_secs":300}"#
+    assert_eq!(
+        text,
+        r#"{"v":3,"op":"token","secrets":true,"fresh":false,"min_ttl_secs":300}"#
     );
     let back: Request = serde_json::from_slice(&frame[4..]).unwrap();
     assert_eq!(back.op, op);

@@ -151,7 +151,10 @@ fn a_floor_refreshes_early_once_for_everybody_and_one_too_long_is_refused() {
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     // 100 s of a 120 s token are still left: served from the cache.
     let floor = |secs| Freshness::at_least(Duration::from_secs(secs));
-    assert!(rt.block_on(ask_many_for(&state, 5, floor(100))).iter().all(|r| r.is_ok()));
+    assert!(rt
+        .block_on(ask_many_for(&state, 5, floor(100)))
+        .iter()
+        .all(|r| r.is_ok()));
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     // A floor of the whole lifetime: the cached token has less left, so 50 clients asking
     // at once cause one refresh, and all get its token.
