@@ -40,7 +40,8 @@ pub struct Payload {
     )]
     pub token_encoding: Option<BodyEncoding>,
     /// Programs run by exec and export get the long-lived secrets by default.
-    #[serde(default)]
+    /// Written only when set, so a vault without the choice keeps its recorded shape.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub long_lived: bool,
 }
 
