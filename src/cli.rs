@@ -98,7 +98,7 @@ pub enum Command {
     /// Print the credential variables for a shell or a file.
     Export(ExportArgs),
     /// Print one fresh access token.
-    Token,
+    Token(TokenArgs),
     /// A read-only Tastytrade API call with the vault's token, like `gh api`.
     Api(ApiArgs),
     /// Report the grant's scopes and every other risk ttvault can see.
@@ -289,20 +289,33 @@ pub struct PasswdArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct UnlockArgs {
-    /// How long the vault stays open, at most (counted from this unlock).
-    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    /// How long the vault stays open, at most 7 days (counted from this unlock).
+    #[arg(long, default_value = "15m", value_parser = crate::agent::limits::agent_duration)]
     pub ttl: std::time::Duration,
-    /// Lock after this long without a token request (exec, export, token, audit).
-    #[arg(long, value_parser = parse_duration)]
+    /// Lock after this long without a token request (exec, export, token, audit), at most 7 days.
+    #[arg(long, value_parser = crate::agent::limits::agent_duration)]
     pub idle: Option<std::time::Duration>,
+    /// Let the agent hand the client secret and refresh token to any program of yours
+    /// that asks (else only when the vault records that choice).
+    #[arg(long)]
+    pub long_lived: bool,
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct AgentArgs {
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = crate::agent::limits::agent_duration)]
     pub ttl: std::time::Duration,
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = crate::agent::limits::agent_duration)]
     pub idle: Option<std::time::Duration>,
+    #[arg(long)]
+    pub long_lived: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TokenArgs {
+    /// The access token has at least this much life left, at most 15m.
+    #[arg(long, value_name = "DURATION", default_value = crate::session::DEFAULT_MIN_TTL, value_parser = crate::session::parse_min_ttl)]
+    pub min_ttl: std::time::Duration,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -338,6 +351,9 @@ pub struct ExecArgs {
     /// Which variable names to use.
     #[arg(long, value_enum, default_value_t = Preset::Tt)]
     pub preset: Preset,
+    /// The access token has at least this much life left, at most 15m.
+    #[arg(long, value_name = "DURATION", default_value = crate::session::DEFAULT_MIN_TTL, value_parser = crate::session::parse_min_ttl)]
+    pub min_ttl: std::time::Duration,
     /// The program and its arguments [default: $SHELL, marked with TTVAULT_SHELL]
     #[arg(
         trailing_var_arg = true,
@@ -392,6 +408,9 @@ pub struct ExportArgs {
     /// Print long-lived secrets even to a terminal.
     #[arg(long)]
     pub reveal: bool,
+    /// The access token has at least this much life left, at most 15m.
+    #[arg(long, value_name = "DURATION", default_value = crate::session::DEFAULT_MIN_TTL, value_parser = crate::session::parse_min_ttl)]
+    pub min_ttl: std::time::Duration,
 }
 
 // Examples and notes under `--help`: `text::examples_of` and `text::note_of`.

@@ -3,14 +3,14 @@
 //! that is not a frame, another protocol version) means "no agent", and the caller opens
 //! the vault itself.
 
-use super::paths;
 use super::protocol::{
     self, ErrorKind, GrantReply, Op, Reply, Request, Response, StatusReply, Versioned, WireError,
     VERSION,
 };
+use super::{limits, paths, Answer};
 use crate::error::{Error, Result};
 use crate::secret::RefreshToken;
-use crate::session::{Secrets, Session};
+use crate::session::{Freshness, Secrets, Session};
 use crate::vault::VaultRef;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -59,36 +59,52 @@ pub fn status(vault: &Path) -> Option<Result<StatusReply, WireError>> {
     }
 }
 
-/// A session from the vault's agent. `Ok(None)`: no usable agent (none running, stale,
-/// another version): open the vault instead. `Err`: the agent's refresh failed, with the
-/// exit code it carries (4 refused grant, 5 network).
-pub fn session(vault: &VaultRef, secrets: Secrets) -> Result<Option<Session>> {
+/// A session from the vault's agent. `NoAgent`: none running, stale, another version:
+/// open the vault instead. `Withheld`: long-lived secrets asked of an agent that does not
+/// hand them out. `Err`: the agent's refresh failed (4 refused grant, 5 network), the
+/// vault file is one opening would refuse (3), or the floor cannot be met (2).
+pub fn session(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<Answer> {
     let op = Op::Token {
         secrets: secrets == Secrets::Included,
+        fresh: want.fresh,
+        min_ttl_secs: want.min_ttl.as_secs(),
     };
     match call(&vault.path, op, TOKEN_TIMEOUT) {
         Some(Reply::Grant(g)) => {
             vault
                 .report
                 .detail("using the agent that holds the vault open");
-            Ok(Some(Session::from_agent(
+            // An instant past what a date can show counts as already expired.
+            let expires_at = limits::from_unix_secs(g.expires_at).unwrap_or(UNIX_EPOCH);
+            Ok(Answer::Served(Box::new(Session::from_agent(
                 g.grant,
                 g.secrets,
                 g.access_token,
-                UNIX_EPOCH + Duration::from_secs(g.expires_at),
+                expires_at,
                 g.unsaved_refresh_token,
-            )))
+            ))))
         }
-        Some(Reply::Error(e)) if matches!(e.kind, ErrorKind::Grant | ErrorKind::Network) => {
+        Some(Reply::Error(e)) if e.kind == ErrorKind::Withheld => {
+            Ok(Answer::Withheld(e.into_error()))
+        }
+        Some(Reply::Error(e))
+            if matches!(
+                e.kind,
+                ErrorKind::Grant | ErrorKind::Network | ErrorKind::Vault | ErrorKind::Usage
+            ) =>
+        {
             Err(e.into_error())
         }
-        _ => Ok(None),
+        _ => Ok(Answer::NoAgent),
     }
 }
 
-/// The refresh token the agent holds (after a rotation, to write it into the vault).
-pub fn refresh_token(vault: &Path) -> Result<RefreshToken> {
-    match call(vault, Op::Token { secrets: true }, TOKEN_TIMEOUT) {
+/// The refresh token the agent rotated, against the one the vault holds.
+pub fn refresh_token(vault: &Path, vault_refresh_token: &RefreshToken) -> Result<RefreshToken> {
+    let op = Op::Rotated {
+        vault_refresh_token: vault_refresh_token.clone(),
+    };
+    match call(vault, op, TOKEN_TIMEOUT) {
         Some(Reply::Grant(GrantReply {
             secrets: Some(s), ..
         })) => Ok(s.refresh_token),

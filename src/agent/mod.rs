@@ -8,6 +8,7 @@
 //!
 //! The agent exists on Unix only; elsewhere every command opens the vault itself.
 
+pub mod limits;
 pub mod locked;
 pub mod protocol;
 
@@ -20,30 +21,47 @@ pub mod server;
 #[cfg(unix)]
 pub mod state;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::secret::RefreshToken;
-use crate::session::{Secrets, Session};
+use crate::session::{Freshness, Secrets, Session};
 use crate::vault::VaultRef;
 
-/// A session from the vault's agent when one is up and the reference allows it;
-/// `Ok(None)` when there is no usable agent. See [`client::session`].
-pub fn session(vault: &VaultRef, secrets: Secrets) -> Result<Option<Session>> {
-    #[cfg(unix)]
-    if vault.use_agent {
-        return client::session(vault, secrets);
-    }
-    let _ = (vault, secrets);
-    Ok(None)
+/// What the vault's agent answered a token request.
+pub enum Answer {
+    /// A session (a token with what was asked of it).
+    Served(Box<Session>),
+    /// The agent does not hand out long-lived secrets (docs/AGENT.md); the error says
+    /// what to do.
+    Withheld(Error),
+    /// No usable agent: the vault is opened in the process instead.
+    NoAgent,
 }
 
-/// The refresh token the agent rotated, to be written into the vault.
-pub fn rotated_refresh_token(vault: &VaultRef) -> Result<RefreshToken> {
+/// A session from the vault's agent when one is up and the reference allows it. An
+/// agent's refresh failure, a vault file opening would refuse, or a floor that cannot be
+/// met is an error with its exit status. See [`client::session`].
+pub fn session(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<Answer> {
     #[cfg(unix)]
-    return client::refresh_token(&vault.path);
+    if vault.use_agent {
+        return client::session(vault, secrets, want);
+    }
+    let _ = (vault, secrets, want);
+    Ok(Answer::NoAgent)
+}
+
+/// The refresh token the agent rotated, to be written into the vault: handed over only
+/// against `vault_refresh_token`, the one the vault holds (which proves the vault was
+/// opened).
+pub fn rotated_refresh_token(
+    vault: &VaultRef,
+    vault_refresh_token: &RefreshToken,
+) -> Result<RefreshToken> {
+    #[cfg(unix)]
+    return client::refresh_token(&vault.path, vault_refresh_token);
     #[cfg(not(unix))]
     {
-        let _ = vault;
-        Err(crate::Error::failure("there is no agent on this platform"))
+        let _ = (vault, vault_refresh_token);
+        Err(Error::failure("there is no agent on this platform"))
     }
 }
 

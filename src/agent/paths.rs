@@ -80,10 +80,98 @@ pub struct VaultStamp {
     pub sha256: [u8; 32],
 }
 
+/// A vault is a few kilobytes; no more than this is read of whatever is at its path.
+const MAX_STAMPED_BYTES: u64 = 4 << 20;
+
+/// Why the agent will not serve from the vault file as it is now.
+#[derive(Debug)]
+pub enum VaultCheck {
+    /// Opening the vault would refuse it now (open to others, another owner, not a regular
+    /// file, a link swapped in), with what opening says about it.
+    Refused(Error),
+    /// Nothing is at the path any more.
+    Missing,
+    /// It could not be looked at (e.g. no descriptor left): no verdict on the file.
+    Unreadable(std::io::Error),
+}
+
 impl VaultStamp {
+    /// The stamp of the file at `path` (links followed, as `unlock` names the vault).
+    /// Opened without blocking, so a FIFO there fails at once instead of hanging.
     pub fn of(path: &Path) -> std::io::Result<VaultStamp> {
-        let meta = std::fs::metadata(path)?;
-        let bytes = std::fs::read(path)?;
+        let file = open_nonblocking(path, false)?;
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        Self::read(file, &meta)
+    }
+
+    /// The stamp of the vault at its canonical path, checked on the open descriptor the way
+    /// opening checks the vault (`vault::store`): a regular file (a link there now is a
+    /// swap: the canonical path had none), the user's own, closed to group and others.
+    pub fn checked(canonical: &Path) -> Result<VaultStamp, VaultCheck> {
+        let refused =
+            |message: String, hint: String| VaultCheck::Refused(Error::vault(message).hint(hint));
+        let file = match open_nonblocking(canonical, true) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(VaultCheck::Missing),
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(refused(
+                    format!(
+                        "{} was replaced by a symbolic link while unlocked; the agent does not follow it",
+                        canonical.display()
+                    ),
+                    "put the vault file back, or run `ttvault unlock` again to serve what the link leads to".into(),
+                ))
+            }
+            Err(e) => return Err(VaultCheck::Unreadable(e)),
+        };
+        let meta = file.metadata().map_err(VaultCheck::Unreadable)?;
+        if !meta.is_file() {
+            return Err(refused(
+                format!(
+                    "{} is {}, not a vault file",
+                    canonical.display(),
+                    describe_type(&meta)
+                ),
+                "put the vault file back; the agent serves nothing else".into(),
+            ));
+        }
+        let mode = meta.mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(refused(
+                format!(
+                    "the vault {} can be read by other users (mode {mode:04o})",
+                    canonical.display()
+                ),
+                format!(
+                    "run `{}` and try again",
+                    crate::vault::store::chmod_private(canonical)
+                ),
+            ));
+        }
+        let uid = crate::harden::current_uid();
+        if meta.uid() != uid && uid != 0 {
+            return Err(refused(
+                format!(
+                    "the vault {} belongs to another user (uid {})",
+                    canonical.display(),
+                    meta.uid()
+                ),
+                "copy it to a file you own, or run ttvault as its owner".into(),
+            ));
+        }
+        Self::read(file, &meta).map_err(VaultCheck::Unreadable)
+    }
+
+    fn read(file: std::fs::File, meta: &std::fs::Metadata) -> std::io::Result<VaultStamp> {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        file.take(MAX_STAMPED_BYTES).read_to_end(&mut bytes)?;
         let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
         Ok(VaultStamp {
             len: bytes.len() as u64,
@@ -117,6 +205,32 @@ impl VaultStamp {
     }
 }
 
+/// Opens for reading without blocking on a FIFO; with `no_follow`, a link fails (ELOOP).
+fn open_nonblocking(path: &Path, no_follow: bool) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let flags = libc::O_NONBLOCK | if no_follow { libc::O_NOFOLLOW } else { 0 };
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)
+}
+
+fn describe_type(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +247,44 @@ mod tests {
         assert_ne!(VaultStamp::of(&file).unwrap().sha256, stamp.sha256);
         assert_eq!(socket_name(Path::new("/a")), socket_name(Path::new("/a")));
         assert_ne!(socket_name(Path::new("/a")), socket_name(Path::new("/b")));
+    }
+
+    #[test]
+    fn the_checked_stamp_refuses_what_opening_refuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("v");
+        std::fs::write(&file, b"abc").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(
+            VaultStamp::checked(&file).unwrap(),
+            VaultStamp::of(&file).unwrap()
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        match VaultStamp::checked(&file) {
+            Err(VaultCheck::Refused(e)) => {
+                assert!(e.hint.unwrap().contains("chmod 600"), "{}", e.message)
+            }
+            other => panic!("not refused: {other:?}"),
+        }
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(matches!(
+            VaultStamp::checked(&link),
+            Err(VaultCheck::Refused(_))
+        ));
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success(), "mkfifo (coreutils) is needed");
+        // Refused at once, not blocked waiting for a writer.
+        assert!(matches!(
+            VaultStamp::checked(&fifo),
+            Err(VaultCheck::Refused(_))
+        ));
+        assert!(VaultStamp::of(&fifo).is_err());
+        assert!(matches!(
+            VaultStamp::checked(&dir.path().join("gone")),
+            Err(VaultCheck::Missing)
+        ));
     }
 
     #[test]

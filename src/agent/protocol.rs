@@ -5,7 +5,7 @@
 //! peer speaking another version is answered with an error and treated as no agent.
 
 use crate::error::{Code, Error};
-use crate::secret::AccessToken;
+use crate::secret::{AccessToken, RefreshToken};
 use crate::session::{GrantInfo, GrantSecrets};
 use crate::vault::Payload;
 use serde::{Deserialize, Serialize};
@@ -15,26 +15,69 @@ use zeroize::Zeroizing;
 /// The protocol version this build speaks; a frame of any other version gets a `version`
 /// error, and a client treats a reply of another version as no agent. Raise it whenever
 /// a request or reply changes shape.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 /// The largest frame either side accepts (a grant is well under 4 KiB).
 pub const MAX_FRAME: usize = 64 * 1024;
 
 /// What a client asks.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
     /// Are you there? (no vault check, no secret)
     Ping,
     /// Until when, the token's remaining life, whether memory is locked (no secret).
     Status,
-    /// A fresh access token, with the grant's public fields; with `secrets` also the
-    /// client secret and refresh token.
-    Token { secrets: bool },
+    /// An access token, with the grant's public fields; with `secrets` also the client
+    /// secret and refresh token (only when the vault's choice or `unlock --long-lived`
+    /// allows it, else a `withheld` error). The token has at least `min_ttl_secs` left;
+    /// with `fresh`, it was refreshed after the request arrived.
+    Token {
+        secrets: bool,
+        #[serde(default)]
+        fresh: bool,
+        #[serde(default)]
+        min_ttl_secs: u64,
+    },
+    /// The refresh token the agent rotated, for a client that shows it has opened the
+    /// vault: it sends the refresh token the vault holds, which the agent compares with
+    /// the one it was handed (or last saw saved). Answered like `token` with `secrets`.
+    Rotated { vault_refresh_token: RefreshToken },
     /// A client has written the agent's rotated refresh token into the vault.
     Saved,
     /// End now.
     Lock,
 }
+
+/// Equal ops; a refresh token is compared in constant time.
+impl PartialEq for Op {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (
+                Op::Token {
+                    secrets,
+                    fresh,
+                    min_ttl_secs,
+                },
+                Op::Token {
+                    secrets: s2,
+                    fresh: f2,
+                    min_ttl_secs: m2,
+                },
+            ) => (secrets, fresh, min_ttl_secs) == (s2, f2, m2),
+            (
+                Op::Rotated {
+                    vault_refresh_token: a,
+                },
+                Op::Rotated {
+                    vault_refresh_token: b,
+                },
+            ) => a.ct_eq(b),
+            (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
+        }
+    }
+}
+
+impl Eq for Op {}
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Request {
@@ -67,16 +110,27 @@ pub enum ErrorKind {
     Network,
     /// Anything else that went wrong in the agent.
     Failure,
+    /// The vault file is no longer one opening would accept (open to others, another
+    /// owner, not a regular file, a link swapped in); the client exits 3.
+    Vault,
+    /// The request cannot be met as asked (a `min_ttl` longer than the tokens' lifetime);
+    /// the client exits 2.
+    Usage,
+    /// Long-lived secrets were asked for and this agent does not hand them out.
+    Withheld,
 }
 
 impl ErrorKind {
     /// The exit status a client gives this failure.
     pub fn code(self) -> Code {
         match self {
-            ErrorKind::BadRequest => Code::Usage,
+            ErrorKind::BadRequest | ErrorKind::Usage => Code::Usage,
             ErrorKind::Grant => Code::Grant,
             ErrorKind::Network => Code::Network,
-            ErrorKind::Version | ErrorKind::Stale | ErrorKind::Failure => Code::Failure,
+            ErrorKind::Vault => Code::Vault,
+            ErrorKind::Version | ErrorKind::Stale | ErrorKind::Failure | ErrorKind::Withheld => {
+                Code::Failure
+            }
         }
     }
 }
@@ -102,6 +156,7 @@ impl WireError {
         let kind = match e.code {
             Code::Grant => ErrorKind::Grant,
             Code::Network => ErrorKind::Network,
+            Code::Usage => ErrorKind::Usage,
             _ => ErrorKind::Failure,
         };
         WireError {

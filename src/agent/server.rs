@@ -14,7 +14,7 @@ use super::protocol::{
 use super::state::{self, State};
 use crate::error::{Error, Result};
 use crate::oauth::{self, Http};
-use crate::session::{GrantInfo, GrantSecrets};
+use crate::session::{Freshness, GrantInfo, GrantSecrets};
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -38,6 +38,9 @@ pub struct Options {
     pub ttl: Duration,
     /// How long it serves without a token request.
     pub idle: Option<Duration>,
+    /// `unlock --long-lived`: hand the client secret and refresh token to whoever asks,
+    /// whatever the vault recorded.
+    pub long_lived: bool,
 }
 
 pub fn run(options: &Options) -> Result<i32> {
@@ -105,6 +108,7 @@ fn start(options: &Options) -> Result<Started> {
         stamp,
         options.ttl,
         options.idle,
+        options.long_lived,
         Arc::clone(&http),
     ));
     drop(handoff);
@@ -156,13 +160,19 @@ async fn serve(
             .map(|m| (m.dev(), m.ino()) == id)
             .unwrap_or(false)
     };
+    let mut backoff = AcceptBackoff::default();
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                if let Ok((stream, _)) = accepted {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    backoff.reset();
                     tokio::spawn(handle(stream, Arc::clone(&state), Arc::clone(&shutdown)));
                 }
-            }
+                // Out of descriptors (EMFILE, ENFILE), memory, or an aborted connection:
+                // the connection stays queued and accept would fail again at once, so
+                // wait before trying again instead of spinning.
+                Err(_) => tokio::time::sleep(backoff.next()).await,
+            },
             _ = tokio::time::sleep_until(state.deadline.into()) => break,
             _ = tick.tick() => {
                 if state.idle_expired() || !still_ours(&socket) {
@@ -178,6 +188,31 @@ async fn serve(
     drop(listener);
     if still_ours(&socket) {
         let _ = std::fs::remove_file(&socket);
+    }
+}
+
+/// The pause after a failed accept: doubling from 10 ms to at most 1 s, reset by the
+/// next accepted connection.
+#[derive(Default)]
+struct AcceptBackoff {
+    current: Option<Duration>,
+}
+
+impl AcceptBackoff {
+    const FIRST: Duration = Duration::from_millis(10);
+    const MAX: Duration = Duration::from_secs(1);
+
+    fn next(&mut self) -> Duration {
+        let next = match self.current {
+            None => Self::FIRST,
+            Some(d) => (d * 2).min(Self::MAX),
+        };
+        self.current = Some(next);
+        next
+    }
+
+    fn reset(&mut self) {
+        self.current = None;
     }
 }
 
@@ -263,33 +298,94 @@ async fn answer(body: &[u8], state: &State, arrival: Instant) -> (Response, bool
             Ok(()) => (Response::done(), false),
             Err(e) => (Response::error(e), false),
         },
-        _ if !state.vault_unchanged() => {
-            let e = WireError::new(
-                ErrorKind::Stale,
-                "the vault file changed since it was unlocked; the agent has ended",
-            );
-            (Response::error(e), true)
-        }
-        Op::Status => (Response::new(Reply::Status(state.status().await)), false),
         Op::Saved => (Response::done(), false),
-        Op::Token { secrets } => {
-            state.touch();
-            let (access_token, expires_at) = match state.fresh_token(arrival).await {
-                Ok(t) => t,
-                Err(e) => return (Response::error(e), false),
+        // No secret in a status: a file opening would refuse does not hide the agent
+        // (`status` and `lock` still see it); only a changed file ends it.
+        Op::Status => match state.check_vault() {
+            Err((e, true)) => (Response::error(e), true),
+            _ => (Response::new(Reply::Status(state.status().await)), false),
+        },
+        Op::Token {
+            secrets,
+            fresh,
+            min_ttl_secs,
+        } => {
+            if let Err((e, end)) = state.check_vault() {
+                return (Response::error(e), end);
+            }
+            if secrets && !state.long_lived() {
+                return (Response::error(withheld()), false);
+            }
+            let want = Freshness {
+                min_ttl: Duration::from_secs(min_ttl_secs),
+                fresh,
             };
-            let payload = match state.payload() {
-                Ok(p) => p,
-                Err(e) => return (Response::error(e), false),
-            };
-            let grant = GrantReply {
-                grant: GrantInfo::of(&payload),
-                secrets: secrets.then(|| GrantSecrets::of(&payload)),
-                access_token,
-                expires_at: state::unix_secs(expires_at),
-                unsaved_refresh_token: state.unsaved(),
-            };
-            (Response::new(Reply::Grant(grant)), false)
+            (grant_reply(state, arrival, want, secrets).await, false)
         }
+        Op::Rotated {
+            vault_refresh_token,
+        } => {
+            if let Err((e, end)) = state.check_vault() {
+                return (Response::error(e), end);
+            }
+            // Only a client that has opened the vault knows the refresh token it holds.
+            if !state.is_vault_refresh_token(&vault_refresh_token) {
+                return (Response::error(withheld()), false);
+            }
+            (
+                grant_reply(state, arrival, Freshness::default(), true).await,
+                false,
+            )
+        }
+    }
+}
+
+/// The refusal of long-lived secrets (docs/AGENT.md, "Long-lived secrets").
+fn withheld() -> WireError {
+    let mut e = WireError::new(
+        ErrorKind::Withheld,
+        "the agent hands out access tokens only, not the client secret and refresh token",
+    );
+    e.hint = Some(WITHHELD_HINT.into());
+    e
+}
+
+/// What to do when the agent withholds the long-lived secrets.
+pub const WITHHELD_HINT: &str = "give the passphrase (--passphrase-file F, --passphrase-fd N, TTVAULT_PASSPHRASE or a terminal) or -i KEY so ttvault opens the vault itself, or run `ttvault unlock --long-lived` (or record the choice in the vault) to let the agent hand them out";
+
+async fn grant_reply(state: &State, arrival: Instant, want: Freshness, secrets: bool) -> Response {
+    state.touch();
+    let (access_token, expires_at) = match state.fresh_token(arrival, want).await {
+        Ok(t) => t,
+        Err(e) => return Response::error(e),
+    };
+    let payload = match state.payload() {
+        Ok(p) => p,
+        Err(e) => return Response::error(e),
+    };
+    let grant = GrantReply {
+        grant: GrantInfo::of(&payload),
+        secrets: secrets.then(|| GrantSecrets::of(&payload)),
+        access_token,
+        expires_at: state::unix_secs(expires_at),
+        unsaved_refresh_token: state.unsaved(),
+    };
+    Response::new(Reply::Grant(grant))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AcceptBackoff;
+    use std::time::Duration;
+
+    #[test]
+    fn accept_failures_back_off_up_to_a_second_and_reset() {
+        let mut b = AcceptBackoff::default();
+        let waits: Vec<Duration> = (0..10).map(|_| b.next()).collect();
+        assert_eq!(waits[0], Duration::from_millis(10));
+        assert!(waits.windows(2).all(|w| w[1] >= w[0]));
+        assert_eq!(*waits.last().unwrap(), Duration::from_secs(1));
+        b.reset();
+        assert_eq!(b.next(), Duration::from_millis(10));
     }
 }

@@ -7,12 +7,21 @@
 //! remembered with the instant it ended; every client that was already waiting gets that
 //! same failure instead of starting another refresh, so a refused grant or a dead
 //! endpoint costs one request, not one per client. A client arriving later tries again.
+//!
+//! Floors and freshness: a client may ask for a token with at least `min_ttl` left, or one
+//! refreshed after its request arrived (`fresh`). Under the same mutex, the cached token
+//! is handed out only while it has more than both the margin and the asker's floor left,
+//! so the refresh happens early enough for the largest floor asked; a token refreshed
+//! after a request arrived always serves it (it is as fresh as any could be), so clients
+//! asking at once with any floor still cause one refresh.
 
+use super::limits::MAX_AGENT_DURATION;
 use super::locked::Locked;
-use super::paths::VaultStamp;
+use super::paths::{VaultCheck, VaultStamp};
 use super::protocol::{ErrorKind, StatusReply, WireError};
 use crate::oauth::{self, Http};
 use crate::secret::{AccessToken, ClientSecret, RefreshToken};
+use crate::session::Freshness;
 use crate::vault::Payload;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,12 +41,21 @@ struct Cached {
     token: Locked,
     expires_at: SystemTime,
     lifetime: Duration,
+    /// When the refresh that got it ended.
+    obtained: Instant,
 }
 
 impl Cached {
-    fn is_fresh(&self, now: SystemTime) -> bool {
+    /// Whether it may be handed to a request that arrived at `arrival` asking `want`.
+    fn serves(&self, now: SystemTime, arrival: Instant, want: Freshness) -> bool {
+        if self.obtained >= arrival {
+            return true;
+        }
+        if want.fresh {
+            return false;
+        }
         match self.expires_at.duration_since(now) {
-            Ok(left) => left > margin(self.lifetime),
+            Ok(left) => left > margin(self.lifetime).max(want.min_ttl),
             Err(_) => false,
         }
     }
@@ -50,11 +68,18 @@ struct TokenCache {
 }
 
 pub struct State {
+    /// The vault's canonical path (a link there later is a swap, not followed).
     pub vault: PathBuf,
     pub until: SystemTime,
     pub deadline: Instant,
     pub idle: Option<Duration>,
     grant: Mutex<Locked>,
+    /// The refresh token the vault file holds: the one handed over, or the rotated one
+    /// once a client saved it. A client that sends it has opened the vault.
+    vault_refresh_token: Mutex<Locked>,
+    /// Whether the client secret and refresh token are handed to whoever asks: the
+    /// vault's recorded choice or `unlock --long-lived`.
+    long_lived: bool,
     stamp: Mutex<VaultStamp>,
     token: tokio::sync::Mutex<TokenCache>,
     http: Arc<dyn Http + Send + Sync>,
@@ -81,16 +106,23 @@ impl State {
         stamp: VaultStamp,
         ttl: Duration,
         idle: Option<Duration>,
+        long_lived: bool,
         http: Arc<dyn Http + Send + Sync>,
     ) -> State {
         let grant = Locked::new(&super::protocol::to_json(payload));
         let memory_locked = grant.is_locked();
+        // Bounded by the command line already; bounded again so no sum below can overflow.
+        let ttl = ttl.min(MAX_AGENT_DURATION);
+        let now = SystemTime::now();
+        let start = Instant::now();
         State {
             vault,
-            until: SystemTime::now() + ttl,
-            deadline: Instant::now() + ttl,
-            idle,
+            until: now.checked_add(ttl).unwrap_or(now),
+            deadline: start.checked_add(ttl).unwrap_or(start),
+            idle: idle.map(|d| d.min(MAX_AGENT_DURATION)),
             grant: Mutex::new(grant),
+            vault_refresh_token: Mutex::new(Locked::new(payload.refresh_token.expose().as_bytes())),
+            long_lived: long_lived || payload.long_lived,
             stamp: Mutex::new(stamp),
             token: tokio::sync::Mutex::new(TokenCache::default()),
             http,
@@ -98,6 +130,19 @@ impl State {
             unsaved: AtomicBool::new(false),
             memory_locked,
         }
+    }
+
+    /// Whether long-lived secrets are handed out to any process of the user that asks.
+    pub fn long_lived(&self) -> bool {
+        self.long_lived
+    }
+
+    /// Whether `token` is the refresh token the vault file holds.
+    pub fn is_vault_refresh_token(&self, token: &RefreshToken) -> bool {
+        crate::secret::ct_eq(
+            lock(&self.vault_refresh_token).bytes(),
+            token.expose().as_bytes(),
+        )
     }
 
     pub fn memory_locked(&self) -> bool {
@@ -121,11 +166,36 @@ impl State {
         }
     }
 
-    /// Whether the vault file is still the one the grant came from.
-    pub fn vault_unchanged(&self) -> bool {
-        match VaultStamp::of(&self.vault) {
-            Ok(now) => now == *lock(&self.stamp),
-            Err(_) => false,
+    /// Checks the vault file before serving, the way opening it checks it. `Ok`: still
+    /// the file the grant came from. Otherwise the error to answer, and whether the agent
+    /// ends: it does when the file changed or is gone (`stale`: it cannot reload without
+    /// the passphrase); a file opening would refuse (`vault`, exit 3) is not served while
+    /// it stays so, and served again once it is put right (same content, `chmod 600`);
+    /// a file that could not be looked at (no descriptor left) is no verdict (`failure`,
+    /// the client opens the vault itself).
+    pub fn check_vault(&self) -> Result<(), (WireError, bool)> {
+        let stale = || {
+            let e = WireError::new(
+                ErrorKind::Stale,
+                "the vault file changed since it was unlocked; the agent has ended",
+            );
+            (e, true)
+        };
+        match VaultStamp::checked(&self.vault) {
+            Ok(now) if now == *lock(&self.stamp) => Ok(()),
+            Ok(_) | Err(VaultCheck::Missing) => Err(stale()),
+            Err(VaultCheck::Refused(e)) => {
+                let mut wire = WireError::new(ErrorKind::Vault, e.message);
+                wire.hint = e.hint;
+                Err((wire, false))
+            }
+            Err(VaultCheck::Unreadable(e)) => Err((
+                WireError::new(
+                    ErrorKind::Failure,
+                    format!("the agent cannot read the vault now: {e}"),
+                ),
+                false,
+            )),
         }
     }
 
@@ -136,13 +206,20 @@ impl State {
     /// A client wrote the rotated refresh token into the vault: the file as it is now is
     /// ours again.
     pub fn saved(&self) -> Result<(), WireError> {
-        let stamp = VaultStamp::of(&self.vault).map_err(|e| {
+        let stamp = VaultStamp::checked(&self.vault).map_err(|e| {
+            let why = match e {
+                VaultCheck::Refused(e) => e.message,
+                VaultCheck::Missing => "it is gone".into(),
+                VaultCheck::Unreadable(e) => e.to_string(),
+            };
             WireError::new(
                 ErrorKind::Failure,
-                format!("the agent cannot read the vault: {e}"),
+                format!("the agent cannot read the vault: {why}"),
             )
         })?;
         *lock(&self.stamp) = stamp;
+        let current = self.payload()?;
+        *lock(&self.vault_refresh_token) = Locked::new(current.refresh_token.expose().as_bytes());
         self.unsaved.store(false, Ordering::SeqCst);
         Ok(())
     }
@@ -166,16 +243,21 @@ impl State {
         }
     }
 
-    /// A fresh access token: the cached one while it has more than the margin left, else
-    /// one refresh for everybody waiting. `arrival` is when the asking client's request
-    /// came in, to hand it a failure that happened while it waited.
+    /// An access token for a request that arrived at `arrival` asking `want`: the cached
+    /// one while it serves (see [`Cached::serves`]), else one refresh for everybody
+    /// waiting. A failure that happened while the request waited is handed to it. A
+    /// floor longer than the tokens' whole lifetime is refused (`usage`).
     pub async fn fresh_token(
         &self,
         arrival: Instant,
+        want: Freshness,
     ) -> Result<(AccessToken, SystemTime), WireError> {
         let mut cache = self.token.lock().await;
         if let Some(c) = &cache.current {
-            if c.is_fresh(SystemTime::now()) {
+            if c.lifetime < want.min_ttl {
+                return Err(floor_too_long(want.min_ttl, c.lifetime));
+            }
+            if c.serves(SystemTime::now(), arrival, want) {
                 return Ok((token_of(&c.token), c.expires_at));
             }
         }
@@ -187,8 +269,12 @@ impl State {
         match self.refresh().await {
             Ok(c) => {
                 let out = (token_of(&c.token), c.expires_at);
+                let lifetime = c.lifetime;
                 cache.current = Some(c);
                 cache.failure = None;
+                if lifetime < want.min_ttl {
+                    return Err(floor_too_long(want.min_ttl, lifetime));
+                }
                 Ok(out)
             }
             Err(e) => {
@@ -223,12 +309,21 @@ impl State {
             }
         }
         let lifetime = Duration::from_secs(response.expires_in);
+        let now = SystemTime::now();
         Ok(Cached {
             token: Locked::new(response.access_token.expose().as_bytes()),
-            expires_at: SystemTime::now() + lifetime,
+            expires_at: now.checked_add(lifetime).unwrap_or(now),
             lifetime,
+            obtained: Instant::now(),
         })
     }
+}
+
+fn floor_too_long(min_ttl: Duration, lifetime: Duration) -> WireError {
+    let e = crate::session::longer_than_lifetime(min_ttl, lifetime);
+    let mut wire = WireError::new(ErrorKind::Usage, e.message);
+    wire.hint = e.hint;
+    wire
 }
 
 fn token_of(bytes: &Locked) -> AccessToken {

@@ -84,9 +84,12 @@ impl api::Tokens for Tokens<'_> {
                     secrets: Secrets::Withheld,
                 }
                 .session(self.vault, &crate::oauth::Client::new()?)?,
-                // The agent hands out its cached token while it looks fresh; asking again
-                // still gives it a chance to have refreshed it meanwhile.
-                None => crate::session::open(self.vault, Secrets::Withheld)?,
+                // The agent's cached token was refused: ask it for one refreshed now.
+                None => crate::session::open_with(
+                    self.vault,
+                    Secrets::Withheld,
+                    crate::session::Freshness::fresh(),
+                )?,
             };
         }
         Ok(self.session.access_token.clone())

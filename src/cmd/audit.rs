@@ -6,7 +6,7 @@ use super::Context;
 use crate::audit::{files, grant, handout, Report, Severity};
 use crate::cli::AuditArgs;
 use crate::error::{Code, Error, Result};
-use crate::session::GrantSource;
+use crate::session::{GrantSource, Source};
 use crate::{oauth, output};
 use serde_json::json;
 
@@ -21,6 +21,12 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<i32> {
     files::git(&mut report, &vault.path);
     if let Some(secrets) = &secrets {
         files::leftovers(&mut report, &vault.path, secrets);
+    } else {
+        report.warn(
+            "secrets",
+            "the agent withholds the client secret and refresh token, so the checks for plaintext copies and the refresh token's scopes were skipped",
+            "run audit with the passphrase (--passphrase-file F, or at a terminal) or -i KEY, or unlock with `ttvault unlock --long-lived`",
+        );
     }
     files::slots(&mut report, &slots, &info);
     grant::endpoints(&mut report, &info.environment);
@@ -37,6 +43,12 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<i32> {
         let http = oauth::Client::new()?;
         let api_url = info.environment.api_url();
         let session = source.session(vault, &http);
+        if session.as_ref().is_ok_and(|s| s.source() == Source::Agent) {
+            report.ok(
+                "live.fresh",
+                "the agent refreshed the grant just now for this audit (not a cached token)",
+            );
+        }
         grant::live(&mut report, &http, api_url, session)
     };
 

@@ -10,6 +10,7 @@ use crate::cli::ExecArgs;
 use crate::env;
 use crate::error::Result;
 use crate::output;
+use crate::session::Freshness;
 use std::process::Command;
 
 /// Variables that must never reach a child: ttvault's own secret inputs.
@@ -39,7 +40,13 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
     };
     let is_shell = args.command.is_empty();
     let choice = Choice::of(args.long_lived, args.short_lived);
-    let session = handout::session(&ctx.vault, choice, args.preset.into(), &|_| Ok(()))?;
+    let session = handout::session(
+        &ctx.vault,
+        choice,
+        args.preset.into(),
+        Freshness::at_least(args.min_ttl),
+        &|_| Ok(()),
+    )?;
     let vars = session.variables(args.preset.into());
     drop(session);
     let mut command = Command::new(&program);

@@ -5,6 +5,7 @@ use super::Context;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::error::{Error, Result};
 use crate::output;
+use crate::session::Freshness;
 use crate::shell;
 use std::io::IsTerminal;
 
@@ -25,7 +26,13 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<i32> {
         Ok(())
     };
     let choice = Choice::of(args.long_lived, args.short_lived);
-    let session = handout::session(&ctx.vault, choice, args.preset.into(), &to_terminal)?;
+    let session = handout::session(
+        &ctx.vault,
+        choice,
+        args.preset.into(),
+        Freshness::at_least(args.min_ttl),
+        &to_terminal,
+    )?;
     let vars = session.variables(args.preset.into());
     let text = shell::render(format, &vars)?;
     output::stdout(text.as_bytes())?;

@@ -7,7 +7,7 @@
 use crate::env::{self, Preset};
 use crate::error::{Error, Result};
 use crate::output;
-use crate::session::{self, GrantSource, Secrets, Session};
+use crate::session::{self, Freshness, GrantSource, Secrets, Session};
 use crate::vault::VaultRef;
 use std::io::{BufRead, IsTerminal};
 
@@ -92,6 +92,7 @@ pub fn session(
     vault: &VaultRef,
     choice: Choice,
     preset: Preset,
+    want: Freshness,
     check: &dyn Fn(bool) -> Result<()>,
 ) -> Result<Session> {
     let allowed = |long: bool| -> Result<()> {
@@ -103,17 +104,17 @@ pub fn session(
     match choice {
         Choice::Long => {
             allowed(true)?;
-            return session::open(vault, Secrets::Included);
+            return session::open_with(vault, Secrets::Included, want);
         }
         Choice::Short => {
             allowed(false)?;
-            return session::open(vault, Secrets::Withheld);
+            return session::open_with(vault, Secrets::Withheld, want);
         }
         Choice::Unsaid => {}
     }
     // The recorded choice is inside the vault (or known to its agent): open without the
     // secrets, then add them when the vault says so.
-    match GrantSource::find(vault, Secrets::Withheld)? {
+    match GrantSource::find_with(vault, Secrets::Withheld, want)? {
         GrantSource::Vault { opened, .. } => {
             let long = opened.payload.long_lived;
             allowed(long)?;
@@ -122,13 +123,17 @@ pub fn session(
             } else {
                 Secrets::Withheld
             };
-            GrantSource::Vault { opened, secrets }.session(vault, &crate::oauth::Client::new()?)
+            GrantSource::Vault { opened, secrets }.session_with(
+                vault,
+                &crate::oauth::Client::new()?,
+                want,
+            )
         }
         GrantSource::Agent(session) => {
             let long = choice.over(session.grant.long_lived);
             allowed(long)?;
             if long && session.secrets().is_none() {
-                session::open(vault, Secrets::Included)
+                session::open_with(vault, Secrets::Included, want)
             } else {
                 Ok(session)
             }

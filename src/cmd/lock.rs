@@ -18,7 +18,7 @@ pub fn run(ctx: &Context) -> Result<i32> {
 
 #[cfg(unix)]
 pub fn run(ctx: &Context) -> Result<i32> {
-    use crate::agent::client;
+    use crate::agent::{client, Answer};
     use crate::error::Error;
     use crate::session::Secrets;
 
@@ -28,9 +28,10 @@ pub fn run(ctx: &Context) -> Result<i32> {
         return Ok(0);
     };
     if status.as_ref().is_ok_and(|s| s.unsaved_refresh_token) {
-        let saved = match client::session(vault, Secrets::Included) {
-            Ok(Some(mut session)) => session.save_rotated(vault, None),
-            Ok(None) => Err(Error::failure("the agent stopped answering")),
+        let saved = match client::session(vault, Secrets::Withheld, Default::default()) {
+            Ok(Answer::Served(mut session)) => session.save_rotated(vault, None),
+            Ok(Answer::Withheld(e)) => Err(e),
+            Ok(Answer::NoAgent) => Err(Error::failure("the agent stopped answering")),
             Err(e) => Err(e),
         };
         if let Err(e) = saved {

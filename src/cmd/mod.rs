@@ -90,7 +90,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Status(_) => status::run(&ctx),
         Command::Exec(args) => exec::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),
-        Command::Token => token::run(&ctx),
+        Command::Token(args) => token::run(&ctx, args),
         Command::Api(args) => api::run(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),
         Command::Completions(args) => completions::completions(args.shell),
@@ -102,6 +102,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             vault: ctx.vault.path.clone(),
             ttl: args.ttl,
             idle: args.idle,
+            long_lived: args.long_lived,
         }),
         #[cfg(not(unix))]
         Command::Agent(_) => Err(crate::Error::failure(

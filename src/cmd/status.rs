@@ -124,21 +124,24 @@ impl AgentStatus {
 
 #[cfg(unix)]
 fn agent_status(vault: &VaultRef) -> Option<AgentStatus> {
-    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    use crate::agent::limits::from_unix_secs;
+    use std::time::SystemTime;
     if !vault.use_agent {
         return None;
     }
     let s = crate::agent::client::status(&vault.path)?.ok()?;
     let now = SystemTime::now();
+    // Times from the agent are checked: an impossible one (a same-user process can answer
+    // anything on the socket) is shown as expired or unknown, never overflows.
     let token_left = s.token_expires.map(|t| {
-        (UNIX_EPOCH + Duration::from_secs(t))
-            .duration_since(now)
+        from_unix_secs(t)
+            .and_then(|t| t.duration_since(now).ok())
             .map(|d| d.as_secs())
             .unwrap_or(0)
     });
     Some(AgentStatus {
         pid: s.pid,
-        until: UNIX_EPOCH + Duration::from_secs(s.until),
+        until: from_unix_secs(s.until)?,
         idle_secs: s.idle_secs,
         token_left,
         memory_locked: s.memory_locked,

@@ -3,12 +3,14 @@
 //! expiry (`{"access_token", "expires_at"}`, RFC 3339 UTC).
 
 use super::Context;
+use crate::cli::TokenArgs;
 use crate::error::Result;
 use crate::output;
-use crate::session::{self, Secrets};
+use crate::session::{self, Freshness, Secrets};
 
-pub fn run(ctx: &Context) -> Result<i32> {
-    let session = session::open(&ctx.vault, Secrets::Withheld)?;
+pub fn run(ctx: &Context, args: &TokenArgs) -> Result<i32> {
+    let want = Freshness::at_least(args.min_ttl);
+    let session = session::open_with(&ctx.vault, Secrets::Withheld, want)?;
     let text = if ctx.json {
         // Built by hand so the only copies of the token are ones that are wiped.
         let token = zeroize::Zeroizing::new(

@@ -22,9 +22,8 @@ pub fn run(ctx: &Context, args: &UnlockArgs) -> Result<i32> {
     use crate::session::Secrets;
     use crate::vault;
 
-    if args.ttl.is_zero() {
-        return Err(Error::usage("--ttl must be longer than zero"));
-    }
+    // --ttl and --idle were bounded (more than zero, at most 7 days) by the parser,
+    // before anything started.
     if args.ttl > std::time::Duration::from_secs(24 * 3600) {
         crate::output::note(&format!(
             "--ttl {} keeps the grant in memory longer than a day: anything running as you \
@@ -49,12 +48,12 @@ pub fn run(ctx: &Context, args: &UnlockArgs) -> Result<i32> {
     // have the vault open now), then end it.
     if let Some(old) = client::status(&vault.path) {
         if old.is_ok_and(|s| s.unsaved_refresh_token) {
-            if let Some(mut session) = client::session(vault, Secrets::Included)? {
+            let answer = client::session(vault, Secrets::Withheld, Default::default())?;
+            if let crate::agent::Answer::Served(mut session) = answer {
                 if session.has_unsaved_refresh_token() {
                     session.save_rotated(vault, opened.passphrase.as_ref())?;
-                    if let Some(s) = session.secrets() {
-                        opened.payload.refresh_token = s.refresh_token.clone();
-                    }
+                    // The vault holds the rotated token now: hand that to the new agent.
+                    opened = vault::open_using(vault, opened.passphrase.as_ref())?;
                     stamp = VaultStamp::of(&vault.path).map_err(|_| changed())?;
                 }
             }
@@ -70,8 +69,10 @@ pub fn run(ctx: &Context, args: &UnlockArgs) -> Result<i32> {
             Error::failure("the agent started but does not answer on its socket")
                 .hint("run `ttvault unlock -v` again; every command still works without it")
         })?;
-    let until = std::time::UNIX_EPOCH + std::time::Duration::from_secs(status.until);
-    let until_text = crate::readable_time::rfc3339(until);
+    let until = crate::agent::limits::from_unix_secs(status.until);
+    let until_text = until
+        .map(crate::readable_time::rfc3339)
+        .unwrap_or_else(|| "(an impossible date)".into());
     if ctx.json {
         output::json(&serde_json::json!({
             "vault": canonical.display().to_string(),
@@ -86,7 +87,9 @@ pub fn run(ctx: &Context, args: &UnlockArgs) -> Result<i32> {
             Some(d) => format!(", or after {} without use", crate::readable_time::span(d)),
             None => String::new(),
         };
-        let readable = crate::readable_time::until(until, std::time::SystemTime::now());
+        let readable = until
+            .map(|u| crate::readable_time::until(u, std::time::SystemTime::now()))
+            .unwrap_or_else(|| "(an impossible date)".into());
         println!(
             "Unlocked {} until {readable}{idle}; `ttvault lock` ends it now.",
             canonical.display()
@@ -129,6 +132,9 @@ fn spawn_agent(
     if let Some(idle) = args.idle {
         cmd.arg("--idle")
             .arg(humantime::format_duration(idle).to_string());
+    }
+    if args.long_lived {
+        cmd.arg("--long-lived");
     }
     if ctx.verbosity > 0 {
         cmd.arg("-v");

@@ -8,11 +8,14 @@ use crate::oauth::{self, Http};
 use crate::vault::{Opened, VaultRef};
 use std::time::{Duration, SystemTime};
 
-pub fn from_opened(
+/// A session minted from `opened`; the token is refused (exit 2) when its whole lifetime
+/// is shorter than `min_ttl`, after a rotated refresh token is saved (nothing is lost).
+pub fn from_opened_with(
     vault: &VaultRef,
     http: &dyn Http,
     opened: Opened,
     secrets: Secrets,
+    min_ttl: Duration,
 ) -> Result<Session> {
     let p = &opened.payload;
     let token_url = p.environment.token_url();
@@ -33,6 +36,8 @@ pub fn from_opened(
         .token_encoding
         .unwrap_or_else(|| oauth::token::default_refresh_encoding(&token_url));
     let learned = Some(response.encoding).filter(|e| *e != tried_first);
+    let lifetime = Duration::from_secs(response.expires_in);
+    let now = SystemTime::now();
     let rotated = response
         .refresh_token
         .filter(|new| !new.ct_eq(&p.refresh_token));
@@ -40,7 +45,7 @@ pub fn from_opened(
         grant: GrantInfo::of(p),
         secrets: (secrets == Secrets::Included).then(|| GrantSecrets::of(p)),
         access_token: response.access_token,
-        expires_at: SystemTime::now() + Duration::from_secs(response.expires_in),
+        expires_at: now.checked_add(lifetime).unwrap_or(now),
         source: Source::Vault,
         unsaved: match rotated {
             Some(new) => Unsaved::Here(new),
@@ -53,6 +58,7 @@ pub fn from_opened(
     if let Some(encoding) = learned {
         remember_encoding(vault, &opened, encoding);
     }
+    super::floor::check_minted(min_ttl, lifetime)?;
     Ok(session)
 }
 

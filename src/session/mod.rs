@@ -4,11 +4,14 @@
 //! that the token endpoint rotated is written into the vault in one place,
 //! [`Session::save_rotated`].
 
+mod floor;
 mod grant;
 mod mint;
 
+pub use floor::{longer_than_lifetime, parse_min_ttl, Freshness, DEFAULT_MIN_TTL, MAX_MIN_TTL};
 pub use grant::{GrantInfo, GrantSecrets, Secrets};
 
+use crate::agent::Answer;
 use crate::error::{Error, Result};
 use crate::oauth::Http;
 use crate::secret::{AccessToken, Passphrase, RefreshToken};
@@ -105,17 +108,20 @@ impl Session {
     /// passphrase, when this process already has it; otherwise the vault's unlock sources
     /// are used. Nothing to save is not an error.
     pub fn save_rotated(&mut self, vault: &VaultRef, known: Option<&Passphrase>) -> Result<()> {
-        let new = match &self.unsaved {
+        let known_token = match &self.unsaved {
             Unsaved::Nothing => return Ok(()),
-            Unsaved::Here(token) => token.clone(),
-            Unsaved::InAgent => match &self.secrets {
-                Some(s) => s.refresh_token.clone(),
-                None => crate::agent::rotated_refresh_token(vault)?,
-            },
+            Unsaved::Here(token) => Some(token.clone()),
+            Unsaved::InAgent => self.secrets.as_ref().map(|s| s.refresh_token.clone()),
         };
-        vault::update(vault, known, |opened| {
+        let new = vault::update(vault, known, |opened| {
+            // The agent hands its rotated token over only against the one the vault
+            // holds, which only a process that opened the vault knows.
+            let new = match known_token {
+                Some(token) => token,
+                None => crate::agent::rotated_refresh_token(vault, &opened.payload.refresh_token)?,
+            };
             opened.payload.refresh_token = new.clone();
-            Ok(((), vault::keep_passphrase(opened)?))
+            Ok((new, vault::keep_passphrase(opened)?))
         })?;
         if self.source == Source::Agent {
             crate::agent::refresh_token_saved(vault);
@@ -145,21 +151,40 @@ impl GrantSource {
     /// agent that cannot serve (stale, another version) counts as none. A rotated refresh
     /// token only the agent holds is saved now if this process can open the vault.
     pub fn find(vault: &VaultRef, secrets: Secrets) -> Result<Self> {
-        match crate::agent::session(vault, secrets)? {
-            Some(session) => Ok(GrantSource::Agent(rotation_saved(vault, session))),
-            None => Ok(GrantSource::Vault {
+        Self::find_with(vault, secrets, Freshness::default())
+    }
+
+    /// Like [`find`](Self::find), with what the agent's token must be (`want`; a vault
+    /// opened here mints a fresh token anyway). When the agent withholds the long-lived
+    /// secrets, the vault is opened here if a passphrase or identity is at hand, else
+    /// that refusal (saying what to do) is the error.
+    pub fn find_with(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<Self> {
+        match crate::agent::session(vault, secrets, want)? {
+            Answer::Served(session) => Ok(GrantSource::Agent(rotation_saved(vault, *session))),
+            Answer::Withheld(e) if !can_open_here(vault) => Err(e),
+            Answer::Withheld(_) | Answer::NoAgent => Ok(GrantSource::Vault {
                 opened: vault::open(vault)?,
                 secrets,
             }),
         }
     }
 
-    /// Like [`find`](Self::find) with the secrets, but a vault that others can read
-    /// still opens (for `audit`, which reports that among everything else).
+    /// For `audit`: the grant with its secrets and a token refreshed just now (the live
+    /// checks must see a revoked grant), and a vault that others can read still opens
+    /// (audit reports that among everything else). An agent that withholds the secrets
+    /// serves the fresh token alone when nothing here can open the vault.
     pub fn find_despite_permissions(vault: &VaultRef) -> Result<Self> {
-        match crate::agent::session(vault, Secrets::Included)? {
-            Some(session) => Ok(GrantSource::Agent(rotation_saved(vault, session))),
-            None => Ok(GrantSource::Vault {
+        let want = Freshness::fresh();
+        let answer = match crate::agent::session(vault, Secrets::Included, want)? {
+            Answer::Withheld(_) if !can_open_here(vault) => {
+                crate::agent::session(vault, Secrets::Withheld, want)?
+            }
+            answer => answer,
+        };
+        match answer {
+            Answer::Served(session) => Ok(GrantSource::Agent(rotation_saved(vault, *session))),
+            Answer::Withheld(e) => Err(e),
+            Answer::NoAgent => Ok(GrantSource::Vault {
                 opened: vault::open_despite_permissions(vault)?,
                 secrets: Secrets::Included,
             }),
@@ -187,10 +212,22 @@ impl GrantSource {
 
     /// A session: the agent's, or one with a token minted from the vault opened here.
     pub fn session(self, vault: &VaultRef, http: &dyn Http) -> Result<Session> {
+        self.session_with(vault, http, Freshness::default())
+    }
+
+    /// Like [`session`](Self::session), with a token that has at least `want.min_ttl`
+    /// left (a token minted here is refused, exit 2, only when the endpoint's tokens live
+    /// less than that).
+    pub fn session_with(
+        self,
+        vault: &VaultRef,
+        http: &dyn Http,
+        want: Freshness,
+    ) -> Result<Session> {
         match self {
             GrantSource::Agent(session) => Ok(session),
             GrantSource::Vault { opened, secrets } => {
-                mint::from_opened(vault, http, opened, secrets)
+                mint::from_opened_with(vault, http, opened, secrets, want.min_ttl)
             }
         }
     }
@@ -198,10 +235,29 @@ impl GrantSource {
 
 /// The usual way in: a session from the agent, or from the vault and the token endpoint.
 pub fn open(vault: &VaultRef, secrets: Secrets) -> Result<Session> {
-    match GrantSource::find(vault, secrets)? {
+    open_with(vault, secrets, Freshness::default())
+}
+
+/// Like [`open`], with a token that has at least `want.min_ttl` left (`exec`, `export`,
+/// `token`). A token minted here is fresh; it is refused (exit 2) only when the
+/// endpoint's tokens live less than the floor.
+pub fn open_with(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<Session> {
+    match GrantSource::find_with(vault, secrets, want)? {
         GrantSource::Agent(session) => Ok(session),
-        source => source.session(vault, &crate::oauth::Client::new()?),
+        source => source.session_with(vault, &crate::oauth::Client::new()?, want),
     }
+}
+
+/// Whether this process could open the vault without the agent: a passphrase file,
+/// descriptor or variable, an identity, or a terminal to ask at.
+fn can_open_here(vault: &VaultRef) -> bool {
+    use std::io::IsTerminal;
+    let sources = &vault.unlock;
+    sources.passphrase_file.is_some()
+        || sources.passphrase_fd.is_some()
+        || sources.identity.is_some()
+        || std::env::var_os(crate::passphrase::ENV_PASSPHRASE).is_some()
+        || std::io::stdin().is_terminal()
 }
 
 /// A rotated refresh token the agent holds is saved when this process can open the vault;

@@ -12,10 +12,13 @@ fn fetch_spx_prints_both_roots_under_exec() {
     let s = standin();
     let dir = Dir::new();
     let refresh = dir.standin_vault(&s, "read");
+    // Its tokens are born expired: any floor above zero would stop exec first.
     let run = dir.run(&[
         "exec",
         "--passphrase-file",
         "pw",
+        "--min-ttl",
+        "0s",
         "--",
         fetch_spx.to_str().unwrap(),
     ]);
@@ -76,10 +79,13 @@ fn fetch_spx_says_what_is_missing_or_refused() {
     let s = dead_token_standin();
     let dir = Dir::new();
     dir.standin_vault(&s, "read");
+    // Its tokens are born expired: any floor above zero would stop exec first.
     let run = dir.run(&[
         "exec",
         "--passphrase-file",
         "pw",
+        "--min-ttl",
+        "0s",
         "--",
         fetch_spx.to_str().unwrap(),
     ]);

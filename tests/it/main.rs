@@ -11,6 +11,8 @@ mod help;
 
 #[cfg(unix)]
 mod agent;
+#[cfg(unix)]
+mod agent_guard;
 mod api;
 mod api_grant;
 mod audit;

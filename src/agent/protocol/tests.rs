@@ -4,23 +4,41 @@ use super::*;
 
 #[test]
 fn request_round_trip_and_shape() {
-    let frame = encode(&Request::new(Op::Token { secrets: true }));
+    let op = Op::Token {
+        secrets: true,
+        fresh: false,
+        min_ttl_secs: 300,
+    };
+    let frame = encode(&Request::new(op.clone()));
     let len = frame_len(frame[..4].try_into().unwrap()).unwrap();
     assert_eq!(len, frame.len() - 4);
     assert_eq!(frame.capacity(), frame.len());
     let text = std::str::from_utf8(&frame[4..]).unwrap();
-    assert_eq!(text, r#"{"v":2,"op":"token","secrets":true}"#);
+    assert_eq!(
+        text,
+        r#"{"v":3,"op":"token","secrets":true,"fresh":false,"min_ttl_secs":300}"#
+    );
     let back: Request = serde_json::from_slice(&frame[4..]).unwrap();
-    assert_eq!(back.op, Op::Token { secrets: true });
+    assert_eq!(back.op, op);
+    // The floor and freshness may be left out: any unexpired cached token.
+    let short: Request = serde_json::from_str(r#"{"v":3,"op":"token","secrets":false}"#).unwrap();
+    assert_eq!(
+        short.op,
+        Op::Token {
+            secrets: false,
+            fresh: false,
+            min_ttl_secs: 0
+        }
+    );
 }
 
 #[test]
 fn replies_have_one_shape_per_kind() {
     let text = |r: Reply| String::from_utf8(encode(&Response::new(r))[4..].to_vec()).unwrap();
-    assert_eq!(text(Reply::Done), r#"{"v":2,"reply":"done"}"#);
+    assert_eq!(text(Reply::Done), r#"{"v":3,"reply":"done"}"#);
     assert_eq!(
         text(Reply::Error(WireError::new(ErrorKind::Stale, "changed"))),
-        r#"{"v":2,"reply":{"error":{"kind":"stale","message":"changed"}}}"#
+        r#"{"v":3,"reply":{"error":{"kind":"stale","message":"changed"}}}"#
     );
     // A grant without secrets has no secret fields at all, not empty ones.
     let payload = Payload::new(
