@@ -10,14 +10,6 @@ use crate::output;
 use crate::session::{self, Secrets};
 use std::process::Command;
 
-/// Variables that must never reach a child: ttvault's own secret inputs.
-const NEVER_INHERITED: &[&str] = &[
-    "TTVAULT_PASSPHRASE",
-    "TTVAULT_NEW_PASSPHRASE",
-    "TTVAULT_CLIENT_SECRET",
-    "TTVAULT_REFRESH_TOKEN",
-];
-
 pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
     let secrets = if args.long_lived {
         Secrets::Included
@@ -28,12 +20,19 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
         return Err(crate::Error::usage("exec needs a program to run")
             .hint("ttvault exec -- PROGRAM [ARGS…]"));
     };
+    // Before any prompt, KDF or token refresh: a mistyped name costs nothing (127 at once).
+    if crate::spawn::find_program(program).is_none() {
+        return Ok(not_started(
+            &program.to_string_lossy(),
+            &std::io::ErrorKind::NotFound.into(),
+        ));
+    }
     let session = session::open(&ctx.vault, secrets)?;
     let vars = session.variables(args.preset.into());
     drop(session);
-    let mut command = Command::new(program);
+    let mut command = crate::spawn::command(program);
     command.args(program_args);
-    for name in env::ALL_NAMES.iter().chain(NEVER_INHERITED) {
+    for name in env::ALL_NAMES {
         command.env_remove(name);
     }
     for var in &vars {

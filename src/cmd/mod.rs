@@ -38,6 +38,11 @@ pub struct Context {
 
 impl Context {
     fn of(global: &Global) -> Self {
+        if let Some(fd) = global.passphrase_fd {
+            // Before anything is opened or started: no child inherits it, no file of ours
+            // takes its number.
+            crate::passphrase::claim_descriptor(fd);
+        }
         Context {
             vault: VaultRef {
                 path: VaultRef::locate(global.vault.as_deref()),
