@@ -2,6 +2,7 @@
 //! passphrase slot, `payload` the document inside, `store` the file on disk.
 
 pub mod describe;
+pub mod discover;
 pub mod format;
 pub mod header;
 pub mod kdf;
