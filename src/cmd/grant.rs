@@ -104,8 +104,60 @@ impl Obtained {
     }
 }
 
-/// Runs the browser flow (or `--paste`) and verifies the grant.
-pub fn obtain(args: &Options, environment: &Environment, known: Known) -> Result<Obtained> {
+/// The loopback server, bound before anything is asked (README "Check before asking"): a
+/// busy port is reported before anyone types a passphrase or a secret.
+pub struct Bound {
+    redirect: RedirectUri,
+    server: Server,
+}
+
+/// Binds the redirect URI's port for the browser flow (`None` for `--paste`).
+pub fn bind(args: &Options) -> Result<Option<Bound>> {
+    if args.paste {
+        return Ok(None);
+    }
+    let redirect = RedirectUri::parse(&args.redirect_uri)
+        .map_err(|e| loopback_error(e, &args.redirect_uri))?;
+    let server = Server::bind(&redirect).map_err(|e| loopback_error(e, &redirect.uri))?;
+    Ok(Some(Bound { redirect, server }))
+}
+
+/// Whether a new vault can be written beside `vault`: checked before any prompt, so a
+/// read-only folder does not cost a passphrase, the secrets and a sign-in.
+pub fn check_writable(vault: &std::path::Path) -> Result<()> {
+    let folder = match vault.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let probe = folder.join(format!(
+        ".ttvault-write-check-{}-{:x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(Error::failure(format!(
+            "cannot write the vault in {}: {e}",
+            folder.display()
+        ))
+        .hint("run the command in a folder you can write, or pass --vault PATH")),
+    }
+}
+
+/// Runs the browser flow (or `--paste`) and verifies the grant. `bound` is [`bind`]'s.
+pub fn obtain(
+    args: &Options,
+    environment: &Environment,
+    known: Known,
+    bound: Option<Bound>,
+) -> Result<Obtained> {
     // Asking for `trade` only to refuse the grant afterwards would waste a sign-in.
     if !args.paste && !args.allow_trade && args.scope.split_whitespace().any(|s| s == "trade") {
         return Err(
@@ -116,10 +168,13 @@ pub fn obtain(args: &Options, environment: &Environment, known: Known) -> Result
         );
     }
     let http = oauth::Client::new()?;
-    if args.paste {
-        return paste(&http, args, environment, known);
+    match bound {
+        Some(bound) if !args.paste => browser_flow(&http, args, environment, known, bound),
+        None if !args.paste => browser_flow(&http, args, environment, known, {
+            bind(args)?.ok_or_else(|| Error::failure("the loopback server is not bound"))?
+        }),
+        _ => paste(&http, args, environment, known),
     }
-    browser_flow(&http, args, environment, known)
 }
 
 fn paste(http: &dyn Http, args: &Options, env: &Environment, known: Known) -> Result<Obtained> {
@@ -138,7 +193,7 @@ fn paste(http: &dyn Http, args: &Options, env: &Environment, known: Known) -> Re
         }
         None => return Err(needs("refresh token")),
     };
-    output::say("Checking the grant with Tastytrade…");
+    let checking = output::Activity::step("Checking the grant with Tastytrade…");
     let verified = verify::verify(
         http,
         &verify::Grant {
@@ -150,6 +205,7 @@ fn paste(http: &dyn Http, args: &Options, env: &Environment, known: Known) -> Re
             allow_trade: args.allow_trade,
         },
     )?;
+    drop(checking);
     Ok(Obtained {
         client_id,
         client_secret,
@@ -165,16 +221,18 @@ fn browser_flow(
     args: &Options,
     env: &Environment,
     known: Known,
+    bound: Bound,
 ) -> Result<Obtained> {
-    let redirect = RedirectUri::parse(&args.redirect_uri)
-        .map_err(|e| loopback_error(e, &args.redirect_uri))?;
+    let Bound {
+        redirect,
+        mut server,
+    } = bound;
     if redirect.uri.ends_with('/') && redirect.path == "/" {
         output::note(&format!(
             "the redirect URI ends with a slash; it must match the grant's byte for byte (the \
              usual one is {DEFAULT_REDIRECT_URI}, without a slash)"
         ));
     }
-    let mut server = Server::bind(&redirect).map_err(|e| loopback_error(e, &redirect.uri))?;
     let pending = Pending::new();
     let scope = args.scope.clone();
     let build =
@@ -203,10 +261,13 @@ fn browser_flow(
             );
         }
     }
-    output::say(&format!(
-        "Waiting for the browser… (Ctrl-C to cancel, times out in {})",
-        humantime::format_duration(args.timeout)
-    ));
+    let waiting = output::Activity::until(
+        &format!(
+            "Waiting for the browser… (Ctrl-C to cancel, times out in {})",
+            humantime::format_duration(args.timeout)
+        ),
+        std::time::Instant::now() + args.timeout,
+    );
 
     let start = match &authorize_url {
         Some(url) => Start::Authorize(url),
@@ -218,6 +279,7 @@ fn browser_flow(
     let callback = server
         .wait(start, &pending.state, args.timeout)
         .map_err(|e| loopback_error(e, &redirect.uri))?;
+    drop(waiting);
     let responder = callback.responder;
     let (client_id, client_secret) = match (callback.credentials, known) {
         (Some(from_page), _) => from_page,
@@ -236,7 +298,7 @@ fn browser_flow(
         }
     };
 
-    output::say("Tastytrade answered; checking the grant…");
+    let checking = output::Activity::step("Tastytrade answered; checking the grant…");
     let token_url = env.token_url();
     let verified = oauth::exchange_code(
         http,
@@ -263,6 +325,7 @@ fn browser_flow(
             },
         )
     });
+    drop(checking);
     let verified = match verified {
         Ok(v) => v,
         Err(err) => {

@@ -17,6 +17,9 @@ pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
     }
     let options = Options::of(args, None);
     let environment = Environment::for_new_grant(args.sandbox)?;
+    // Before any prompt: a busy port or a read-only folder costs nothing typed.
+    let bound = grant::bind(&options)?;
+    grant::check_writable(path)?;
     // Recipients are checked and the new passphrase asked before the browser flow, so a
     // typo does not cost a sign-in.
     let slots = NewSlots::from_flags(
@@ -29,7 +32,7 @@ pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
         ctx.vault.report.warning(warning, None);
     }
     let known = grant::known_credentials(&options, None)?;
-    let mut obtained = grant::obtain(&options, &environment, known)?;
+    let mut obtained = grant::obtain(&options, &environment, known, bound)?;
 
     let mut payload = Payload::new(
         obtained.client_id.clone(),

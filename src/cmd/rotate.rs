@@ -24,6 +24,10 @@ pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
             "rotate replaces the grant in place; --force is for `init`",
         ));
     }
+    // Before any prompt: the port (the recorded redirect URI is known only once the vault
+    // is open; it is the default, or the one given, almost always) and the folder.
+    let mut bound = grant::bind(&Options::of(args, None))?;
+    grant::check_writable(&ctx.vault.path)?;
     // Open first: a wrong passphrase should not cost a sign-in.
     let before = store::read(&ctx.vault.path)?;
     let opened = vault::open(&ctx.vault)?;
@@ -46,6 +50,11 @@ pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
     }
     // The redirect URI registered on the grant, as recorded at init, unless another is given.
     let options = Options::of(args, old.redirect_uri.as_deref());
+    if options.redirect_uri != Options::of(args, None).redirect_uri {
+        // Another port: the first one is released before the recorded one is bound.
+        drop(bound.take());
+        bound = grant::bind(&options)?;
+    }
 
     // The same application keeps its client id and secret; a new id (or a secret in the
     // environment) means new credentials.
@@ -54,7 +63,7 @@ pub fn run(ctx: &Context, args: &GrantArgs) -> Result<i32> {
         known.client_secret = Some(old.client_secret.clone());
     }
     let same_app = known.client_id.as_deref() == Some(old.client_id.as_str());
-    let mut obtained = grant::obtain(&options, &environment, known)?;
+    let mut obtained = grant::obtain(&options, &environment, known, bound)?;
 
     let result = write(&ctx.vault, &before, &opened, &obtained, &environment);
     if let Err(err) = result {

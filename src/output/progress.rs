@@ -38,6 +38,18 @@ impl Activity {
         Activity::show(style, message)
     }
 
+    /// A step worth a line even in a log (checking the grant): a spinner and `message`
+    /// at a terminal; elsewhere `message` as a plain line.
+    pub fn step(message: &str) -> Activity {
+        if !stderr_is_terminal() {
+            super::say(message);
+            return Activity { bar: None };
+        }
+        let style = ProgressStyle::with_template("{spinner} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        Activity::show(style, message)
+    }
+
     /// A long wait that ends at `deadline` (the browser): a spinner with the time left at
     /// a terminal; elsewhere `message` once as a plain line.
     pub fn until(message: &str, deadline: Instant) -> Activity {
