@@ -266,7 +266,8 @@ fn browser_flow(
             "Waiting for the browser… (Ctrl-C to cancel, times out in {})",
             humantime::format_duration(args.timeout)
         ),
-        std::time::Instant::now() + args.timeout,
+        // None: a timeout past what the clock can count shows no time left.
+        std::time::Instant::now().checked_add(args.timeout),
     );
 
     let start = match &authorize_url {

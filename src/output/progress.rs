@@ -51,12 +51,15 @@ impl Activity {
     }
 
     /// A long wait that ends at `deadline` (the browser): a spinner with the time left at
-    /// a terminal; elsewhere `message` once as a plain line.
-    pub fn until(message: &str, deadline: Instant) -> Activity {
+    /// a terminal (none shown without a deadline); elsewhere `message` once as a plain line.
+    pub fn until(message: &str, deadline: Option<Instant>) -> Activity {
         if !stderr_is_terminal() {
             super::say(message);
             return Activity { bar: None };
         }
+        let Some(deadline) = deadline else {
+            return Activity::step(message);
+        };
         let style = ProgressStyle::with_template("{spinner} {msg} ({left} left)")
             .unwrap_or_else(|_| ProgressStyle::default_spinner())
             .with_key(

@@ -16,6 +16,8 @@ mod audit;
 mod browser;
 mod cli;
 mod crash;
+#[cfg(unix)]
+mod discovery;
 mod endpoints;
 mod exec;
 mod export;
@@ -29,6 +31,8 @@ mod loopback_attack;
 mod network;
 mod rotate;
 mod rotated;
+#[cfg(unix)]
+mod terminal;
 mod unknowns;
 mod vault;
 mod vectors;

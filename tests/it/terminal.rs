@@ -1,0 +1,466 @@
+//! A person at a terminal (README "At a terminal"): the passphrase is asked on the
+//! controlling terminal even when stdin is a pipe, mistakes may be typed again there (and
+//! only there), nothing is asked when there is no terminal, a program exec cannot find is
+//! reported before anything is asked, descriptors and secret variables never reach a
+//! child, colour follows NO_COLOR / CLICOLOR_FORCE, and a closed stdout ends quietly.
+//!
+//! The terminal is a pseudo-terminal from util-linux `script` (installed in CI), driven
+//! like a person: wait for the prompt, then type.
+
+use crate::common::*;
+use std::io::{Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// `ttvault`'s path, for shell command lines.
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ttvault")
+}
+
+/// A shell command line running on a pseudo-terminal; what the terminal shows is
+/// collected, and lines are typed into it.
+struct Terminal {
+    child: Child,
+    keys: ChildStdin,
+    screen: Arc<(Mutex<String>, Condvar)>,
+}
+
+impl Terminal {
+    /// `shell` (sh syntax) in `dir` with the test environment, on a fresh terminal.
+    fn start(dir: &Dir, shell: &str, env: &[(&str, &str)]) -> Terminal {
+        let template = dir.cmd(&[]);
+        let mut cmd = Command::new("script");
+        cmd.args(["-qec", shell, "/dev/null"])
+            .current_dir(dir.path())
+            .env_clear()
+            .envs(template.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("TERM", "dumb")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let keys = child.stdin.take().unwrap();
+        let mut out = child.stdout.take().unwrap();
+        let screen = Arc::new((Mutex::new(String::new()), Condvar::new()));
+        let shared = Arc::clone(&screen);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1024];
+            loop {
+                let n = out.read(&mut buf).unwrap_or(0);
+                let (text, changed) = &*shared;
+                let mut text = text.lock().unwrap();
+                if n == 0 {
+                    text.push('\u{4}'); // the end, for `expect` to stop waiting
+                    changed.notify_all();
+                    return;
+                }
+                text.push_str(&String::from_utf8_lossy(&buf[..n]));
+                changed.notify_all();
+            }
+        });
+        Terminal { child, keys, screen }
+    }
+
+    /// Waits until the terminal has shown `needle` `times` times in all (the person waits
+    /// for the prompt). A terminal that ends first fails the test, showing the screen.
+    #[track_caller]
+    fn expect_nth(&self, needle: &str, times: usize) {
+        let (text, changed) = &*self.screen;
+        let mut text = text.lock().unwrap();
+        while text.matches(needle).count() < times {
+            assert!(
+                !text.contains('\u{4}'),
+                "the terminal never showed {needle:?}; it showed:\n{text}"
+            );
+            text = changed
+                .wait_timeout(text, Duration::from_secs(1))
+                .unwrap()
+                .0;
+        }
+    }
+
+    #[track_caller]
+    fn expect(&self, needle: &str) {
+        self.expect_nth(needle, 1);
+    }
+
+    fn type_line(&mut self, line: &str) {
+        self.keys.write_all(line.as_bytes()).unwrap();
+        self.keys.write_all(b"\r").unwrap();
+        self.keys.flush().unwrap();
+    }
+
+    /// Waits for the end; returns the exit status (script passes it on with -e) and what
+    /// the terminal showed.
+    fn finish(mut self) -> (Option<i32>, String) {
+        let status = self.child.wait().unwrap();
+        self.expect("\u{4}");
+        let text = self.screen.0.lock().unwrap().clone();
+        (status.code(), text)
+    }
+}
+
+fn pty_available() -> bool {
+    require_tool("script")
+}
+
+/// `echo hello | ttvault exec -- cat` at a terminal: the passphrase is asked on the
+/// terminal although stdin is a pipe, and cat reads the pipe. Before, exec stopped with
+/// "there is no terminal to ask it on".
+#[test]
+fn a_pipe_on_stdin_still_asks_on_the_terminal() {
+    if !pty_available() {
+        return;
+    }
+    let dir = Dir::new();
+    let standin = standin();
+    dir.standin_vault(&standin, "read");
+    let shell = format!("echo hello-from-the-pipe | {} --no-agent exec -- cat", bin());
+    let mut tty = Terminal::start(
+        &dir,
+        &shell,
+        &[
+            ("TTVAULT_API_URL", &standin.base_url()),
+            ("TTVAULT_AUTHORIZE_URL", &standin.authorize_url()),
+        ],
+    );
+    tty.expect("Passphrase for");
+    tty.type_line(PASSPHRASE);
+    let (status, screen) = tty.finish();
+    assert_eq!(status, Some(0), "{screen}");
+    assert!(screen.contains("hello-from-the-pipe"), "{screen}");
+    assert!(!screen.contains(PASSPHRASE), "the passphrase was echoed:\n{screen}");
+}
+
+/// A mistyped passphrase is asked again (3 tries in all); the right one then opens the
+/// vault. Before, the first mistake ended the command.
+#[test]
+fn a_mistyped_passphrase_may_be_typed_again() {
+    if !pty_available() {
+        return;
+    }
+    let dir = Dir::new();
+    dir.vault();
+    let mut tty = Terminal::start(&dir, &format!("{} --no-agent show", bin()), &[]);
+    tty.expect("Passphrase for");
+    tty.type_line("not the passphrase");
+    tty.expect("try again (2/3)");
+    tty.expect_nth("Passphrase for", 2);
+    tty.type_line(PASSPHRASE);
+    let (status, screen) = tty.finish();
+    assert_eq!(status, Some(0), "{screen}");
+    assert!(screen.contains(CLIENT_ID), "{screen}");
+}
+
+/// Three wrong passphrases end with exit 3, asking no fourth time.
+#[test]
+fn three_wrong_passphrases_end_with_exit_3() {
+    if !pty_available() {
+        return;
+    }
+    let dir = Dir::new();
+    dir.vault();
+    let mut tty = Terminal::start(&dir, &format!("{} --no-agent show", bin()), &[]);
+    for round in 1..=3 {
+        tty.expect_nth("Passphrase for", round);
+        tty.type_line("wrong");
+    }
+    let (status, screen) = tty.finish();
+    assert_eq!(status, Some(3), "{screen}");
+    assert_eq!(screen.matches("Passphrase for").count(), 3, "{screen}");
+    assert!(screen.contains("wrong passphrase"), "{screen}");
+}
+
+/// A wrong passphrase from a file is tried once, even at a terminal: retrying a file
+/// only repeats the mistake, and nothing is asked.
+#[test]
+fn a_passphrase_file_is_never_retried() {
+    if !pty_available() {
+        return;
+    }
+    let dir = Dir::new();
+    dir.vault();
+    dir.write("bad", "wrong\n");
+    let tty = Terminal::start(
+        &dir,
+        &format!("{} --no-agent --passphrase-file bad show", bin()),
+        &[],
+    );
+    let (status, screen) = tty.finish();
+    assert_eq!(status, Some(3), "{screen}");
+    assert!(!screen.contains("Passphrase for"), "{screen}");
+    assert!(!screen.contains("try again ("), "{screen}");
+}
+
+/// A new passphrase whose repeat differs, or that is empty, is asked again; the one
+/// finally typed twice is the vault's. Before, either mistake ended the command.
+#[test]
+fn a_new_passphrase_is_asked_again_after_a_mismatch_or_an_empty_one() {
+    if !pty_available() {
+        return;
+    }
+    let dir = Dir::new();
+    dir.vault();
+    let mut tty = Terminal::start(
+        &dir,
+        &format!("{} passwd --passphrase-file pw", bin()),
+        &[],
+    );
+    tty.expect("New passphrase");
+    tty.type_line("first-attempt-123");
+    tty.expect("Repeat it");
+    tty.type_line("not-the-same-456");
+    tty.expect("differ; type them again");
+    tty.expect_nth("New passphrase", 2);
+    tty.type_line("");
+    tty.expect("is empty; type it again");
+    tty.expect_nth("New passphrase", 3);
+    tty.type_line(NEW_PASSPHRASE);
+    tty.expect_nth("Repeat it", 2);
+    tty.type_line(NEW_PASSPHRASE);
+    let (status, screen) = tty.finish();
+    assert_eq!(status, Some(0), "{screen}");
+    dir.run(&["--no-agent", "--passphrase-file", "pw2", "show"])
+        .success();
+    dir.run(&["--no-agent", "--passphrase-file", "pw", "show"])
+        .code(3);
+}
+
+/// With no terminal at all (a new session, stdin a pipe that stays open), the command
+/// stops at once with exit 2 and names the other sources: it never waits for input.
+#[test]
+fn with_no_terminal_at_all_nothing_is_asked() {
+    if !require_tool("setsid") {
+        return;
+    }
+    let dir = Dir::new();
+    dir.vault();
+    let template = dir.cmd(&["--no-agent", "show"]);
+    let mut cmd = Command::new("setsid");
+    cmd.arg(bin())
+        .args(template.get_args())
+        .current_dir(dir.path())
+        .envs(template.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .env_remove("TTVAULT_PASSPHRASE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    // stdin stays open (held by `child.stdin`) while ttvault runs: it must not read it.
+    let run = Run::from(child.wait_with_output().unwrap());
+    run.code(2)
+        .stderr_has("no terminal to ask it on")
+        .stderr_has("--passphrase-file");
+}
+
+/// exec finds its program before anything else: a missing one is exit 127 at once, with
+/// no passphrase asked (here: none could be) and nothing sent.
+#[test]
+fn exec_reports_a_missing_program_before_asking_anything() {
+    let dir = Dir::new();
+    dir.vault();
+    let run = dir.run(&["--no-agent", "exec", "--", "ttvault-test-no-such-program"]);
+    run.code(127).stderr_has("no such program");
+    assert!(!run.stderr.contains("passphrase"), "{}", run.stderr);
+}
+
+/// `--passphrase-fd 3` is read from the descriptor itself and closed: a child of exec
+/// reading descriptor 3 gets nothing. Before, `/dev/fd/3` was reopened and the child
+/// printed the passphrase.
+#[test]
+fn the_passphrase_descriptor_never_reaches_exec_s_program() {
+    let dir = Dir::new();
+    let standin = standin();
+    dir.standin_vault(&standin, "read");
+    let shell = format!(
+        "exec {} --no-agent --passphrase-fd 3 exec -- sh -c 'cat <&3; echo child-ran' 3<pw",
+        bin()
+    );
+    let template = dir.cmd_at(&standin, &[]);
+    let run = Run::from(
+        Command::new("sh")
+            .args(["-c", &shell])
+            .current_dir(dir.path())
+            .envs(template.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap(),
+    );
+    run.success().stdout_has("child-ran");
+    assert_no_secrets(&run);
+}
+
+/// A socket works as the passphrase descriptor (before: "No such device or address").
+#[cfg(unix)]
+#[test]
+fn a_socket_works_as_the_passphrase_descriptor() {
+    let dir = Dir::new();
+    dir.vault();
+    let (mut ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    ours.write_all(format!("{PASSPHRASE}\n").as_bytes()).unwrap();
+    // Our end stays open: ttvault must stop at the newline, not wait for the end.
+    let template = dir.cmd(&[]);
+    let shell = format!("exec {} --no-agent --passphrase-fd 3 show 3<&0 0</dev/null", bin());
+    let run = Run::from(
+        Command::new("sh")
+            .args(["-c", &shell])
+            .current_dir(dir.path())
+            .envs(template.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+            .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
+            .output()
+            .unwrap(),
+    );
+    drop(ours);
+    run.success().stdout_has(CLIENT_ID);
+}
+
+/// A fake `git` on PATH records the environment audit gives it: none of ttvault's secret
+/// inputs are there. Before, git inherited TTVAULT_PASSPHRASE and the others.
+#[test]
+fn git_in_audit_never_sees_the_secret_variables() {
+    let dir = Dir::new();
+    dir.vault();
+    let bin_dir = dir.join("fakebin");
+    std::fs::create_dir(&bin_dir).unwrap();
+    let record = dir.join("git-env");
+    write_recorder(&bin_dir.join("git"), &record);
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = Run::from(
+        dir.cmd(&["--no-agent", "audit", "--offline"])
+            .env("PATH", path)
+            .env("TTVAULT_PASSPHRASE", PASSPHRASE)
+            .env("TTVAULT_NEW_PASSPHRASE", NEW_PASSPHRASE)
+            .env("TTVAULT_CLIENT_SECRET", CLIENT_SECRET)
+            .env("TTVAULT_REFRESH_TOKEN", REFRESH_TOKEN)
+            .output()
+            .unwrap(),
+    );
+    let env = std::fs::read_to_string(&record)
+        .unwrap_or_else(|_| panic!("audit never ran git:\n{}", run.stderr));
+    assert_clean_environment(&env);
+}
+
+/// The browser opener ($BROWSER) gets none of the secret variables either.
+#[test]
+fn the_browser_never_sees_the_secret_variables() {
+    let dir = Dir::new();
+    let standin = standin();
+    let record = dir.join("browser-env");
+    let browser = dir.join("browser.sh");
+    write_recorder(&browser, &record);
+    let port = crate::flow::free_port();
+    let redirect = crate::flow::redirect_for(port);
+    let flow = crate::flow::start_with_browser(
+        &dir,
+        &standin,
+        &["init", "--client-id", CLIENT_ID, "--redirect-uri", &redirect],
+        &[
+            ("BROWSER", &browser.display().to_string()),
+            ("TTVAULT_PASSPHRASE", PASSPHRASE),
+            ("TTVAULT_NEW_PASSPHRASE", NEW_PASSPHRASE),
+            ("TTVAULT_CLIENT_SECRET", CLIENT_SECRET),
+            ("TTVAULT_REFRESH_TOKEN", REFRESH_TOKEN),
+        ],
+    );
+    let _ = flow.url();
+    // The recorder writes its file in one rename: wait for it.
+    let env = loop {
+        if let Ok(env) = std::fs::read_to_string(&record) {
+            break env;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    drop(flow);
+    assert_clean_environment(&env);
+    assert!(env.contains("TTVAULT_API_URL="), "the recorder saw no environment: {env}");
+}
+
+/// A program that writes its environment to `record` (complete when it appears).
+fn write_recorder(path: &std::path::Path, record: &std::path::Path) {
+    std::fs::write(
+        path,
+        format!(
+            "#!/bin/sh\nenv > '{0}.tmp' && mv '{0}.tmp' '{0}'\nexit 1\n",
+            record.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[track_caller]
+fn assert_clean_environment(env: &str) {
+    for name in [
+        "TTVAULT_PASSPHRASE=",
+        "TTVAULT_NEW_PASSPHRASE=",
+        "TTVAULT_CLIENT_SECRET=",
+        "TTVAULT_REFRESH_TOKEN=",
+    ] {
+        assert!(!env.contains(name), "a child inherited {name}");
+    }
+    for secret in [PASSPHRASE, NEW_PASSPHRASE, CLIENT_SECRET, REFRESH_TOKEN] {
+        assert!(!env.contains(secret), "a child's environment holds a secret");
+    }
+}
+
+/// Writing into a closed pipe (`ttvault show | head -1`, `audit --offline | true`) ends
+/// quietly with the usual status. Before: "internal error … please report this bug", 101.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let dir = Dir::new();
+    dir.vault();
+    for args in [
+        &["--no-agent", "--passphrase-file", "pw", "show"][..],
+        &["--no-agent", "--passphrase-file", "pw", "audit", "--offline"][..],
+        &["status"][..],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader); // closed before ttvault writes a byte
+        let out = dir
+            .cmd(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("internal error"), "{args:?}: {stderr}");
+    }
+}
+
+/// Colour: off when stderr is not a terminal, on with CLICOLOR_FORCE, off with NO_COLOR
+/// even at a terminal, on at a terminal otherwise.
+#[test]
+fn colour_follows_the_terminal_no_color_and_clicolor_force() {
+    let dir = Dir::new();
+    let plain = dir.run(&["show"]);
+    plain.code(3).stderr_has("ttvault: error:");
+    assert!(!plain.stderr.contains('\u{1b}'), "{:?}", plain.stderr);
+    let forced = Run::from(
+        dir.cmd(&["show"])
+            .env("CLICOLOR_FORCE", "1")
+            .output()
+            .unwrap(),
+    );
+    assert!(forced.stderr.contains("\u{1b}["), "{:?}", forced.stderr);
+    if !pty_available() {
+        return;
+    }
+    let tty = Terminal::start(&dir, &format!("{} show", bin()), &[]);
+    let (_, coloured) = tty.finish();
+    assert!(coloured.contains("\u{1b}["), "{coloured:?}");
+    let tty = Terminal::start(&dir, &format!("{} show", bin()), &[("NO_COLOR", "1")]);
+    let (_, uncoloured) = tty.finish();
+    assert!(uncoloured.contains("error:"), "{uncoloured:?}");
+    assert!(!uncoloured.contains('\u{1b}'), "{uncoloured:?}");
+}
