@@ -50,6 +50,18 @@ impl Activity {
         Activity::show(style, message)
     }
 
+    /// The pause before a network retry: "retrying (2/3) in 2 s…", a spinner at a
+    /// terminal, a plain line elsewhere (a retry is worth a line in a log).
+    pub fn retrying(retry: u32, of: u32, delay: Duration) -> Activity {
+        let secs = delay.as_secs_f64();
+        let wait = if secs < 1.0 {
+            format!("{:.1} s", secs)
+        } else {
+            format!("{} s", delay.as_secs())
+        };
+        Activity::step(&format!("ttvault: retrying ({retry}/{of}) in {wait}…"))
+    }
+
     /// A long wait that ends at `deadline` (the browser): a spinner with the time left at
     /// a terminal (none shown without a deadline); elsewhere `message` once as a plain line.
     pub fn until(message: &str, deadline: Option<Instant>) -> Activity {

@@ -36,7 +36,7 @@ impl Terminal {
             .env_clear()
             .envs(template.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("TERM", "dumb")
+            .env("TERM", "xterm")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
@@ -240,10 +240,9 @@ fn with_no_terminal_at_all_nothing_is_asked() {
     }
     let dir = Dir::new();
     dir.vault();
-    let template = dir.cmd(&["--no-agent", "show"]);
+    let template = dir.cmd(&[]);
     let mut cmd = Command::new("setsid");
-    cmd.arg(bin())
-        .args(template.get_args())
+    cmd.args([bin(), "--no-agent", "show"])
         .current_dir(dir.path())
         .envs(template.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
         .env_remove("TTVAULT_PASSPHRASE")
@@ -463,4 +462,64 @@ fn colour_follows_the_terminal_no_color_and_clicolor_force() {
     let (_, uncoloured) = tty.finish();
     assert!(uncoloured.contains("error:"), "{uncoloured:?}");
     assert!(!uncoloured.contains('\u{1b}'), "{uncoloured:?}");
+}
+
+/// init checks what it can before asking anything: a busy port, or a folder it cannot
+/// write, is reported first (here no passphrase source exists, so any prompt would have
+/// ended with "no terminal" instead). Before, the port was found busy only after the
+/// passphrase (twice), the client id and the secret were typed.
+#[test]
+fn init_reports_a_busy_port_or_an_unwritable_folder_before_asking() {
+    let dir = Dir::new();
+    let busy = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let redirect = crate::flow::redirect_for(port);
+    let run = dir.run(&["init", "--client-id", CLIENT_ID, "--redirect-uri", &redirect]);
+    assert!(!run.stderr.contains("no terminal"), "{}", run.stderr);
+    assert!(run.stderr.contains(&port.to_string()), "{}", run.stderr);
+    assert_ne!(run.status, Some(0));
+    drop(busy);
+
+    let free = crate::flow::redirect_for(crate::flow::free_port());
+    let run = dir.run(&[
+        "--vault",
+        "no-such-folder/.secrets",
+        "init",
+        "--client-id",
+        CLIENT_ID,
+        "--redirect-uri",
+        &free,
+    ]);
+    run.code(1).stderr_has("cannot write the vault in no-such-folder");
+    assert!(!run.stderr.contains("no terminal"), "{}", run.stderr);
+}
+
+/// While waiting for the browser at a terminal, a spinner shows the time left.
+#[test]
+fn the_browser_wait_shows_the_time_left_at_a_terminal() {
+    if !pty_available() {
+        return;
+    }
+    let dir = Dir::new();
+    let standin = standin();
+    let redirect = crate::flow::redirect_for(crate::flow::free_port());
+    let shell = format!(
+        "{} init --no-browser --client-id {CLIENT_ID} --redirect-uri {redirect} --timeout 10m",
+        bin()
+    );
+    let tty = Terminal::start(
+        &dir,
+        &shell,
+        &[
+            ("TTVAULT_API_URL", &standin.base_url()),
+            ("TTVAULT_AUTHORIZE_URL", &standin.authorize_url()),
+            ("TTVAULT_PASSPHRASE", PASSPHRASE),
+            ("TTVAULT_CLIENT_SECRET", CLIENT_SECRET),
+        ],
+    );
+    tty.expect("Waiting for the browser");
+    tty.expect("s left)");
+    let mut child = tty.child;
+    let _ = child.kill();
+    let _ = child.wait();
 }
