@@ -105,7 +105,10 @@ pub fn warning(message: &str, hint: Option<&str>) {
 }
 
 pub fn note(message: &str) {
-    write_lines(&[&format!("ttvault: {} {message}", paint(NOTE_STYLE, "note:"))]);
+    write_lines(&[&format!(
+        "ttvault: {} {message}",
+        paint(NOTE_STYLE, "note:")
+    )]);
 }
 
 /// A line of the conversation with the person (questions, "waiting for the browser…"),

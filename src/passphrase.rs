@@ -278,10 +278,10 @@ fn prompt_twice(label: &str, report: &dyn Reporter) -> Result<Passphrase> {
             output::warning("the two passphrases differ; type them again", None);
         }
     }
-    Err(
-        Error::usage(format!("the two passphrases differed {TRIES} times; nothing was written"))
-            .hint("run the command again"),
-    )
+    Err(Error::usage(format!(
+        "the two passphrases differed {TRIES} times; nothing was written"
+    ))
+    .hint("run the command again"))
 }
 
 /// Whether this process has a controlling terminal to ask on.

@@ -30,11 +30,12 @@ pub fn search(start: &Path, uid: Option<u32>) -> Found {
     while let Some(here) = dir {
         if !owned_by(here, uid) {
             // Not the user's folder: nothing in it or above it is trusted.
-            let refused = here
-                .join(DEFAULT_PATH)
-                .symlink_metadata()
-                .is_ok()
-                .then(|| (here.join(DEFAULT_PATH), "its folder belongs to another user"));
+            let refused = here.join(DEFAULT_PATH).symlink_metadata().is_ok().then(|| {
+                (
+                    here.join(DEFAULT_PATH),
+                    "its folder belongs to another user",
+                )
+            });
             return not_found(default, refused);
         }
         let candidate = here.join(DEFAULT_PATH);

@@ -116,9 +116,9 @@ fn open_inner(vault: &VaultRef, known: Option<&Passphrase>, check_private: bool)
         let (plain, p) = match known {
             Some(p) => (format::decrypt(&bytes, Unlock::Passphrase(p))?, p.clone()),
             // A passphrase typed at the terminal may be typed again when wrong.
-            None => passphrase::unlock_with(vault, |p| {
-                format::decrypt(&bytes, Unlock::Passphrase(p))
-            })?,
+            None => {
+                passphrase::unlock_with(vault, |p| format::decrypt(&bytes, Unlock::Passphrase(p)))?
+            }
         };
         (plain, Some(p))
     } else {

@@ -15,10 +15,16 @@ fn a_subfolder_uses_the_nearest_parent_s_vault() {
     std::fs::create_dir_all(&sub).unwrap();
     let pw = dir.join("pw");
     let run = Run::from(
-        dir.cmd(&["-v", "--no-agent", "--passphrase-file", pw.to_str().unwrap(), "show"])
-            .current_dir(&sub)
-            .output()
-            .unwrap(),
+        dir.cmd(&[
+            "-v",
+            "--no-agent",
+            "--passphrase-file",
+            pw.to_str().unwrap(),
+            "show",
+        ])
+        .current_dir(&sub)
+        .output()
+        .unwrap(),
     );
     run.success().stdout_has(CLIENT_ID);
     // -v names the vault it found, absolutely.
@@ -36,13 +42,21 @@ fn the_nearest_vault_wins() {
     std::fs::copy(dir.join(".secrets"), dir.join("sub/.secrets")).unwrap();
     // The copy gets its own passphrase: only it opens with pw2.
     Run::from(
-        dir.cmd(&["--no-agent", "passwd", "--passphrase-file", "../pw", "--new-passphrase-file", "pw2"])
-            .current_dir(&sub)
-            .output()
-            .unwrap(),
+        dir.cmd(&[
+            "--no-agent",
+            "passwd",
+            "--passphrase-file",
+            "../pw",
+            "--new-passphrase-file",
+            "pw2",
+        ])
+        .current_dir(&sub)
+        .output()
+        .unwrap(),
     )
     .success();
-    dir.run(&["--no-agent", "--passphrase-file", "pw", "show"]).success();
+    dir.run(&["--no-agent", "--passphrase-file", "pw", "show"])
+        .success();
     let nearest = Run::from(
         dir.cmd(&["--no-agent", "--passphrase-file", "pw2", "show"])
             .current_dir(&sub)
@@ -110,10 +124,15 @@ fn a_vault_in_another_user_s_folder_is_never_picked() {
     }
     let pw = dir.join("pw");
     let run = Run::from(
-        dir.cmd(&["--no-agent", "--passphrase-file", pw.to_str().unwrap(), "show"])
-            .current_dir(&work)
-            .output()
-            .unwrap(),
+        dir.cmd(&[
+            "--no-agent",
+            "--passphrase-file",
+            pw.to_str().unwrap(),
+            "show",
+        ])
+        .current_dir(&work)
+        .output()
+        .unwrap(),
     );
     run.code(3)
         .stderr_has(&work.join(".secrets").display().to_string())
@@ -133,11 +152,18 @@ fn another_user_s_vault_file_is_never_picked() {
     }
     let pw = dir.join("pw");
     let run = Run::from(
-        dir.cmd(&["--no-agent", "--passphrase-file", pw.to_str().unwrap(), "show"])
-            .current_dir(&work)
-            .output()
-            .unwrap(),
+        dir.cmd(&[
+            "--no-agent",
+            "--passphrase-file",
+            pw.to_str().unwrap(),
+            "show",
+        ])
+        .current_dir(&work)
+        .output()
+        .unwrap(),
     );
-    run.code(3).stderr_has("ignored").stderr_has("belongs to another user");
+    run.code(3)
+        .stderr_has("ignored")
+        .stderr_has("belongs to another user");
     assert!(!run.stdout.contains(CLIENT_ID), "{}", run.stdout);
 }

@@ -63,7 +63,11 @@ impl Terminal {
                 changed.notify_all();
             }
         });
-        Terminal { child, keys, screen }
+        Terminal {
+            child,
+            keys,
+            screen,
+        }
     }
 
     /// Waits until the terminal has shown `needle` `times` times in all (the person waits
@@ -120,7 +124,10 @@ fn a_pipe_on_stdin_still_asks_on_the_terminal() {
     let dir = Dir::new();
     let standin = standin();
     dir.standin_vault(&standin, "read");
-    let shell = format!("echo hello-from-the-pipe | {} --no-agent exec -- cat", bin());
+    let shell = format!(
+        "echo hello-from-the-pipe | {} --no-agent exec -- cat",
+        bin()
+    );
     let mut tty = Terminal::start(
         &dir,
         &shell,
@@ -134,7 +141,10 @@ fn a_pipe_on_stdin_still_asks_on_the_terminal() {
     let (status, screen) = tty.finish();
     assert_eq!(status, Some(0), "{screen}");
     assert!(screen.contains("hello-from-the-pipe"), "{screen}");
-    assert!(!screen.contains(PASSPHRASE), "the passphrase was echoed:\n{screen}");
+    assert!(
+        !screen.contains(PASSPHRASE),
+        "the passphrase was echoed:\n{screen}"
+    );
 }
 
 /// A mistyped passphrase is asked again (3 tries in all); the right one then opens the
@@ -206,11 +216,7 @@ fn a_new_passphrase_is_asked_again_after_a_mismatch_or_an_empty_one() {
     }
     let dir = Dir::new();
     dir.vault();
-    let mut tty = Terminal::start(
-        &dir,
-        &format!("{} passwd --passphrase-file pw", bin()),
-        &[],
-    );
+    let mut tty = Terminal::start(&dir, &format!("{} passwd --passphrase-file pw", bin()), &[]);
     tty.expect("New passphrase");
     tty.type_line("first-attempt-123");
     tty.expect("Repeat it");
@@ -301,10 +307,14 @@ fn a_socket_works_as_the_passphrase_descriptor() {
     let dir = Dir::new();
     dir.vault();
     let (mut ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
-    ours.write_all(format!("{PASSPHRASE}\n").as_bytes()).unwrap();
+    ours.write_all(format!("{PASSPHRASE}\n").as_bytes())
+        .unwrap();
     // Our end stays open: ttvault must stop at the newline, not wait for the end.
     let template = dir.cmd(&[]);
-    let shell = format!("exec {} --no-agent --passphrase-fd 3 show 3<&0 0</dev/null", bin());
+    let shell = format!(
+        "exec {} --no-agent --passphrase-fd 3 show 3<&0 0</dev/null",
+        bin()
+    );
     let run = Run::from(
         Command::new("sh")
             .args(["-c", &shell])
@@ -361,7 +371,13 @@ fn the_browser_never_sees_the_secret_variables() {
     let flow = crate::flow::start_with_browser(
         &dir,
         &standin,
-        &["init", "--client-id", CLIENT_ID, "--redirect-uri", &redirect],
+        &[
+            "init",
+            "--client-id",
+            CLIENT_ID,
+            "--redirect-uri",
+            &redirect,
+        ],
         &[
             ("BROWSER", &browser.display().to_string()),
             ("TTVAULT_PASSPHRASE", PASSPHRASE),
@@ -380,7 +396,10 @@ fn the_browser_never_sees_the_secret_variables() {
     };
     drop(flow);
     assert_clean_environment(&env);
-    assert!(env.contains("TTVAULT_API_URL="), "the recorder saw no environment: {env}");
+    assert!(
+        env.contains("TTVAULT_API_URL="),
+        "the recorder saw no environment: {env}"
+    );
 }
 
 /// A program that writes its environment to `record` (complete when it appears).
@@ -408,7 +427,10 @@ fn assert_clean_environment(env: &str) {
         assert!(!env.contains(name), "a child inherited {name}");
     }
     for secret in [PASSPHRASE, NEW_PASSPHRASE, CLIENT_SECRET, REFRESH_TOKEN] {
-        assert!(!env.contains(secret), "a child's environment holds a secret");
+        assert!(
+            !env.contains(secret),
+            "a child's environment holds a secret"
+        );
     }
 }
 
@@ -420,7 +442,13 @@ fn a_closed_stdout_ends_quietly() {
     dir.vault();
     for args in [
         &["--no-agent", "--passphrase-file", "pw", "show"][..],
-        &["--no-agent", "--passphrase-file", "pw", "audit", "--offline"][..],
+        &[
+            "--no-agent",
+            "--passphrase-file",
+            "pw",
+            "audit",
+            "--offline",
+        ][..],
         &["status"][..],
     ] {
         let (reader, writer) = std::io::pipe().unwrap();
@@ -474,7 +502,13 @@ fn init_reports_a_busy_port_or_an_unwritable_folder_before_asking() {
     let busy = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
     let port = busy.local_addr().unwrap().port();
     let redirect = crate::flow::redirect_for(port);
-    let run = dir.run(&["init", "--client-id", CLIENT_ID, "--redirect-uri", &redirect]);
+    let run = dir.run(&[
+        "init",
+        "--client-id",
+        CLIENT_ID,
+        "--redirect-uri",
+        &redirect,
+    ]);
     assert!(!run.stderr.contains("no terminal"), "{}", run.stderr);
     assert!(run.stderr.contains(&port.to_string()), "{}", run.stderr);
     assert_ne!(run.status, Some(0));
@@ -490,7 +524,8 @@ fn init_reports_a_busy_port_or_an_unwritable_folder_before_asking() {
         "--redirect-uri",
         &free,
     ]);
-    run.code(1).stderr_has("cannot write the vault in no-such-folder");
+    run.code(1)
+        .stderr_has("cannot write the vault in no-such-folder");
     assert!(!run.stderr.contains("no terminal"), "{}", run.stderr);
 }
 
