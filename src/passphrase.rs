@@ -45,24 +45,24 @@ pub fn unlock_with<T>(
         return attempt(&p).map(|t| (t, p));
     }
     let label = existing_label(vault);
-    for round in 1..=TRIES {
+    let mut round = 1;
+    loop {
         let p = prompt(&label)?;
         let outcome = {
             let _status = output::Activity::start("unlocking the vault…", &*vault.report);
             attempt(&p)
         };
         match outcome {
-            Ok(t) => return Ok((t, p)),
             Err(e) if is_wrong_passphrase(&e) && round < TRIES => {
+                round += 1;
                 output::warning(
-                    &format!("wrong passphrase; try again ({}/{TRIES})", round + 1),
+                    &format!("wrong passphrase; try again ({round}/{TRIES})"),
                     None,
                 );
             }
-            Err(e) => return Err(e),
+            other => return other.map(|t| (t, p)),
         }
     }
-    unreachable!("the last round returns")
 }
 
 /// Whether `err` says the passphrase did not open the vault (vault::format's message),
