@@ -14,6 +14,8 @@ mod api;
 mod api_grant;
 mod audit;
 mod browser;
+#[cfg(unix)]
+mod children;
 mod cli;
 mod crash;
 #[cfg(unix)]
