@@ -116,6 +116,42 @@ pub fn mlock(_buf: &[u8]) -> bool {
 #[cfg(not(unix))]
 pub fn munlock(_buf: &[u8]) {}
 
+/// Marks an inherited descriptor (`--passphrase-fd N`) close-on-exec, so no program
+/// ttvault starts (exec's, the browser, git, the agent) inherits it, whether or not
+/// ttvault ever reads it. Fails when `fd` is not an open descriptor.
+#[cfg(unix)]
+pub fn close_on_exec(fd: i32) -> std::io::Result<()> {
+    // SAFETY: fcntl on an integer descriptor; F_GETFD/F_SETFD take and return plain flags.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    if flags < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Takes ownership of an inherited descriptor (`--passphrase-fd N`): reading the returned
+/// file reads the descriptor itself (pipe, file at its offset, socket), and dropping it
+/// closes it. Each descriptor is taken at most once per process (a second call, or a
+/// closed descriptor, is an error), so two owners never close the same number.
+#[cfg(unix)]
+pub fn take_descriptor(fd: i32) -> std::io::Result<std::fs::File> {
+    use std::os::fd::FromRawFd;
+    static TAKEN: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
+    let mut taken = TAKEN.lock().unwrap_or_else(|e| e.into_inner());
+    if fd < 0 || taken.contains(&fd) {
+        return Err(std::io::Error::from_raw_os_error(libc::EBADF));
+    }
+    close_on_exec(fd)?;
+    taken.push(fd);
+    // SAFETY: `fd` is open (checked just above) and no other owner exists in this process:
+    // ttvault never opens it itself (it was inherited) and `TAKEN` lets it be taken once.
+    Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(any(target_os = "linux", target_os = "android"))]

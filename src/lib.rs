@@ -24,6 +24,7 @@ pub mod recipients;
 pub mod secret;
 pub mod session;
 pub mod shell;
+pub mod spawn;
 pub mod vault;
 
 pub use error::{Code, Error, Result};

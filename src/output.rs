@@ -12,8 +12,32 @@
 //! in (inside its `VaultRef`), and returns errors that `main` prints with [`error`]. Reports
 //! (the JSON and the lines a command prints on stdout) go through [`stdout`].
 
+mod progress;
+
+pub use progress::{remaining, Activity};
+
 use crate::error::{Error, Result};
+use anstyle::{AnsiColor, Effects, Style};
 use std::io::Write;
+
+/// The marks' colours at a terminal (anstream drops them elsewhere, and honours NO_COLOR
+/// and CLICOLOR_FORCE): red errors, yellow warnings, green ok, dim hints.
+pub const ERROR_STYLE: Style = AnsiColor::Red.on_default().effects(Effects::BOLD);
+pub const WARNING_STYLE: Style = AnsiColor::Yellow.on_default().effects(Effects::BOLD);
+pub const OK_STYLE: Style = AnsiColor::Green.on_default().effects(Effects::BOLD);
+pub const NOTE_STYLE: Style = AnsiColor::Cyan.on_default();
+pub const HINT_STYLE: Style = Style::new().effects(Effects::DIMMED);
+
+/// `text` in `style`, for a line written through this module (stderr) or [`stdout`]; the
+/// escape codes are removed where colour is off.
+pub fn paint(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+/// The hint line under an error or warning.
+fn hint_line(hint: &str) -> String {
+    paint(HINT_STYLE, &format!("  hint: {hint}"))
+}
 
 /// Where library code sends what a person should read while a command runs.
 pub trait Reporter: Send + Sync {
@@ -65,23 +89,26 @@ impl Reporter for Quiet {
 
 /// An error that ends the command, with its hint.
 pub fn error(err: &Error) {
-    let first = format!("ttvault: error: {}", err.message);
+    let first = format!("ttvault: {} {}", paint(ERROR_STYLE, "error:"), err.message);
     match &err.hint {
-        Some(hint) => write_lines(&[&first, &format!("  hint: {hint}")]),
+        Some(hint) => write_lines(&[&first, &hint_line(hint)]),
         None => write_lines(&[&first]),
     }
 }
 
 pub fn warning(message: &str, hint: Option<&str>) {
-    let first = format!("ttvault: warning: {message}");
+    let first = format!("ttvault: {} {message}", paint(WARNING_STYLE, "warning:"));
     match hint {
-        Some(hint) => write_lines(&[&first, &format!("  hint: {hint}")]),
+        Some(hint) => write_lines(&[&first, &hint_line(hint)]),
         None => write_lines(&[&first]),
     }
 }
 
 pub fn note(message: &str) {
-    write_lines(&[&format!("ttvault: note: {message}")]);
+    write_lines(&[&format!(
+        "ttvault: {} {message}",
+        paint(NOTE_STYLE, "note:")
+    )]);
 }
 
 /// A line of the conversation with the person (questions, "waiting for the browser…"),
@@ -92,8 +119,14 @@ pub fn say(message: &str) {
 
 /// A question's label on stderr, the answer typed after it on the same line.
 pub fn prompt(label: &str) {
+    progress::clear();
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(label.as_bytes()).and_then(|_| err.flush());
+}
+
+/// Ends any spinner now, before a prompt is shown.
+pub fn clear_activity() {
+    progress::clear();
 }
 
 /// A JSON report on stdout.
@@ -103,9 +136,20 @@ pub fn json(doc: &serde_json::Value) -> Result<()> {
     stdout(text.as_bytes())
 }
 
-/// Writes to stdout; a closed pipe (`ttvault export | head -1`) is not an error.
+/// Writes to stdout byte for byte; a closed pipe (`ttvault export | head -1`) is not an
+/// error.
 pub fn stdout(bytes: &[u8]) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    write_stdout(std::io::stdout().lock(), bytes)
+}
+
+/// A report's text on stdout with colour from [`paint`], kept only where stdout is a
+/// terminal that takes it (NO_COLOR, CLICOLOR_FORCE honoured). Never for data a program
+/// reads (variables, tokens, JSON): those go through [`stdout`] untouched.
+pub fn stdout_styled(text: &str) -> Result<()> {
+    write_stdout(anstream::stdout().lock(), text.as_bytes())
+}
+
+fn write_stdout(mut out: impl Write, bytes: &[u8]) -> Result<()> {
     match out.write_all(bytes).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -120,6 +164,8 @@ fn write_lines(lines: &[&str]) {
         text.push_str(line);
         text.push('\n');
     }
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
+    progress::suspended(|| {
+        let mut err = anstream::stderr().lock();
+        let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
+    });
 }

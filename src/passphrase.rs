@@ -1,27 +1,70 @@
 //! Where a passphrase comes from (README "Commands"): `--passphrase-file`,
-//! `--passphrase-fd`, `TTVAULT_PASSPHRASE` (with a warning), else a hidden prompt when stdin
-//! is a terminal, else an immediate error naming these options. Never a hang waiting for
-//! input.
+//! `--passphrase-fd`, `TTVAULT_PASSPHRASE` (with a warning), else a hidden prompt on the
+//! controlling terminal (`/dev/tty`, even when stdin is a pipe, as ssh and sudo ask), else
+//! an immediate error naming these options. Never a hang waiting for input.
+//!
+//! At a terminal a person may mistype: a wrong passphrase may be typed again (3 tries in
+//! all; the KDF is the rate limit), and a new passphrase whose repeat differs, or that is
+//! empty, is asked again. Non-interactive sources are used once: retrying them would only
+//! repeat the same mistake.
 
 use crate::error::{Error, Result};
-use crate::output::Reporter;
+use crate::output::{self, Reporter};
 use crate::secret::Passphrase;
 use crate::vault::reference::{UnlockSources, VaultRef};
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::path::Path;
+use std::sync::Mutex;
 use zeroize::Zeroizing;
 
 pub const ENV_PASSPHRASE: &str = "TTVAULT_PASSPHRASE";
 pub const ENV_NEW_PASSPHRASE: &str = "TTVAULT_NEW_PASSPHRASE";
 /// Longest passphrase line read from a file or descriptor.
 const MAX_LINE: u64 = 64 * 1024;
+/// Tries at a terminal: for a wrong passphrase, and for a new one (mismatch, empty).
+pub const TRIES: usize = 3;
 
-/// The passphrase that opens an existing vault.
-pub fn existing(vault: &VaultRef) -> Result<Passphrase> {
+/// Opens something with the passphrase of an existing vault: `attempt` tries one
+/// passphrase. A passphrase typed at the terminal that `attempt` finds wrong is asked
+/// again, up to [`TRIES`] times; one from a file, descriptor or the environment is tried
+/// once. Returns what `attempt` gave and the passphrase that worked.
+pub fn unlock_with<T>(
+    vault: &VaultRef,
+    mut attempt: impl FnMut(&Passphrase) -> Result<T>,
+) -> Result<(T, Passphrase)> {
     if let Some(p) = from_sources_or_env(&vault.unlock, &*vault.report)? {
-        return Ok(p);
+        let _status = output::Activity::start("unlocking the vault…", &*vault.report);
+        return attempt(&p).map(|t| (t, p));
     }
-    prompt_once(&format!("Passphrase for {}: ", vault.path.display()))
+    let label = existing_label(vault);
+    let mut round = 1;
+    loop {
+        let p = prompt(&label)?;
+        let outcome = {
+            let _status = output::Activity::start("unlocking the vault…", &*vault.report);
+            attempt(&p)
+        };
+        match outcome {
+            Err(e) if is_wrong_passphrase(&e) && round < TRIES => {
+                round += 1;
+                output::warning(
+                    &format!("wrong passphrase; try again ({round}/{TRIES})"),
+                    None,
+                );
+            }
+            other => return other.map(|t| (t, p)),
+        }
+    }
+}
+
+/// Whether `err` says the passphrase did not open the vault (vault::format's message),
+/// the one failure typing again can fix.
+fn is_wrong_passphrase(err: &Error) -> bool {
+    err.code == crate::Code::Vault && err.message.starts_with("wrong passphrase")
+}
+
+fn existing_label(vault: &VaultRef) -> String {
+    format!("Passphrase for {}: ", vault.path.display())
 }
 
 /// The passphrase for a vault being created (`init`, `import`): the same sources, but a
@@ -46,6 +89,11 @@ pub fn new_for_passwd(file: Option<&Path>, report: &dyn Reporter) -> Result<Pass
         return Ok(p);
     }
     prompt_twice("New passphrase: ", report)
+}
+
+/// Whether a person can be asked: there is a controlling terminal (stdin may be a pipe).
+pub fn has_terminal() -> bool {
+    terminal::present()
 }
 
 fn from_sources_or_env(
@@ -87,15 +135,43 @@ fn from_file(path: &Path) -> Result<Passphrase> {
     first_line(file, &path.display().to_string())
 }
 
+/// The descriptor `--passphrase-fd` names, taken when the command line was read so that
+/// nothing ttvault opens later can reuse its number, and so that no child inherits it.
+/// `Err` keeps why it could not be taken, reported when the passphrase is needed.
+static DESCRIPTOR: Mutex<Option<(i32, std::io::Result<std::fs::File>)>> = Mutex::new(None);
+
+/// Takes `--passphrase-fd N` at start: close-on-exec from now on, read (and closed) only
+/// when the passphrase is needed. Call once, before anything opens files or starts children.
+#[cfg(unix)]
+pub fn claim_descriptor(fd: i32) {
+    let taken = crate::harden::take_descriptor(fd);
+    *DESCRIPTOR.lock().unwrap_or_else(|e| e.into_inner()) = Some((fd, taken));
+}
+
+#[cfg(not(unix))]
+pub fn claim_descriptor(_fd: i32) {}
+
+/// Reads the first line from the descriptor itself (a pipe, a file from its offset, a
+/// socket), then closes it. Before, `/dev/fd/N` was reopened: a file started again at
+/// offset 0 for every reader, a socket could not be opened at all, and N stayed open.
 #[cfg(unix)]
 fn from_fd(fd: i32) -> Result<Passphrase> {
-    // /dev/fd/N opens the descriptor without unsafe code (Linux, macOS, the BSDs).
-    let path = format!("/dev/fd/{fd}");
-    let file = std::fs::File::open(&path).map_err(|e| {
+    let claimed = DESCRIPTOR
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .filter(|(n, _)| *n == fd);
+    let file = match claimed {
+        Some((_, taken)) => taken,
+        None => crate::harden::take_descriptor(fd),
+    }
+    .map_err(|e| {
         Error::usage(format!(
             "cannot read the passphrase from descriptor {fd}: {e}"
         ))
+        .hint("open it for the command, e.g. `ttvault --passphrase-fd 3 … 3<file`")
     })?;
+    // `file` is dropped (closed) on return.
     first_line(file, &format!("descriptor {fd}"))
 }
 
@@ -105,13 +181,27 @@ fn from_fd(_fd: i32) -> Result<Passphrase> {
         .hint("use --passphrase-file or the prompt"))
 }
 
-/// The first line of `reader`, without its `\n` or `\r\n`.
+/// The first line of `reader`, without its `\n` or `\r\n`. Reading stops at the first
+/// newline: a pipe or socket may stay open after it.
 fn first_line(reader: impl Read, source: &str) -> Result<Passphrase> {
+    let mut reader = reader.take(MAX_LINE);
     let mut bytes = Zeroizing::new(Vec::new());
-    reader
-        .take(MAX_LINE)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::usage(format!("cannot read the passphrase from {source}: {e}")))?;
+    let mut chunk = Zeroizing::new([0u8; 256]);
+    loop {
+        let n = match reader.read(&mut chunk[..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(Error::usage(format!(
+                    "cannot read the passphrase from {source}: {e}"
+                )))
+            }
+        };
+        bytes.extend_from_slice(&chunk[..n]);
+        if n == 0 || chunk[..n].contains(&b'\n') {
+            break;
+        }
+    }
     let line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let text = std::str::from_utf8(line)
@@ -138,37 +228,72 @@ fn no_terminal() -> Error {
         .hint("pass --passphrase-file PATH or --passphrase-fd N, set TTVAULT_PASSPHRASE, or use -i KEY for a recipient slot")
 }
 
-fn prompt(label: &str) -> Result<Passphrase> {
-    if !std::io::stdin().is_terminal() {
+/// One hidden answer on the controlling terminal (rpassword reads and writes `/dev/tty`).
+fn ask(label: &str) -> Result<Zeroizing<String>> {
+    if !has_terminal() {
         return Err(no_terminal());
     }
-    let value = Zeroizing::new(
-        rpassword::prompt_password(label)
-            .map_err(|e| Error::failure(format!("could not read the passphrase: {e}")))?,
-    );
+    output::clear_activity();
+    rpassword::prompt_password(label)
+        .map(Zeroizing::new)
+        .map_err(|e| Error::failure(format!("could not read the passphrase: {e}")))
+}
+
+/// Asks until the answer is not empty, [`TRIES`] times at most.
+fn prompt(label: &str) -> Result<Passphrase> {
+    for _ in 1..TRIES {
+        let value = ask(label)?;
+        if !value.is_empty() {
+            return Ok(Passphrase::new(value.as_str()));
+        }
+        output::warning("the passphrase is empty; type it again", None);
+    }
+    let value = ask(label)?;
     non_empty_inner(Passphrase::new(value.as_str()), "the prompt")
 }
 
-fn prompt_once(label: &str) -> Result<Passphrase> {
-    prompt(label)
+/// A new passphrase, typed twice; a repeat that differs asks both again ([`TRIES`] rounds).
+fn prompt_twice(label: &str, report: &dyn Reporter) -> Result<Passphrase> {
+    for round in 1..=TRIES {
+        let first = prompt(label)?;
+        let second = prompt("Repeat it: ")?;
+        if first.ct_eq(&second) {
+            if first.expose().chars().count() < 8 {
+                report.warning(
+                    "a passphrase under 8 characters is weak; the KDF slows guessing, it cannot make a short passphrase strong",
+                    None,
+                );
+            }
+            return Ok(first);
+        }
+        if round < TRIES {
+            output::warning("the two passphrases differ; type them again", None);
+        }
+    }
+    Err(Error::usage(format!(
+        "the two passphrases differed {TRIES} times; nothing was written"
+    ))
+    .hint("run the command again"))
 }
 
-fn prompt_twice(label: &str, report: &dyn Reporter) -> Result<Passphrase> {
-    let first = prompt(label)?;
-    let second = prompt("Repeat it: ")?;
-    if !first.ct_eq(&second) {
-        return Err(
-            Error::usage("the two passphrases differ; nothing was written")
-                .hint("run the command again"),
-        );
+/// Whether this process has a controlling terminal to ask on.
+mod terminal {
+    #[cfg(unix)]
+    pub fn present() -> bool {
+        // Opening /dev/tty succeeds only with a controlling terminal (ENXIO otherwise),
+        // whatever stdin, stdout and stderr are.
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .is_ok()
     }
-    if first.expose().chars().count() < 8 {
-        report.warning(
-            "a passphrase under 8 characters is weak; the KDF slows guessing, it cannot make a short passphrase strong",
-            None,
-        );
+
+    #[cfg(not(unix))]
+    pub fn present() -> bool {
+        use std::io::IsTerminal;
+        std::io::stdin().is_terminal()
     }
-    Ok(first)
 }
 
 #[cfg(test)]

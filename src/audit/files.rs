@@ -6,7 +6,7 @@ use crate::vault::describe::describe_slots;
 use crate::vault::header::Slot;
 use crate::vault::{format, store};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// Files larger than this are not read when looking for leftover secrets.
 const MAX_SCANNED: u64 = 1 << 20;
@@ -68,7 +68,7 @@ pub fn git(report: &mut Report, vault: &Path) {
         return;
     };
     let git = |args: &[&str]| {
-        Command::new("git")
+        crate::spawn::command("git")
             .arg("-C")
             .arg(dir)
             .args(args)

@@ -91,14 +91,15 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<i32> {
 fn print_human(report: &Report) {
     for f in &report.findings {
         let mark = match f.severity {
-            Severity::Ok => "  ok   ",
-            Severity::Warning => "  WARN ",
-            Severity::Error => "  ERROR",
+            Severity::Ok => output::paint(output::OK_STYLE, "  ok   "),
+            Severity::Warning => output::paint(output::WARNING_STYLE, "  WARN "),
+            Severity::Error => output::paint(output::ERROR_STYLE, "  ERROR"),
         };
-        println!("{mark} {}", f.message);
+        let _ = output::stdout_styled(&format!("{mark} {}\n", f.message));
         if let Some(fix) = &f.fix {
             if f.severity != Severity::Ok {
-                println!("          fix: {fix}");
+                let fix = output::paint(output::HINT_STYLE, &format!("          fix: {fix}"));
+                let _ = output::stdout_styled(&format!("{fix}\n"));
             }
         }
     }

@@ -13,14 +13,6 @@ use crate::output;
 use crate::session::Freshness;
 use std::process::Command;
 
-/// Variables that must never reach a child: ttvault's own secret inputs.
-const NEVER_INHERITED: &[&str] = &[
-    "TTVAULT_PASSPHRASE",
-    "TTVAULT_NEW_PASSPHRASE",
-    "TTVAULT_CLIENT_SECRET",
-    "TTVAULT_REFRESH_TOKEN",
-];
-
 /// Set in the shell `ttvault exec` starts, to the vault's absolute path.
 pub const SHELL_MARK: &str = "TTVAULT_SHELL";
 
@@ -39,6 +31,13 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
         None => (user_shell(), &[][..]),
     };
     let is_shell = args.command.is_empty();
+    // Before any prompt, KDF or token refresh: a mistyped name costs nothing (127 at once).
+    if crate::spawn::find_program(&program).is_none() {
+        return Ok(not_started(
+            &program.to_string_lossy(),
+            &std::io::ErrorKind::NotFound.into(),
+        ));
+    }
     let choice = Choice::of(args.long_lived, args.short_lived);
     let session = handout::session(
         &ctx.vault,
@@ -49,9 +48,9 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
     )?;
     let vars = session.variables(args.preset.into());
     drop(session);
-    let mut command = Command::new(&program);
+    let mut command = crate::spawn::command(&program);
     command.args(program_args);
-    for name in env::ALL_NAMES.iter().chain(NEVER_INHERITED) {
+    for name in env::ALL_NAMES {
         command.env_remove(name);
     }
     for var in &vars {

@@ -121,8 +121,60 @@ pub fn say_endpoint_source(err: Error, environment: &Environment, stored: bool) 
     oauth::failure::endpoint_came_from(err, &environment.token_url(), from)
 }
 
-/// Runs the browser flow (or `--paste`) and verifies the grant.
-pub fn obtain(args: &Options, environment: &Environment, known: Known) -> Result<Obtained> {
+/// The loopback server, bound before anything is asked (README "Check before asking"): a
+/// busy port is reported before anyone types a passphrase or a secret.
+pub struct Bound {
+    redirect: RedirectUri,
+    server: Server,
+}
+
+/// Binds the redirect URI's port for the browser flow (`None` for `--paste`).
+pub fn bind(args: &Options) -> Result<Option<Bound>> {
+    if args.paste {
+        return Ok(None);
+    }
+    let redirect = RedirectUri::parse(&args.redirect_uri)
+        .map_err(|e| loopback_error(e, &args.redirect_uri))?;
+    let server = Server::bind(&redirect).map_err(|e| loopback_error(e, &redirect.uri))?;
+    Ok(Some(Bound { redirect, server }))
+}
+
+/// Whether a new vault can be written beside `vault`: checked before any prompt, so a
+/// read-only folder does not cost a passphrase, the secrets and a sign-in.
+pub fn check_writable(vault: &std::path::Path) -> Result<()> {
+    let folder = match vault.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let probe = folder.join(format!(
+        ".ttvault-write-check-{}-{:x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(Error::failure(format!(
+            "cannot write the vault in {}: {e}",
+            folder.display()
+        ))
+        .hint("run the command in a folder you can write, or pass --vault PATH")),
+    }
+}
+
+/// Runs the browser flow (or `--paste`) and verifies the grant. `bound` is [`bind`]'s.
+pub fn obtain(
+    args: &Options,
+    environment: &Environment,
+    known: Known,
+    bound: Option<Bound>,
+) -> Result<Obtained> {
     // Asking for `trade` only to refuse the grant afterwards would waste a sign-in.
     if !args.paste && !args.allow_trade && args.scope.split_whitespace().any(|s| s == "trade") {
         return Err(
@@ -133,10 +185,12 @@ pub fn obtain(args: &Options, environment: &Environment, known: Known) -> Result
         );
     }
     let http = oauth::Client::new()?;
-    let mut obtained = if args.paste {
-        paste(&http, args, environment, known)?
-    } else {
-        browser_flow(&http, args, environment, known)?
+    let mut obtained = match bound {
+        Some(bound) if !args.paste => browser_flow(&http, args, environment, known, bound)?,
+        None if !args.paste => browser_flow(&http, args, environment, known, {
+            bind(args)?.ok_or_else(|| Error::failure("the loopback server is not bound"))?
+        })?,
+        _ => paste(&http, args, environment, known)?,
     };
     if !args.allow_trade {
         let sandbox = oauth::failure::is_sandbox_url(&environment.token_url());
@@ -210,7 +264,7 @@ fn paste(http: &dyn Http, args: &Options, env: &Environment, known: Known) -> Re
         }
         None => return Err(needs("refresh token")),
     };
-    output::say("Checking the grant with Tastytrade…");
+    let checking = output::Activity::step("Checking the grant with Tastytrade…");
     let verified = verify::verify(
         http,
         &verify::Grant {
@@ -222,6 +276,7 @@ fn paste(http: &dyn Http, args: &Options, env: &Environment, known: Known) -> Re
             allow_trade: args.allow_trade,
         },
     )?;
+    drop(checking);
     Ok(Obtained {
         client_id,
         client_secret,
@@ -237,16 +292,18 @@ fn browser_flow(
     args: &Options,
     env: &Environment,
     known: Known,
+    bound: Bound,
 ) -> Result<Obtained> {
-    let redirect = RedirectUri::parse(&args.redirect_uri)
-        .map_err(|e| loopback_error(e, &args.redirect_uri))?;
+    let Bound {
+        redirect,
+        mut server,
+    } = bound;
     if redirect.uri.ends_with('/') && redirect.path == "/" {
         output::note(&format!(
             "the redirect URI ends with a slash; it must match the grant's byte for byte (the \
              usual one is {DEFAULT_REDIRECT_URI}, without a slash)"
         ));
     }
-    let mut server = Server::bind(&redirect).map_err(|e| loopback_error(e, &redirect.uri))?;
     let pending = Pending::new();
     let scope = args.scope.clone();
     let build =
@@ -275,10 +332,14 @@ fn browser_flow(
             );
         }
     }
-    output::say(&format!(
-        "Waiting for the browser… (Ctrl-C to cancel, times out in {})",
-        humantime::format_duration(args.timeout)
-    ));
+    let waiting = output::Activity::until(
+        &format!(
+            "Waiting for the browser… (Ctrl-C to cancel, times out in {})",
+            humantime::format_duration(args.timeout)
+        ),
+        // None: a timeout past what the clock can count shows no time left.
+        std::time::Instant::now().checked_add(args.timeout),
+    );
 
     let start = match &authorize_url {
         Some(url) => Start::Authorize(url),
@@ -290,6 +351,7 @@ fn browser_flow(
     let callback = server
         .wait(start, &pending.state, args.timeout)
         .map_err(|e| loopback_error(e, &redirect.uri))?;
+    drop(waiting);
     let responder = callback.responder;
     let (client_id, client_secret) = match (callback.credentials, known) {
         (Some(from_page), _) => from_page,
@@ -308,7 +370,7 @@ fn browser_flow(
         }
     };
 
-    output::say("Tastytrade answered; checking the grant…");
+    let checking = output::Activity::step("Tastytrade answered; checking the grant…");
     let token_url = env.token_url();
     let verified = oauth::exchange_code(
         http,
@@ -335,6 +397,7 @@ fn browser_flow(
             },
         )
     });
+    drop(checking);
     let verified = match verified {
         Ok(v) => v,
         Err(err) => {

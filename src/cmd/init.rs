@@ -19,6 +19,9 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
     keep_out_of_git(ctx);
     let options = Options::of(args, None);
     let environment = Environment::for_new_grant(args.sandbox)?;
+    // Before any prompt: a busy port or a read-only folder costs nothing typed.
+    let bound = grant::bind(&options)?;
+    grant::check_writable(path)?;
     // Recipients are checked and the new passphrase asked before the browser flow, so a
     // typo does not cost a sign-in.
     let slots = NewSlots::from_flags(
@@ -33,7 +36,7 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
     // Asked before the browser flow too: nothing waits on the page while a person reads.
     let long_lived = Choice::of(args.long_lived, args.short_lived).to_record("")?;
     let known = grant::known_credentials(&options, None)?;
-    let mut obtained = grant::obtain(&options, &environment, known)
+    let mut obtained = grant::obtain(&options, &environment, known, bound)
         .map_err(|e| grant::say_endpoint_source(e, &environment, false))?;
 
     let mut payload = Payload::new(

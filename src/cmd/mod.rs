@@ -28,6 +28,7 @@ mod welcome;
 use crate::cli::{Cli, Command, Global};
 use crate::error::Result;
 use crate::output;
+use crate::vault::reference::Search;
 use crate::vault::{UnlockSources, VaultRef};
 use std::sync::Arc;
 
@@ -41,17 +42,23 @@ pub struct Context {
 }
 
 impl Context {
-    fn of(global: &Global) -> Self {
+    fn of(global: &Global, search: Search) -> Self {
+        if let Some(fd) = global.passphrase_fd {
+            // Before anything is opened or started: no child inherits it, no file of ours
+            // takes its number.
+            crate::passphrase::claim_descriptor(fd);
+        }
+        let report = Arc::new(output::Stderr::new(global.verbose));
         Context {
             vault: VaultRef {
-                path: VaultRef::locate(global.vault.as_deref()),
+                path: VaultRef::locate(global.vault.as_deref(), search, &*report),
                 unlock: UnlockSources {
                     passphrase_file: global.passphrase_file.clone(),
                     passphrase_fd: global.passphrase_fd,
                     identity: global.identity.clone(),
                 },
                 use_agent: !global.no_agent,
-                report: Arc::new(output::Stderr::new(global.verbose)),
+                report,
             },
             json: global.json,
             verbosity: global.verbose,
@@ -60,7 +67,12 @@ impl Context {
 }
 
 pub fn dispatch(cli: Cli) -> Result<i32> {
-    let ctx = Context::of(&cli.global);
+    // init and import write `./.secrets`; every other command finds the nearest vault.
+    let search = match &cli.command {
+        Some(Command::Init(_) | Command::Import(_)) => Search::Here,
+        _ => Search::Up,
+    };
+    let ctx = Context::of(&cli.global, search);
     let Some(command) = &cli.command else {
         return match welcome::ask(&ctx) {
             welcome::Next::Help { code } => {

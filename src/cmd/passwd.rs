@@ -29,14 +29,18 @@ pub fn run(ctx: &Context, args: &PasswdArgs) -> Result<i32> {
     // Everything is asked before the vault is locked, so a prompt never holds up another
     // writer: the current passphrase (unless an identity opens the vault and the slot is
     // kept as it is), then the new one.
-    let has_passphrase_slot =
-        vault::format::read_header(&vault::store::read(&vault.path)?)?.has_passphrase_slot();
+    let current_file = vault::store::read(&vault.path)?;
+    let has_passphrase_slot = vault::format::read_header(&current_file)?.has_passphrase_slot();
     let slots_change = !add.is_empty() || !remove.is_empty();
     let needs_current = has_passphrase_slot
         && (vault.unlock.identity.is_none()
             || (slots_change && !change_passphrase && !args.no_passphrase));
     let known = if needs_current {
-        Some(passphrase::existing(vault)?)
+        // Checked now, so a mistyped one is asked again before the new one is.
+        let unlock = |p: &_| {
+            vault::format::decrypt(&current_file, vault::format::Unlock::Passphrase(p)).map(drop)
+        };
+        Some(passphrase::unlock_with(vault, unlock)?.1)
     } else {
         None
     };

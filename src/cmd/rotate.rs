@@ -12,6 +12,10 @@ use crate::vault::{self, payload::now_rfc3339, store, VaultRef};
 use crate::{oauth, output};
 
 pub fn run(ctx: &Context, args: &RotateArgs) -> Result<i32> {
+    // Before any prompt: the port (the recorded redirect URI is known only once the vault
+    // is open; it is the default, or the one given, almost always) and the folder.
+    let mut bound = grant::bind(&Options::of(args, None))?;
+    grant::check_writable(&ctx.vault.path)?;
     // Open first: a wrong passphrase should not cost a sign-in.
     let before = store::read(&ctx.vault.path)?;
     let opened = vault::open(&ctx.vault)?;
@@ -34,6 +38,11 @@ pub fn run(ctx: &Context, args: &RotateArgs) -> Result<i32> {
     }
     // The redirect URI registered on the grant, as recorded at init, unless another is given.
     let options = Options::of(args, old.redirect_uri.as_deref());
+    if options.redirect_uri != Options::of(args, None).redirect_uri {
+        // Another port: the first one is released before the recorded one is bound.
+        drop(bound.take());
+        bound = grant::bind(&options)?;
+    }
 
     // The same application keeps its client id and secret; a new id (or a secret in the
     // environment) means new credentials.
@@ -42,7 +51,7 @@ pub fn run(ctx: &Context, args: &RotateArgs) -> Result<i32> {
         known.client_secret = Some(old.client_secret.clone());
     }
     let same_app = known.client_id.as_deref() == Some(old.client_id.as_str());
-    let mut obtained = grant::obtain(&options, &environment, known)
+    let mut obtained = grant::obtain(&options, &environment, known, bound)
         .map_err(|e| grant::say_endpoint_source(e, &environment, !overridden))?;
 
     let result = write(&ctx.vault, &before, &opened, &obtained, &environment);

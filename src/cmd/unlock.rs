@@ -119,11 +119,11 @@ fn spawn_agent(
     use crate::agent::protocol::{self, Handoff, VERSION};
     use std::io::{BufRead, Write};
     use std::os::unix::process::CommandExt;
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
 
     let exe = std::env::current_exe()
         .map_err(|e| Error::failure(format!("cannot find ttvault's own program: {e}")))?;
-    let mut cmd = Command::new(exe);
+    let mut cmd = crate::spawn::command(exe);
     cmd.arg("--vault")
         .arg(canonical)
         .arg("agent")
@@ -139,15 +139,8 @@ fn spawn_agent(
     if ctx.verbosity > 0 {
         cmd.arg("-v");
     }
-    for name in [
-        "TTVAULT_PASSPHRASE",
-        "TTVAULT_NEW_PASSPHRASE",
-        "TTVAULT_CLIENT_SECRET",
-        "TTVAULT_REFRESH_TOKEN",
-        "TTVAULT_IDENTITY",
-    ] {
-        cmd.env_remove(name);
-    }
+    // The identity's path is not a secret, but the agent must never look for another.
+    cmd.env_remove("TTVAULT_IDENTITY");
     // Detached: its own process group (a terminal's signals to the shell's job do not
     // reach it), no terminal on any stdio, the grant on a pipe, the answer on a pipe.
     cmd.current_dir("/")

@@ -1,7 +1,7 @@
 //! Opening the authorize page in a browser. Failing to is never fatal: the URL is
 //! always printed, and the wait goes on (headless servers, SSH sessions).
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// The command that opens `url`: `$BROWSER` when set (split like a command line; the
 /// URL replaces a `%s` or is appended), else the platform's default opener.
@@ -57,7 +57,7 @@ fn open_with(browser_var: Option<&str>, url: &str) -> Result<(), String> {
         return Err("$BROWSER could not be parsed".into());
     };
     let (program, args) = words.split_first().ok_or("no browser command")?;
-    let mut child = Command::new(program)
+    let mut child = crate::spawn::command(program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

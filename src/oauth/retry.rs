@@ -35,6 +35,11 @@ pub enum Policy {
 /// How a request's caller sleeps; tests record the delays instead.
 pub trait Sleep {
     fn sleep(&self, delay: Duration);
+
+    /// The pause before retry `retry` (from 1) of [`MAX_RETRIES`]; real time shows it.
+    fn before_retry(&self, _retry: u32, delay: Duration) {
+        self.sleep(delay);
+    }
 }
 
 /// Real time.
@@ -43,6 +48,11 @@ pub struct ThreadSleep;
 impl Sleep for ThreadSleep {
     fn sleep(&self, delay: Duration) {
         std::thread::sleep(delay);
+    }
+
+    fn before_retry(&self, retry: u32, delay: Duration) {
+        let _shown = crate::output::Activity::retrying(retry, MAX_RETRIES, delay);
+        self.sleep(delay);
     }
 }
 
@@ -90,8 +100,8 @@ pub fn send(
         };
         match (wait, outcome) {
             (Some(base), _) if retry < MAX_RETRIES => {
-                sleep.sleep(delay(base, retry));
                 retry += 1;
+                sleep.before_retry(retry, delay(base, retry - 1));
             }
             (_, Ok(response)) => return Ok(response),
             (_, Err(e)) => {

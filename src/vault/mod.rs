@@ -2,6 +2,7 @@
 //! passphrase slot, `payload` the document inside, `store` the file on disk.
 
 pub mod describe;
+pub mod discover;
 pub mod format;
 pub mod header;
 pub mod kdf;
@@ -112,11 +113,14 @@ fn open_inner(vault: &VaultRef, known: Option<&Passphrase>, check_private: bool)
         let ids = recipients::load_identities(identity)?;
         (format::decrypt(&bytes, Unlock::Identities(&ids))?, None)
     } else if header.has_passphrase_slot() {
-        let p = match known {
-            Some(p) => p.clone(),
-            None => passphrase::existing(vault)?,
+        let (plain, p) = match known {
+            Some(p) => (format::decrypt(&bytes, Unlock::Passphrase(p))?, p.clone()),
+            // A passphrase typed at the terminal may be typed again when wrong.
+            None => {
+                passphrase::unlock_with(vault, |p| format::decrypt(&bytes, Unlock::Passphrase(p)))?
+            }
         };
-        (format::decrypt(&bytes, Unlock::Passphrase(&p))?, Some(p))
+        (plain, Some(p))
     } else {
         return Err(
             Error::vault("this vault has no passphrase slot; it opens with an identity")

@@ -9,6 +9,15 @@ use std::sync::Arc;
 /// The default vault file, in the current folder.
 pub const DEFAULT_PATH: &str = ".secrets";
 
+/// Where a command looks for a vault no option names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Search {
+    /// The current folder, then each parent (commands that open a vault).
+    Up,
+    /// The current folder only (commands that create one: init, import).
+    Here,
+}
+
 /// Where the passphrase or identity comes from when given on the command line. What is not
 /// given here comes from `TTVAULT_PASSPHRASE` or a terminal prompt (see `passphrase`).
 #[derive(Clone, Debug, Default)]
@@ -34,10 +43,33 @@ pub struct VaultRef {
 }
 
 impl VaultRef {
-    /// The vault file: the one named (`--vault`, `TTVAULT_VAULT`), else `.secrets` in the
-    /// current folder.
-    pub fn locate(named: Option<&Path>) -> PathBuf {
-        named.map_or_else(|| PathBuf::from(DEFAULT_PATH), Path::to_path_buf)
+    /// The vault file: the one named (`--vault`, `TTVAULT_VAULT`) as named; else, for a
+    /// command that opens a vault ([`Search::Up`]), the nearest `.secrets` in the current
+    /// folder or a parent the user owns (see `discover`); for one that creates a vault
+    /// ([`Search::Here`]: init, import), `.secrets` in the current folder. Found paths are
+    /// absolute, so errors and `-v` name the file unambiguously. A `.secrets` the search
+    /// refused (another user's) is reported as a warning.
+    pub fn locate(named: Option<&Path>, search: Search, report: &dyn Reporter) -> PathBuf {
+        if let Some(named) = named {
+            return named.to_path_buf();
+        }
+        let Ok(cwd) = std::env::current_dir() else {
+            return PathBuf::from(DEFAULT_PATH);
+        };
+        if search == Search::Here {
+            return cwd.join(DEFAULT_PATH);
+        }
+        let found = super::discover::search(&cwd, super::discover::current_uid());
+        if let Some((refused, why)) = &found.refused {
+            report.warning(
+                &format!("ignored {}: {why}", refused.display()),
+                Some("a vault is only looked for in your own folders; name one with --vault if this is wrong"),
+            );
+        }
+        if found.exists {
+            report.detail(&format!("using the vault {}", found.path.display()));
+        }
+        found.path
     }
 
     /// The vault at `path`, no unlock source given, the agent allowed, reports dropped.

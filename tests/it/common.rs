@@ -56,7 +56,7 @@ impl Dir {
     /// no terminal (stdin is null), fast KDF tuning (the floor: 64 MiB, t=3, through the
     /// test-only TTVAULT_KDF_MEMORY_MIB; real vaults calibrate 256 MiB or more).
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ttvault"));
+        let mut cmd = ttvault_without_terminal();
         cmd.args(args)
             .current_dir(self.path())
             .stdin(Stdio::null())
@@ -100,6 +100,26 @@ impl Dir {
         self.passphrase_files();
         self.legacy_secrets(".secrets");
         self.run(&["import", "--passphrase-file", "pw"]).success();
+    }
+}
+
+/// The `ttvault` binary, never with the terminal `cargo test` may have been started from:
+/// ttvault asks on the controlling terminal even when stdin is null (as ssh does), so a
+/// test run from a terminal starts it in a new session (util-linux `setsid`), as CI has
+/// no terminal at all.
+fn ttvault_without_terminal() -> Command {
+    let bin = env!("CARGO_BIN_EXE_ttvault");
+    let has_terminal = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .is_ok();
+    if has_terminal {
+        let mut cmd = Command::new("setsid");
+        cmd.arg(bin);
+        cmd
+    } else {
+        Command::new(bin)
     }
 }
 

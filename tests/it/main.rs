@@ -17,8 +17,12 @@ mod api;
 mod api_grant;
 mod audit;
 mod browser;
+#[cfg(unix)]
+mod children;
 mod cli;
 mod crash;
+#[cfg(unix)]
+mod discovery;
 mod endpoints;
 mod exec;
 mod export;
@@ -34,6 +38,8 @@ mod network;
 mod rotate;
 mod rotated;
 mod sdk;
+#[cfg(unix)]
+mod terminal;
 mod transcripts;
 mod unknowns;
 mod vault;

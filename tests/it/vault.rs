@@ -285,7 +285,7 @@ fn a_vault_others_can_read_is_refused_with_the_fix() {
     std::fs::set_permissions(dir.join(".secrets"), std::fs::Permissions::from_mode(0o640)).unwrap();
     dir.run(&["show", "--passphrase-file", "pw"])
         .code(3)
-        .stderr_has("chmod 600 .secrets");
+        .stderr_has(&format!("chmod 600 {}", dir.join(".secrets").display()));
 }
 
 #[test]
