@@ -74,11 +74,14 @@ impl Terminal {
     /// for the prompt). A terminal that ends first fails the test, showing the screen.
     #[track_caller]
     fn expect_nth(&self, needle: &str, times: usize) {
+        // Not a timing assertion: a guard so that a program stuck at an unexpected
+        // question fails the test with what the terminal showed, instead of hanging.
+        let give_up = std::time::Instant::now() + Duration::from_secs(300);
         let (text, changed) = &*self.screen;
         let mut text = text.lock().unwrap();
         while text.matches(needle).count() < times {
             assert!(
-                !text.contains('\u{4}'),
+                !text.contains('\u{4}') && std::time::Instant::now() < give_up,
                 "the terminal never showed {needle:?}; it showed:\n{text}"
             );
             text = changed
@@ -377,7 +380,7 @@ fn the_browser_wait_shows_the_time_left_at_a_terminal() {
     let standin = standin();
     let redirect = crate::flow::redirect_for(crate::flow::free_port());
     let shell = format!(
-        "{} init --no-browser --client-id {CLIENT_ID} --redirect-uri {redirect} --timeout 10m",
+        "{} init --short-lived --no-browser --client-id {CLIENT_ID} --redirect-uri {redirect} --timeout 10m",
         bin()
     );
     let tty = Terminal::start(
