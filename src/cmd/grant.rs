@@ -2,6 +2,9 @@
 //! (browser flow or `--paste`), and verify the grant. Nothing here writes the vault;
 //! the browser's answer is held until the caller has.
 
+use super::credentials::{
+    hidden_prompt, secret_from_env, Known, ENV_CLIENT_SECRET, ENV_REFRESH_TOKEN,
+};
 use crate::cli::GrantArgs;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
@@ -14,10 +17,6 @@ use crate::output;
 use crate::secret::{ClientSecret, RefreshToken};
 use std::io::{BufRead, IsTerminal};
 use std::time::Duration;
-use zeroize::Zeroizing;
-
-pub const ENV_CLIENT_SECRET: &str = "TTVAULT_CLIENT_SECRET";
-pub const ENV_REFRESH_TOKEN: &str = "TTVAULT_REFRESH_TOKEN";
 
 /// The redirect URI Tastytrade's guide registers, and ttvault's default.
 pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:8000";
@@ -57,13 +56,6 @@ impl Options {
             timeout: args.timeout.unwrap_or(DEFAULT_TIMEOUT),
         }
     }
-}
-
-/// Client credentials as far as the terminal and environment know them.
-#[derive(Default)]
-pub struct Known {
-    pub client_id: Option<String>,
-    pub client_secret: Option<ClientSecret>,
 }
 
 /// A verified grant, not yet written anywhere.
@@ -447,71 +439,4 @@ fn loopback_error(e: LoopbackError, redirect_uri: &str) -> Error {
         ),
         LoopbackError::Listen { .. } | LoopbackError::Finished => err,
     }
-}
-
-/// The client id and secret from `--client-id`, `TTVAULT_CLIENT_SECRET`, and the terminal
-/// (when there is one). What is still missing is asked on the local page. `stored_id` is
-/// the vault's client id (`rotate`): with it, an empty answer to the secret prompt keeps
-/// the stored secret (the caller fills it in).
-pub fn known_credentials(args: &Options, stored_id: Option<&str>) -> Result<Known> {
-    let default_id = stored_id;
-    let terminal = std::io::stdin().is_terminal();
-    let mut client_id = args
-        .client_id
-        .clone()
-        .or_else(|| default_id.map(str::to_string))
-        .map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty());
-    if client_id.is_none() && terminal {
-        let typed = visible_prompt(if args.paste {
-            "Client ID: "
-        } else {
-            "Client ID (or press Enter to type it in the browser instead): "
-        })?;
-        client_id = Some(typed).filter(|c| !c.is_empty());
-    }
-    let mut client_secret =
-        secret_from_env(ENV_CLIENT_SECRET)?.map(|s| ClientSecret::new(s.trim()));
-    if client_secret.is_none() && client_id.is_some() && terminal {
-        let keeps = stored_id.is_some() && client_id.as_deref() == stored_id;
-        let typed = hidden_prompt(if keeps {
-            "Client secret (input hidden; press Enter to keep the stored one): "
-        } else {
-            "Client secret (input hidden): "
-        })?;
-        client_secret = Some(ClientSecret::new(typed.trim())).filter(|s| !s.expose().is_empty());
-    }
-    Ok(Known {
-        client_id,
-        client_secret,
-    })
-}
-
-fn secret_from_env(name: &str) -> Result<Option<Zeroizing<String>>> {
-    match std::env::var_os(name) {
-        None => Ok(None),
-        Some(v) => {
-            let v = Zeroizing::new(
-                v.into_string()
-                    .map_err(|_| Error::usage(format!("{name} is not valid UTF-8")))?,
-            );
-            Ok(Some(v).filter(|v| !v.trim().is_empty()))
-        }
-    }
-}
-
-fn hidden_prompt(label: &str) -> Result<Zeroizing<String>> {
-    rpassword::prompt_password(label)
-        .map(Zeroizing::new)
-        .map_err(|e| Error::failure(format!("could not read from the terminal: {e}")))
-}
-
-fn visible_prompt(label: &str) -> Result<String> {
-    output::prompt(label);
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Error::failure(format!("could not read from the terminal: {e}")))?;
-    Ok(line.trim().to_string())
 }

@@ -35,7 +35,7 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
     }
     // Asked before the browser flow too: nothing waits on the page while a person reads.
     let long_lived = Choice::of(args.long_lived, args.short_lived).to_record("")?;
-    let known = grant::known_credentials(&options, None)?;
+    let known = super::credentials::known(&options, None)?;
     let mut obtained = grant::obtain(&options, &environment, known, bound)
         .map_err(|e| grant::say_endpoint_source(e, &environment, false))?;
 

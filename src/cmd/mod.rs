@@ -6,6 +6,7 @@
 mod api;
 mod audit;
 mod completions;
+mod credentials;
 mod exec;
 mod export;
 mod grant;

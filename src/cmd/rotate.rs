@@ -46,7 +46,7 @@ pub fn run(ctx: &Context, args: &RotateArgs) -> Result<i32> {
 
     // The same application keeps its client id and secret; a new id (or a secret in the
     // environment) means new credentials.
-    let mut known = grant::known_credentials(&options, Some(&old.client_id))?;
+    let mut known = super::credentials::known(&options, Some(&old.client_id))?;
     if known.client_id.as_deref() == Some(old.client_id.as_str()) && known.client_secret.is_none() {
         known.client_secret = Some(old.client_secret.clone());
     }
