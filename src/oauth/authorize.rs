@@ -1,7 +1,7 @@
 //! The browser's first stop: the authorize URL, its `state`, and the PKCE pair.
 //!
 //! Built with the `oauth2` crate so every parameter is percent-encoded the standard way
-//! (the seed's helper did not encode at all). PKCE is not documented at Tastytrade, but
+//! (a client id or scope with a space or `&` must not break the URL). PKCE is not documented at Tastytrade, but
 //! servers ignore unknown parameters (RFC 6749 §3.1), so an S256 challenge costs nothing
 //! and protects the code wherever it is supported.
 
