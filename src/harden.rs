@@ -69,9 +69,9 @@ pub fn raise_fd_limit() {
 #[cfg(not(unix))]
 pub fn raise_fd_limit() {}
 
-/// Whether this process is dumpable (Linux), for tests of the agent and of `harden_process`.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-pub fn is_dumpable() -> bool {
+/// Whether this process is dumpable (Linux), for the test of `harden_process`.
+#[cfg(all(test, any(target_os = "linux", target_os = "android")))]
+fn is_dumpable() -> bool {
     // SAFETY: PR_GET_DUMPABLE takes no pointers.
     unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) == 1 }
 }

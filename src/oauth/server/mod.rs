@@ -22,7 +22,7 @@ pub mod request;
 mod response;
 pub mod route;
 
-pub use error::{LoopbackError, UriProblem};
+pub use error::LoopbackError;
 pub use redirect_uri::RedirectUri;
 pub use route::{route, Answer, Decision, Expect, Flow, Incoming, Start};
 
