@@ -365,8 +365,11 @@ fn transient_failures_are_retried() {
     dir.standin_vault(&s, "read");
     s.clear_requests();
     s.fail_next(503, 2);
+    // Each pause is said (a plain line when stderr is not a terminal, as in a log).
     dir.run_at(&s, &["token", "--passphrase-file", "pw"])
-        .success();
+        .success()
+        .stderr_has("retrying (1/3) in ")
+        .stderr_has("retrying (2/3) in ");
     assert_eq!(s.token_requests().len(), 3);
 }
 
