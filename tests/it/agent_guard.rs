@@ -1,14 +1,15 @@
 //! The agent under a local attacker and hostile input (issue 8 §4) and the floor on a
 //! handed-out token's life (`--min-ttl`): the vault file re-checked on every request,
 //! audit's fresh refresh, long-lived secrets withheld, bounded durations, a descriptor
-//! flood.
+//! flood; and the agent process itself (not dumpable, no core files).
 
 use crate::agent::{agent_pid, error_kind, eventually, frame, read_reply, socket, unlock};
 use crate::agent::{status_json, LockOnDrop};
 use crate::common::*;
 use std::io::{Read, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -401,5 +402,79 @@ fn a_floor_longer_than_the_endpoints_tokens_live_is_refused_with_exit_2() {
         s.token_requests().len(),
         requests,
         "the agent refreshed anyway"
+    );
+}
+
+#[test]
+fn the_agent_is_not_dumpable_and_has_no_core_files() {
+    // A non-dumpable process's /proc files belong to root instead of its own user, and
+    // its core limit is zero. To see the first, the agent must not run as root: as root,
+    // run the whole unlock as `nobody` in a directory of its own.
+    let dir = Dir::new();
+    dir.vault();
+    let as_root = ttvault::harden::current_uid() == 0;
+    if as_root {
+        let nobody = Some(65534);
+        for p in [
+            dir.path().to_path_buf(),
+            dir.join(".secrets"),
+            dir.join("pw"),
+        ] {
+            std::os::unix::fs::chown(&p, nobody, nobody).unwrap();
+        }
+    }
+    // A copy of the binary inside the test directory, so `nobody` can run it wherever
+    // the checkout lives (e.g. under a 0700 home).
+    let exe = dir.join("ttvault-copy");
+    std::fs::copy(env!("CARGO_BIN_EXE_ttvault"), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run_as = |args: &[&str]| {
+        // The harness' environment, on the copy.
+        let template = dir.cmd(args);
+        let mut cmd = Command::new(&exe);
+        cmd.args(args).current_dir(dir.path()).stdin(Stdio::null());
+        for (k, v) in template.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        if as_root {
+            cmd.uid(65534).gid(65534);
+        }
+        Run::from(cmd.output().unwrap())
+    };
+    run_as(&["unlock", "--passphrase-file", "pw", "--ttl", "5m"]).success();
+    let st = run_as(&["status", "--json"]);
+    st.success();
+    let pid = serde_json::from_str::<serde_json::Value>(&st.stdout).unwrap()["agent"]["pid"]
+        .as_u64()
+        .unwrap();
+    let proc_status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let uid_line = proc_status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .unwrap()
+        .to_string();
+    let owner = std::fs::metadata(format!("/proc/{pid}/environ"))
+        .unwrap()
+        .uid();
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    run_as(&["lock"]).success().stdout_has("Locked");
+
+    let agent_uid: u32 = uid_line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert_ne!(agent_uid, 0, "{uid_line}");
+    assert_eq!(
+        owner, 0,
+        "the agent's /proc files belong to its own user {agent_uid}: it is dumpable"
+    );
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    assert_eq!(
+        core.split_whitespace().collect::<Vec<_>>()[4..6],
+        ["0", "0"],
+        "{core}"
     );
 }

@@ -13,6 +13,8 @@ mod help;
 mod agent;
 #[cfg(unix)]
 mod agent_guard;
+#[cfg(unix)]
+mod agent_refresh;
 mod api;
 mod api_grant;
 mod audit;

@@ -1,0 +1,159 @@
+//! The agent's one token for many clients: single-flight refresh, failures fanned out once,
+//! an unreachable endpoint, a rotated refresh token kept and saved, and where its socket
+//! lives without XDG_RUNTIME_DIR.
+
+use crate::agent::*;
+use crate::common::*;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
+use std::time::Duration;
+
+#[test]
+fn two_hundred_concurrent_execs_cause_one_refresh_and_one_more_after_expiry() {
+    let s = standin_with(tt_standin::Config {
+        // A floor of 20 s (above the 12.5 s margin): the first burst has 30 s to finish
+        // on the first token.
+        access_token_ttl: Duration::from_secs(50),
+        ..Default::default()
+    });
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    let _guard = unlock(&dir, &[]);
+    s.clear_requests();
+
+    let burst = |dir: &Dir| {
+        let children: Vec<_> = (0..200)
+            .map(|_| {
+                dir.cmd(&["exec", "--min-ttl", "20s", "--", "true"])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            Run::from(child.wait_with_output().unwrap()).success();
+        }
+    };
+    burst(&dir);
+    assert_eq!(s.token_requests().len(), 1);
+
+    // Below the floor, the next burst refreshes once more. `status` rounds down twice (the
+    // expiry, then the seconds left), so under 19 shown is surely under the 20 s floor.
+    eventually("the access token to reach the floor", || {
+        status_json(&dir)["agent"]["access_token_expires_in_secs"]
+            .as_u64()
+            .is_some_and(|left| left < 19)
+    });
+    burst(&dir);
+    assert_eq!(s.token_requests().len(), 2);
+}
+
+#[test]
+fn a_refused_grant_is_reported_to_every_waiting_client_with_one_request() {
+    let s = standin();
+    let dir = Dir::new();
+    let refresh = dir.standin_vault(&s, "read");
+    let _guard = unlock(&dir, &[]);
+    s.revoke(&refresh);
+    s.clear_requests();
+    // Long enough for the other clients to start and queue behind the first refresh.
+    s.set_token_delay(Duration::from_secs(10));
+    let spawn = || {
+        dir.cmd(&["token"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = spawn();
+    // Once the agent's one refresh is in flight, the others queue behind it.
+    eventually("the agent's refresh to reach the stand-in", || {
+        s.token_requests().len() == 1
+    });
+    let rest: Vec<_> = (0..20).map(|_| spawn()).collect();
+    for child in std::iter::once(first).chain(rest) {
+        Run::from(child.wait_with_output().unwrap())
+            .code(4)
+            .stderr_has("rotate");
+    }
+    assert_eq!(s.token_requests().len(), 1);
+}
+
+#[test]
+fn an_unreachable_endpoint_is_reported_with_exit_5() {
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    let _guard = unlock(&dir, &[]);
+    drop(s);
+    dir.run(&["token"]).code(5);
+    // The agent is still up for when the network is back.
+    assert!(agent_pid(&dir).is_some());
+}
+
+#[test]
+fn a_rotated_refresh_token_is_kept_by_the_agent_and_saved_by_a_client_with_the_passphrase() {
+    let s = standin_with(tt_standin::Config {
+        rotate_refresh_tokens: true,
+        ..Default::default()
+    });
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    let _guard = unlock(&dir, &[]);
+    // The agent's refresh rotates the token; this client cannot save it and says so.
+    dir.run(&["token"])
+        .success()
+        .stderr_has("only the agent holds");
+    assert_eq!(
+        status_json(&dir)["agent"]["unsaved_refresh_token"],
+        serde_json::json!(true)
+    );
+    // lock refuses to drop the only copy without the passphrase...
+    dir.run(&["lock"]).code(1).stderr_has("not locking");
+    // ...and a client that has it saves it, keeping the agent.
+    dir.run(&["token", "--passphrase-file", "pw"]).success();
+    let st = status_json(&dir);
+    assert_eq!(
+        st["agent"]["unsaved_refresh_token"],
+        serde_json::json!(false)
+    );
+    dir.run(&["token"]).success();
+    dir.run(&["lock"]).success().stdout_has("Locked");
+    // The vault now holds the live refresh token (the first one died when it rotated).
+    dir.run_at(&s, &["token", "--passphrase-file", "pw"])
+        .success();
+}
+
+#[test]
+fn without_xdg_runtime_dir_a_private_temp_directory_is_used_and_a_planted_one_refused() {
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    let tmp = dir.join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = dir.cmd(args);
+        cmd.env_remove("XDG_RUNTIME_DIR").env("TMPDIR", &tmp);
+        Run::from(cmd.output().unwrap())
+    };
+    let private = tmp.join(format!("ttvault-{}", ttvault::harden::current_uid()));
+
+    // Someone planted a symlink where the directory would go: not used.
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &private).unwrap();
+    run(&["unlock", "--passphrase-file", "pw"])
+        .code(1)
+        .stderr_has("not a plain directory");
+    run(&["token"]).code(2).stderr_has("no terminal");
+    std::fs::remove_file(&private).unwrap();
+
+    run(&["unlock", "--passphrase-file", "pw"]).success();
+    let meta = std::fs::symlink_metadata(&private).unwrap();
+    assert!(meta.is_dir());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o700);
+    run(&["token"]).success();
+    run(&["lock"]).success().stdout_has("Locked");
+    run(&["token"]).code(2).stderr_has("no terminal");
+}
