@@ -5,6 +5,7 @@ mod common;
 
 mod api;
 mod authorize;
+mod refresh;
 mod server;
 mod token;
 mod user_agent;
