@@ -6,8 +6,8 @@
 
 use super::request::Method;
 use crate::endpoints::hosts::is_loopback;
-use crate::oauth::client::transport_error;
-use crate::oauth::http::{TransportError, TransportKind, USER_AGENT};
+use crate::oauth::client::{builder, transport_error};
+use crate::oauth::http::{TransportError, TransportKind};
 use crate::secret::AccessToken;
 use std::fmt;
 use std::io::Read;
@@ -18,7 +18,6 @@ use zeroize::Zeroizing;
 /// and strike) is a few MiB; a server streaming without end must not eat the memory.
 pub const MAX_BODY: u64 = 64 * 1024 * 1024;
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Whole-request bound: generous, since a chain download on a slow line takes a while.
 const TOTAL_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -124,27 +123,12 @@ impl Client {
             b.build()
                 .map_err(|e| crate::Error::failure(format!("could not set up HTTPS: {e}")))
         };
+        // A redirect is reported instead of followed (see `call`).
         Ok(Client {
-            inner: build(builder())?,
-            loopback: build(builder().no_proxy())?,
+            inner: build(builder(TOTAL_TIMEOUT))?,
+            loopback: build(builder(TOTAL_TIMEOUT).no_proxy())?,
         })
     }
-}
-
-fn builder() -> reqwest::blocking::ClientBuilder {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::ACCEPT,
-        reqwest::header::HeaderValue::from_static("application/json"),
-    );
-    reqwest::blocking::Client::builder()
-        .user_agent(USER_AGENT)
-        .default_headers(headers)
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(TOTAL_TIMEOUT)
-        // A redirect could carry the bearer token's request elsewhere; it is reported
-        // instead (see `call`).
-        .redirect(reqwest::redirect::Policy::none())
 }
 
 impl Transport for Client {

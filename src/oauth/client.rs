@@ -22,31 +22,32 @@ pub struct Client {
 impl Client {
     pub fn new() -> crate::Result<Self> {
         Ok(Client {
-            inner: Self::builder()
+            inner: builder(TOTAL_TIMEOUT)
                 .build()
                 .map_err(|e| crate::Error::failure(format!("could not set up HTTPS: {e}")))?,
-            loopback: Self::builder()
+            loopback: builder(TOTAL_TIMEOUT)
                 .no_proxy()
                 .build()
                 .map_err(|e| crate::Error::failure(format!("could not set up HTTP: {e}")))?,
         })
     }
+}
 
-    fn builder() -> reqwest::blocking::ClientBuilder {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::ACCEPT,
-            reqwest::header::HeaderValue::from_static("application/json"),
-        );
-        reqwest::blocking::Client::builder()
-            .user_agent(USER_AGENT)
-            .default_headers(headers)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(TOTAL_TIMEOUT)
-            // A redirect from the token endpoint is never right: following one could
-            // carry the body (client secret, refresh token) to another host.
-            .redirect(reqwest::redirect::Policy::none())
-    }
+/// Every client ttvault talks to Tastytrade with (the token client here, `api`'s): the
+/// `ttvault/<version>` User-Agent, JSON accepted, timeouts, and no redirect followed (one
+/// could carry a client secret, refresh token or bearer token to another host).
+pub(crate) fn builder(total_timeout: Duration) -> reqwest::blocking::ClientBuilder {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ACCEPT,
+        reqwest::header::HeaderValue::from_static("application/json"),
+    );
+    reqwest::blocking::Client::builder()
+        .user_agent(USER_AGENT)
+        .default_headers(headers)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(total_timeout)
+        .redirect(reqwest::redirect::Policy::none())
 }
 
 impl Http for Client {
