@@ -292,7 +292,7 @@ pub struct UnlockArgs {
     /// How long the vault stays open, at most 7 days (counted from this unlock).
     #[arg(long, default_value = "15m", value_parser = crate::agent::limits::agent_duration)]
     pub ttl: std::time::Duration,
-    /// Lock after this long without a token request (exec, export, token, audit), at most 7 days.
+    /// Lock after this long without a token request (exec, export, token, api, audit), at most 7 days.
     #[arg(long, value_parser = crate::agent::limits::agent_duration)]
     pub idle: Option<std::time::Duration>,
     /// Let the agent hand the client secret and refresh token to any program of yours
