@@ -366,11 +366,11 @@ pub struct ExecArgs {
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
-    /// `export NAME='value'` lines for sh, bash and zsh (`eval "$(ttvault export)"`)
+    /// `export NAME='value'` lines for sh, bash and zsh (eval the output)
     Sh,
-    /// `set -gx NAME 'value'` lines (`ttvault export --format fish | source`)
+    /// `set -gx NAME 'value'` lines (pipe the output to `source`)
     Fish,
-    /// `$env:NAME = 'value'` lines
+    /// PowerShell lines that set env:NAME to 'value'
     Powershell,
     /// NAME='value' lines for a .env file (also sourceable by sh)
     Dotenv,

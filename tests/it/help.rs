@@ -154,6 +154,59 @@ fn completion_offers_programs_after_exec() {
     dir.run(&["completions", "zsh"])
         .success()
         .stdout_has("_cmdambivalent");
+    // A program only this test has, on PATH: bash and fish offer it after `exec --`.
+    let bin = dir.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    dir.write("bin/zzfetch-spx-test", "#!/bin/sh\n");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let perms = std::fs::Permissions::from_mode(0o755);
+        std::fs::set_permissions(bin.join("zzfetch-spx-test"), perms).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let bash = dir.run(&["completions", "bash"]);
+    dir.write("ttvault.bash", bash.success().stdout.as_bytes());
+    let out = std::process::Command::new("bash")
+        .current_dir(dir.path())
+        .env("PATH", &path)
+        .args([
+            "-c",
+            "source ./ttvault.bash; COMP_WORDS=(ttvault exec -- zzfetch); COMP_CWORD=3; \
+             _ttvault_exec_programs ttvault zzfetch --; printf '%s\\n' \"${COMPREPLY[@]}\"",
+        ])
+        .output()
+        .unwrap();
+    let offered = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        offered.lines().any(|l| l == "zzfetch-spx-test"),
+        "bash: {offered:?} {out:?}"
+    );
+    if !require_tool("fish") {
+        return;
+    }
+    let fish = dir.run(&["completions", "fish"]);
+    dir.write("ttvault.fish", fish.success().stdout.as_bytes());
+    let out = std::process::Command::new("fish")
+        .current_dir(dir.path())
+        .env("PATH", &path)
+        .args([
+            "-c",
+            "source ./ttvault.fish; complete -C 'ttvault exec -- zzfetch'",
+        ])
+        .output()
+        .unwrap();
+    let offered = String::from_utf8_lossy(&out.stdout);
+    // The whole script sources cleanly (no description is taken for fish syntax).
+    assert!(
+        out.stderr.is_empty(),
+        "fish: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(offered.contains("zzfetch-spx-test"), "fish: {offered:?}");
 }
 
 #[test]
