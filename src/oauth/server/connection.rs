@@ -44,6 +44,28 @@ impl Exchange {
             written: None,
         });
     }
+
+    /// Answers and waits until the answer is written (the write deadline bounds that):
+    /// for the answer that ends the flow, which the process may exit right after.
+    pub fn answer_and_wait(self, answer: Answer) {
+        send_and_wait(&self.reply, answer);
+    }
+}
+
+/// Sends the last answer of a connection and waits until it is written (the write
+/// deadline bounds that), so the process may exit right after.
+pub(super) fn send_and_wait(reply: &Sender<Reply>, answer: Answer) {
+    let (written, done) = std::sync::mpsc::channel();
+    let sent = reply.send(Reply {
+        answer,
+        close: true,
+        written: Some(written),
+    });
+    // Not sent: the browser went away. Sent: the connection drops `written` once the
+    // page is out (or cannot be).
+    if sent.is_ok() {
+        let _ = done.recv();
+    }
 }
 
 pub(super) struct Reply {

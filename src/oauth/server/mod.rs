@@ -62,21 +62,10 @@ impl Responder {
         self.send(500, pages::failure(message));
     }
 
-    /// Sends the page and waits until it is written (the connection's write deadline
-    /// bounds that), so the caller may exit right after.
+    /// Sends the page and waits until it is written, so the caller may exit right after.
     fn send(&mut self, status: u16, html: String) {
         if let Some(reply) = self.reply.take() {
-            let (written, done) = mpsc::channel();
-            let sent = reply.send(Reply {
-                answer: Answer::Page(status, html),
-                close: true,
-                written: Some(written),
-            });
-            // Not sent: the browser went away. Sent: the connection drops `written`
-            // once the page is out (or cannot be).
-            if sent.is_ok() {
-                let _ = done.recv();
-            }
+            connection::send_and_wait(&reply, Answer::Page(status, html));
         }
     }
 }
@@ -211,7 +200,8 @@ fn decide(
             None
         }
         Decision::Fail(answer, err) => {
-            exchange.answer(answer);
+            // The browser's page says how the run ended: written before ttvault exits.
+            exchange.answer_and_wait(answer);
             Some(Err(err))
         }
         Decision::Accept { code, credentials } => Some(Ok(Callback {
