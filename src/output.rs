@@ -14,7 +14,7 @@
 
 mod progress;
 
-pub use progress::{remaining, Activity};
+pub use progress::Activity;
 
 use crate::error::{Error, Result};
 use anstyle::{AnsiColor, Effects, Style};

@@ -34,11 +34,6 @@ pub fn from_unix_secs(secs: u64) -> Option<SystemTime> {
     UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
-/// `now + d`, or `None` past what the clock can hold.
-pub fn after(now: SystemTime, d: Duration) -> Option<SystemTime> {
-    now.checked_add(d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +49,5 @@ mod tests {
         assert!(from_unix_secs(u64::MAX).is_none());
         assert!(from_unix_secs(LAST_SHOWN_SECS + 1).is_none());
         assert!(from_unix_secs(1_700_000_000).is_some());
-        assert!(after(SystemTime::now(), Duration::MAX).is_none());
     }
 }

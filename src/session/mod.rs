@@ -8,7 +8,7 @@ mod floor;
 mod grant;
 mod mint;
 
-pub use floor::{longer_than_lifetime, parse_min_ttl, Freshness, DEFAULT_MIN_TTL, MAX_MIN_TTL};
+pub use floor::{longer_than_lifetime, parse_min_ttl, Freshness, DEFAULT_MIN_TTL};
 pub use grant::{GrantInfo, GrantSecrets, Secrets};
 
 use crate::agent::Answer;
@@ -233,12 +233,8 @@ impl GrantSource {
     }
 }
 
-/// The usual way in: a session from the agent, or from the vault and the token endpoint.
-pub fn open(vault: &VaultRef, secrets: Secrets) -> Result<Session> {
-    open_with(vault, secrets, Freshness::default())
-}
-
-/// Like [`open`], with a token that has at least `want.min_ttl` left (`exec`, `export`,
+/// A session from the agent, or from the vault and the token endpoint, with a token that
+/// has at least `want.min_ttl` left (`exec`, `export`,
 /// `token`). A token minted here is fresh; it is refused (exit 2) only when the
 /// endpoint's tokens live less than the floor.
 pub fn open_with(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<Session> {
