@@ -39,6 +39,17 @@ pub(crate) fn agent_pid(dir: &Dir) -> Option<u32> {
     status_json(dir)["agent"]["pid"].as_u64().map(|p| p as u32)
 }
 
+/// A listener where ttvault looks for the vault's agent (the test's private runtime
+/// directory), for a same-user process that plays a hostile or outdated agent.
+pub(crate) fn fake_agent_socket(dir: &Dir) -> std::os::unix::net::UnixListener {
+    let runtime = dir.join("ttvault");
+    std::fs::create_dir(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let canonical = dir.join(".secrets").canonicalize().unwrap();
+    let sock = runtime.join(ttvault::agent::paths::socket_name(&canonical));
+    std::os::unix::net::UnixListener::bind(&sock).unwrap()
+}
+
 /// The one socket in the test's private runtime directory.
 pub(crate) fn socket(dir: &Dir) -> PathBuf {
     let mut socks: Vec<PathBuf> = std::fs::read_dir(dir.join("ttvault"))
@@ -180,12 +191,7 @@ fn an_agent_speaking_another_protocol_version_counts_as_no_agent() {
     // An agent of another protocol version on the vault's socket: it answers every frame
     // with a grant that is well formed but for its version, which this client must not
     // take.
-    let runtime = dir.join("ttvault");
-    std::fs::create_dir(&runtime).unwrap();
-    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let canonical = dir.join(".secrets").canonicalize().unwrap();
-    let sock = runtime.join(ttvault::agent::paths::socket_name(&canonical));
-    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let listener = fake_agent_socket(&dir);
     use ttvault::agent::protocol::{GrantReply, Reply, Response, VERSION};
     let payload = ttvault::vault::Payload::new(
         CLIENT_ID.into(),

@@ -4,7 +4,7 @@
 //! flood; and the agent process itself (not dumpable, no core files).
 
 use crate::agent::{agent_pid, error_kind, eventually, frame, read_reply, socket, unlock};
-use crate::agent::{status_json, LockOnDrop};
+use crate::agent::{fake_agent_socket, status_json, LockOnDrop};
 use crate::common::*;
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -186,12 +186,7 @@ fn status_survives_an_agent_answering_impossible_times() {
     dir.standin_vault(&s, "read");
     // A same-user process on the vault's socket, answering every request with a status
     // whose times are past what any clock holds.
-    let runtime = dir.join("ttvault");
-    std::fs::create_dir(&runtime).unwrap();
-    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let canonical = dir.join(".secrets").canonicalize().unwrap();
-    let sock = runtime.join(ttvault::agent::paths::socket_name(&canonical));
-    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let listener = fake_agent_socket(&dir);
     use ttvault::agent::protocol::{Reply, Response, StatusReply};
     let reply = ttvault::agent::protocol::encode(&Response::new(Reply::Status(StatusReply {
         pid: 1,
