@@ -25,6 +25,7 @@ pub mod secret;
 pub mod session;
 pub mod shell;
 pub mod spawn;
+pub mod ui;
 pub mod vault;
 
 pub use error::{Code, Error, Result};

@@ -60,6 +60,7 @@ impl Context {
                 },
                 use_agent: !global.no_agent,
                 report,
+                ui: Arc::new(crate::ui::NoTerminal),
             },
             json: global.json,
             verbosity: global.verbose,
