@@ -17,12 +17,15 @@ mod init;
 mod lock;
 mod man;
 mod passwd;
+mod prompt_lock;
 mod rotate;
 mod set;
 mod show;
 mod shred;
 mod status;
+mod terminal_ui;
 mod token;
+pub(crate) mod tty;
 mod unlock;
 mod welcome;
 
@@ -60,7 +63,7 @@ impl Context {
                 },
                 use_agent: !global.no_agent,
                 report,
-                ui: Arc::new(crate::ui::NoTerminal),
+                ui: terminal_ui::detect(),
             },
             json: global.json,
             verbosity: global.verbose,

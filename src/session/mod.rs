@@ -245,15 +245,14 @@ pub fn open_with(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<
 }
 
 /// Whether this process could open the vault without the agent: a passphrase file,
-/// descriptor or variable, an identity, or a terminal to ask at.
+/// descriptor or variable, an identity, or a person to ask (the vault's Ui).
 fn can_open_here(vault: &VaultRef) -> bool {
-    use std::io::IsTerminal;
     let sources = &vault.unlock;
     sources.passphrase_file.is_some()
         || sources.passphrase_fd.is_some()
         || sources.identity.is_some()
         || std::env::var_os(crate::passphrase::ENV_PASSPHRASE).is_some()
-        || std::io::stdin().is_terminal()
+        || vault.ui.can_ask()
 }
 
 /// A rotated refresh token the agent holds is saved when this process can open the vault;
