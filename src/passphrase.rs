@@ -12,8 +12,8 @@
 
 use crate::error::{Error, Result};
 use crate::output::{self, Reporter};
-use crate::ui::PassphraseAsk;
 use crate::secret::Passphrase;
+use crate::ui::PassphraseAsk;
 use crate::vault::reference::{UnlockSources, VaultRef};
 use std::io::Read;
 use std::path::Path;

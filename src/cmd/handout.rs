@@ -8,8 +8,8 @@ use crate::env::{self, Preset};
 use crate::error::Result;
 use crate::output;
 use crate::session::{self, Freshness, GrantSource, Secrets, Session};
-use crate::vault::VaultRef;
 use crate::ui::Ui;
+use crate::vault::VaultRef;
 
 /// The long-lived choice as the command line gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,8 +13,8 @@ use crate::endpoints::Environment;
 use crate::error::{Error, Result};
 use crate::output;
 use crate::session::GrantSecrets;
-use crate::vault::{self, format, store, NewSlots, Payload};
 use crate::ui::Ui;
+use crate::vault::{self, format, store, NewSlots, Payload};
 use std::path::Path;
 
 /// Said before the long-lived question: the old setup's programs read these secrets.
@@ -156,7 +156,10 @@ fn agree_to_shred(copies: &[Leftover], flag: bool, ui: &dyn Ui) -> Result<bool> 
     for copy in copies {
         output::say(&format!("  {}", describe(copy)));
     }
-    ui.confirm("Overwrite and remove them after the vault is written?", false)
+    ui.confirm(
+        "Overwrite and remove them after the vault is written?",
+        false,
+    )
 }
 
 /// Shreds the copies (links followed to the real file), or says they are still there.

@@ -63,7 +63,10 @@ impl Ui for TerminalUi {
     fn passphrase(&self, what: &PassphraseAsk<'_>) -> Result<Passphrase> {
         if what.attempt > 1 {
             output::warning(
-                &format!("wrong passphrase; try again ({}/{})", what.attempt, what.tries),
+                &format!(
+                    "wrong passphrase; try again ({}/{})",
+                    what.attempt, what.tries
+                ),
                 None,
             );
         }

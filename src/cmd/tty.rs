@@ -27,10 +27,7 @@ impl Tty {
     /// Opens `/dev/tty`; fails (ENXIO) when the process has no controlling terminal,
     /// whatever stdin, stdout and stderr are.
     pub fn open() -> std::io::Result<Tty> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")?;
+        let file = OpenOptions::new().read(true).write(true).open("/dev/tty")?;
         Ok(Tty { file })
     }
 
@@ -47,10 +44,11 @@ impl Tty {
     }
 
     /// Shows `prompt` and reads one line with echo off; the newline the person types is
-    /// still shown (ECHONL), so the next line starts below.
+    /// still shown (ECHONL), so the next line starts below. Echo goes off before the
+    /// prompt shows: whatever is typed once the prompt is visible stays hidden.
     pub fn hidden(&mut self, prompt: &str) -> std::io::Result<Zeroizing<String>> {
-        self.say(prompt)?;
         let _quiet = mode::Quiet::start(&self.file)?;
+        self.say(prompt)?;
         self.read_line()
     }
 
@@ -139,7 +137,7 @@ mod mode {
                 handlers,
             };
             // SAFETY: tcsetattr reads the termios we pass.
-            if unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &quiet) } != 0 {
+            if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) } != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(guard)
@@ -149,7 +147,7 @@ mod mode {
     impl Drop for Quiet {
         fn drop(&mut self) {
             // SAFETY: tcsetattr reads the termios we saved.
-            unsafe { libc::tcsetattr(self.fd, libc::TCSAFLUSH, &self.before) };
+            unsafe { libc::tcsetattr(self.fd, libc::TCSANOW, &self.before) };
             ARMED.store(-1, Ordering::Release);
             for (signal, old) in self.handlers.drain(..) {
                 // SAFETY: puts back the disposition sigaction gave us.
@@ -188,7 +186,7 @@ mod mode {
         if fd >= 0 {
             // SAFETY: SAVED was written before ARMED was set (see SAVED); tcsetattr is
             // async-signal-safe.
-            unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, SAVED.0.get()) };
+            unsafe { libc::tcsetattr(fd, libc::TCSANOW, SAVED.0.get()) };
         }
     }
 }

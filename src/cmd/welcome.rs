@@ -30,7 +30,12 @@ pub fn ask(ctx: &Context) -> Next {
         path.display()
     ));
     output::say("There is none here yet: `ttvault init` creates it by signing in to Tastytrade in your browser.");
-    if ctx.vault.ui.confirm("Start `ttvault init` now?", false).unwrap_or(false) {
+    if ctx
+        .vault
+        .ui
+        .confirm("Start `ttvault init` now?", false)
+        .unwrap_or(false)
+    {
         return Next::Init;
     }
     output::say("Nothing done. Run `ttvault --help` to see every command.");

@@ -14,13 +14,13 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// `ttvault`'s path, for shell command lines.
-fn bin() -> &'static str {
+pub(crate) fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_ttvault")
 }
 
 /// A shell command line running on a pseudo-terminal; what the terminal shows is
 /// collected, and lines are typed into it.
-struct Terminal {
+pub(crate) struct Terminal {
     child: Child,
     keys: ChildStdin,
     screen: Arc<(Mutex<String>, Condvar)>,
@@ -28,7 +28,7 @@ struct Terminal {
 
 impl Terminal {
     /// `shell` (sh syntax) in `dir` with the test environment, on a fresh terminal.
-    fn start(dir: &Dir, shell: &str, env: &[(&str, &str)]) -> Terminal {
+    pub(crate) fn start(dir: &Dir, shell: &str, env: &[(&str, &str)]) -> Terminal {
         let template = dir.cmd(&[]);
         let mut cmd = Command::new("script");
         cmd.args(["-qec", shell, "/dev/null"])
@@ -73,7 +73,7 @@ impl Terminal {
     /// Waits until the terminal has shown `needle` `times` times in all (the person waits
     /// for the prompt). A terminal that ends first fails the test, showing the screen.
     #[track_caller]
-    fn expect_nth(&self, needle: &str, times: usize) {
+    pub(crate) fn expect_nth(&self, needle: &str, times: usize) {
         // Not a timing assertion: a guard so that a program stuck at an unexpected
         // question fails the test with what the terminal showed, instead of hanging.
         let give_up = std::time::Instant::now() + Duration::from_secs(300);
@@ -92,11 +92,22 @@ impl Terminal {
     }
 
     #[track_caller]
-    fn expect(&self, needle: &str) {
+    pub(crate) fn expect(&self, needle: &str) {
         self.expect_nth(needle, 1);
     }
 
-    fn type_line(&mut self, line: &str) {
+    /// What the terminal has shown so far.
+    pub(crate) fn screen(&self) -> String {
+        self.screen.0.lock().unwrap().clone()
+    }
+
+    /// Bytes typed as they are (a Ctrl-C is `\x03`).
+    pub(crate) fn type_raw(&mut self, bytes: &[u8]) {
+        self.keys.write_all(bytes).unwrap();
+        self.keys.flush().unwrap();
+    }
+
+    pub(crate) fn type_line(&mut self, line: &str) {
         self.keys.write_all(line.as_bytes()).unwrap();
         self.keys.write_all(b"\r").unwrap();
         self.keys.flush().unwrap();
@@ -104,7 +115,7 @@ impl Terminal {
 
     /// Waits for the end; returns the exit status (script passes it on with -e) and what
     /// the terminal showed.
-    fn finish(mut self) -> (Option<i32>, String) {
+    pub(crate) fn finish(mut self) -> (Option<i32>, String) {
         let status = self.child.wait().unwrap();
         self.expect("\u{4}");
         let text = self.screen.0.lock().unwrap().clone();
@@ -112,7 +123,7 @@ impl Terminal {
     }
 }
 
-fn pty_available() -> bool {
+pub(crate) fn pty_available() -> bool {
     require_tool("script")
 }
 
