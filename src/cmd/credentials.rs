@@ -11,7 +11,7 @@ pub const ENV_CLIENT_SECRET: &str = "TTVAULT_CLIENT_SECRET";
 pub const ENV_REFRESH_TOKEN: &str = "TTVAULT_REFRESH_TOKEN";
 
 /// Client credentials as far as the terminal and environment know them.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Known {
     pub client_id: Option<String>,
     pub client_secret: Option<ClientSecret>,

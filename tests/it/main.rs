@@ -31,6 +31,7 @@ mod export;
 mod fetch_spx;
 mod import;
 mod init;
+mod init_order;
 mod init_paste;
 mod links;
 mod lock;
