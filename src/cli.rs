@@ -10,7 +10,28 @@ pub mod text;
 /// The whole command line as `--help`, completions and the man pages show it: the derived
 /// definitions plus the examples and environment from [`text`] under each command.
 pub fn command() -> clap::Command {
-    let cmd = Cli::command();
+    with_after_help(Cli::command())
+}
+
+/// The command line as completion scripts and man pages describe it: `--json` is offered
+/// only by the commands that honour it. (Completion generators list hidden options too,
+/// so it is left out of the others rather than hidden.)
+pub fn documented() -> clap::Command {
+    let cmd = with_after_help(Cli::command()).mut_arg("json", |a| a.global(false));
+    let json = cmd
+        .get_arguments()
+        .find(|a| a.get_id() == "json")
+        .cloned()
+        .map(|a| a.global(false));
+    cmd.mut_subcommands(|sub| match &json {
+        Some(json) if !NO_JSON.contains(&sub.get_name()) && !sub.is_hide_set() => {
+            sub.arg(json.clone())
+        }
+        _ => sub,
+    })
+}
+
+fn with_after_help(cmd: clap::Command) -> clap::Command {
     let header = *cmd.get_styles().get_header();
     cmd.after_help(text::after_help(None, header))
         .mut_subcommands(|sub| {
@@ -18,6 +39,9 @@ pub fn command() -> clap::Command {
             sub.after_help(after)
         })
 }
+
+/// The commands that have no JSON output and refuse `--json` (cmd::refuse_json_without_a_form).
+pub const NO_JSON: &[&str] = &["import", "passwd", "exec", "api", "completions", "man"];
 
 /// Parses the process's arguments (exiting with clap's message and status 2 on bad usage).
 pub fn parse() -> Cli {
@@ -355,9 +379,11 @@ pub struct ExecArgs {
     #[arg(long, value_name = "DURATION", default_value = crate::session::DEFAULT_MIN_TTL, value_parser = crate::session::parse_min_ttl)]
     pub min_ttl: std::time::Duration,
     /// The program and its arguments [default: $SHELL, marked with TTVAULT_SHELL]
+    // No `allow_hyphen_values`: an unknown `--flag` before the program is a usage error
+    // with clap's suggestion (`--long-live`: did you mean `--long-lived`?), not a program
+    // to run. After the first word of the program (or `--`), every word is the program's.
     #[arg(
         trailing_var_arg = true,
-        allow_hyphen_values = true,
         value_name = "CMD",
         value_hint = clap::ValueHint::CommandWithArguments
     )]
