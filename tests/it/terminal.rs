@@ -406,6 +406,9 @@ fn the_browser_wait_shows_the_time_left_at_a_terminal() {
     );
     tty.expect("Waiting for the browser");
     tty.expect("s left)");
+    // One parenthesis, the time left inside it: not "times out in 1m) (59s left)".
+    tty.expect("; ");
+    assert!(!tty.screen().contains(") ("), "{}", tty.screen());
     let mut child = tty.child;
     let _ = child.kill();
     let _ = child.wait();
