@@ -14,7 +14,10 @@ fn until_in(at: SystemTime, now: SystemTime, zone: &jiff::tz::TimeZone) -> Strin
         // To the nearest minute (a half rounded down, never promising more): a 15-minute
         // unlock read a moment later is "in 15 min", not "in 14 min".
         Ok(left) if left >= Duration::from_secs(60) => {
-            format!("in {}", span(Duration::from_secs((left.as_secs() + 29) / 60 * 60)))
+            format!(
+                "in {}",
+                span(Duration::from_secs((left.as_secs() + 29) / 60 * 60))
+            )
         }
         Ok(left) => format!("in {}", span(left)),
         Err(e) => format!("{} ago", span(e.duration())),
