@@ -35,6 +35,7 @@ mod init_order;
 mod init_paste;
 mod links;
 mod lock;
+mod messages;
 mod longlived;
 mod loopback_attack;
 mod network;
