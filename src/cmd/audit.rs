@@ -6,6 +6,7 @@ use super::Context;
 use crate::audit::{files, grant, handout, Report, Severity};
 use crate::cli::AuditArgs;
 use crate::error::{Code, Error, Result};
+use crate::outln;
 use crate::session::{GrantSource, Source};
 use crate::{oauth, output};
 use serde_json::json;
@@ -70,7 +71,7 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<i32> {
         });
         output::json(&doc)?;
     } else {
-        print_human(&report);
+        print_human(&report)?;
     }
 
     if let Some(e) = live_error {
@@ -88,18 +89,18 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<i32> {
     })
 }
 
-fn print_human(report: &Report) {
+fn print_human(report: &Report) -> Result<()> {
     for f in &report.findings {
         let mark = match f.severity {
             Severity::Ok => output::paint(output::OK_STYLE, "  ok   "),
             Severity::Warning => output::paint(output::WARNING_STYLE, "  WARN "),
             Severity::Error => output::paint(output::ERROR_STYLE, "  ERROR"),
         };
-        let _ = output::stdout_styled(&format!("{mark} {}\n", f.message));
+        output::stdout_styled(&format!("{mark} {}\n", f.message))?;
         if let Some(fix) = &f.fix {
             if f.severity != Severity::Ok {
                 let fix = output::paint(output::HINT_STYLE, &format!("          fix: {fix}"));
-                let _ = output::stdout_styled(&format!("{fix}\n"));
+                output::stdout_styled(&format!("{fix}\n"))?;
             }
         }
     }
@@ -107,9 +108,10 @@ fn print_human(report: &Report) {
         report.count(Severity::Error),
         report.count(Severity::Warning),
     );
-    println!();
+    outln!()?;
     match (e, w) {
-        (0, 0) => println!("No problems found."),
-        _ => println!("{e} error(s), {w} warning(s)."),
+        (0, 0) => outln!("No problems found.")?,
+        _ => outln!("{e} error(s), {w} warning(s).")?,
     }
+    Ok(())
 }

@@ -29,10 +29,7 @@ fn a_token_from_the_browser_is_not_called_mistyped() {
     flow.finish().success();
     // The endpoint restarted: it knows the application but not the grant.
     first.forget_grants();
-    let run = dir.run_at(
-        &first,
-        &["--no-agent", "--passphrase-file", "pw", "token"],
-    );
+    let run = dir.run_at(&first, &["--no-agent", "--passphrase-file", "pw", "token"]);
     run.code(4)
         .stderr_has("no longer recognises the refresh token")
         .stderr_has("not mistyped")

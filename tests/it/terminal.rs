@@ -302,6 +302,8 @@ fn a_closed_stdout_ends_quietly() {
             "--offline",
         ][..],
         &["status"][..],
+        &["lock"][..],
+        &["--passphrase-file", "pw", "set", "long-lived", "off"][..],
     ] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader); // closed before ttvault writes a byte
