@@ -5,7 +5,10 @@
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+mod documented;
 pub mod text;
+
+pub use documented::{documented, NO_JSON};
 
 /// The whole command line as `--help`, completions and the man pages show it: the derived
 /// definitions plus the examples and environment from [`text`] under each command.
@@ -13,25 +16,7 @@ pub fn command() -> clap::Command {
     with_after_help(Cli::command())
 }
 
-/// The command line as completion scripts and man pages describe it: `--json` is offered
-/// only by the commands that honour it. (Completion generators list hidden options too,
-/// so it is left out of the others rather than hidden.)
-pub fn documented() -> clap::Command {
-    let cmd = with_after_help(Cli::command()).mut_arg("json", |a| a.global(false));
-    let json = cmd
-        .get_arguments()
-        .find(|a| a.get_id() == "json")
-        .cloned()
-        .map(|a| a.global(false));
-    cmd.mut_subcommands(|sub| match &json {
-        Some(json) if !NO_JSON.contains(&sub.get_name()) && !sub.is_hide_set() => {
-            sub.arg(json.clone())
-        }
-        _ => sub,
-    })
-}
-
-fn with_after_help(cmd: clap::Command) -> clap::Command {
+pub(crate) fn with_after_help(cmd: clap::Command) -> clap::Command {
     let header = *cmd.get_styles().get_header();
     cmd.after_help(text::after_help(None, header))
         .mut_subcommands(|sub| {
@@ -39,9 +24,6 @@ fn with_after_help(cmd: clap::Command) -> clap::Command {
             sub.after_help(after)
         })
 }
-
-/// The commands that have no JSON output and refuse `--json` (cmd::refuse_json_without_a_form).
-pub const NO_JSON: &[&str] = &["import", "passwd", "exec", "api", "completions", "man"];
 
 /// Parses the process's arguments (exiting with clap's message and status 2 on bad usage).
 pub fn parse() -> Cli {
