@@ -116,8 +116,8 @@ pub fn say_endpoint_source(err: Error, environment: &Environment, stored: bool) 
 /// The loopback server, bound before anything is asked (README "Check before asking"): a
 /// busy port is reported before anyone types a passphrase or a secret.
 pub struct Bound {
-    redirect: RedirectUri,
-    server: Server,
+    pub(super) redirect: RedirectUri,
+    pub(super) server: Server,
 }
 
 /// Binds the redirect URI's port for the browser flow (`None` for `--paste`).
@@ -452,7 +452,7 @@ fn busy_port_named(port: u16, holder: &port_holder::Holder, redirect_uri: &str) 
 
 /// The loopback server's error, with what to do about it. `redirect_uri` is the URI in
 /// use (it decides the port).
-fn loopback_error(e: LoopbackError, redirect_uri: &str) -> Error {
+pub(super) fn loopback_error(e: LoopbackError, redirect_uri: &str) -> Error {
     let err = Error::new(e.code(), e.to_string());
     match e {
         LoopbackError::RedirectUri { .. } => err.hint(REGISTER_REDIRECT_URI),

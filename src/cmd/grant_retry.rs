@@ -3,13 +3,15 @@
 //! asked again.
 
 use super::credentials::Known;
-use super::grant::{bind, browser_flow, Bound, Obtained, Options};
+use super::grant::{browser_flow, loopback_error, Bound, Obtained, Options};
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
+use crate::oauth::server::{LoopbackError, RedirectUri, Server};
 use crate::oauth::Http;
 use crate::output;
 use crate::secret::ClientSecret;
 use crate::ui::Ui;
+use std::time::Duration;
 
 /// Why a browser round trip ended without a grant.
 pub(super) enum Missed {
@@ -44,9 +46,7 @@ pub(super) fn browser_until_granted(
     loop {
         let this = match bound.take() {
             Some(b) => b,
-            None => {
-                bind(args)?.ok_or_else(|| Error::failure("the loopback server is not bound"))?
-            }
+            None => bind_again(args)?,
         };
         let (err, question) = match browser_flow(http, args, env, known.clone(), this) {
             Ok(obtained) => return Ok(obtained),
@@ -68,6 +68,25 @@ pub(super) fn browser_until_granted(
         if known.client_id.is_some() && known.client_secret.is_none() {
             let typed = ui.line("Client secret (input hidden): ", true)?;
             known.client_secret = Some(ClientSecret::new(typed.trim()));
+        }
+    }
+}
+
+/// Binds the redirect URI's port again for the next round. The last round's listeners close
+/// on their own threads once woken, so for a moment the port may still be held by this very
+/// process: that is waited out (a few seconds at most) before a busy port is reported.
+fn bind_again(args: &Options) -> Result<Bound> {
+    let redirect = RedirectUri::parse(&args.redirect_uri)
+        .map_err(|e| loopback_error(e, &args.redirect_uri))?;
+    let mut tries = 0;
+    loop {
+        match Server::bind(&redirect) {
+            Ok(server) => return Ok(Bound { redirect, server }),
+            Err(LoopbackError::PortInUse { .. }) if tries < 150 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(loopback_error(e, &redirect.uri)),
         }
     }
 }
