@@ -8,7 +8,6 @@ use crate::endpoints::Environment;
 use crate::error::{Error, Result};
 use crate::oauth::server::{LoopbackError, RedirectUri, Server};
 use crate::oauth::Http;
-use crate::output;
 use crate::secret::ClientSecret;
 use crate::ui::Ui;
 use std::time::Duration;
@@ -51,17 +50,24 @@ pub(super) fn browser_until_granted(
         let (err, question) = match browser_flow(http, args, env, known.clone(), this) {
             Ok(obtained) => return Ok(obtained),
             Err(Missed::Other(err)) => return Err(err),
-            Err(Missed::Declined(err)) => (err, "Sign in again?"),
+            Err(Missed::Declined(err)) => (
+                err,
+                "The sign-in was declined in the browser. Sign in again?",
+            ),
             Err(Missed::Client { err, client_id }) => {
                 known.client_id = Some(client_id);
                 known.client_secret = None;
-                (err, "Type the client secret again and sign in again?")
+                (
+                    err,
+                    "Tastytrade refused the client id or secret. Type the client secret again \
+                     and sign in again?",
+                )
             }
         };
         if !ui.can_ask() {
             return Err(err);
         }
-        output::warning(&err.message, err.hint.as_deref());
+        // The question says what went wrong; a "no" ends with the full error (once).
         if !ui.confirm(question, true)? {
             return Err(err);
         }
