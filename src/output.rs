@@ -117,13 +117,6 @@ pub fn say(message: &str) {
     write_lines(&[message]);
 }
 
-/// A question's label on stderr, the answer typed after it on the same line.
-pub fn prompt(label: &str) {
-    progress::clear();
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(label.as_bytes()).and_then(|_| err.flush());
-}
-
 /// Ends any spinner now, before a prompt is shown.
 pub fn clear_activity() {
     progress::clear();

@@ -24,4 +24,4 @@ pub mod verify;
 pub use api::{accounts, mask, Account};
 pub use client::Client;
 pub use http::{BodyEncoding, Http};
-pub use token::{exchange_code, refresh, refresh_remembered};
+pub use token::{refresh, refresh_remembered};

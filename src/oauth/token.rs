@@ -253,28 +253,6 @@ pub fn refresh_with(
     Ok(endpoint.refresh(http, sleep, refresh_token)?)
 }
 
-/// The code exchange, sleeping for real between retries.
-pub fn exchange_code(
-    http: &dyn Http,
-    token_url: &str,
-    client_id: &str,
-    client_secret: &ClientSecret,
-    code: &AuthCode,
-    redirect_uri: &str,
-    verifier: &PkceVerifier,
-) -> Result<TokenResponse> {
-    exchange_code_with(
-        http,
-        &ThreadSleep,
-        token_url,
-        client_id,
-        client_secret,
-        code,
-        redirect_uri,
-        verifier,
-    )
-}
-
 /// Like [`exchange_code`], sleeping between retries through `sleep`.
 #[allow(clippy::too_many_arguments)]
 pub fn exchange_code_with(
