@@ -253,7 +253,8 @@ pub fn refresh_with(
     Ok(endpoint.refresh(http, sleep, refresh_token)?)
 }
 
-/// Like [`exchange_code`], sleeping between retries through `sleep`.
+/// The code exchange, sleeping between retries through `sleep` (the fuzz target passes one
+/// that does not sleep).
 #[allow(clippy::too_many_arguments)]
 pub fn exchange_code_with(
     http: &dyn Http,
