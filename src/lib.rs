@@ -4,6 +4,8 @@
 //! `main.rs` only parses the command line and maps errors to exit statuses. Only the
 //! command layer (`cli`, `cmd`) knows clap: it turns the parsed command line into library
 //! inputs (`vault::VaultRef`, each command's options) once, and prints through `output`.
+//! Whatever must be asked of a person goes through the [`ui::Ui`] the command layer puts in
+//! the `VaultRef` (the terminal, or nobody): the library never prompts itself.
 
 pub mod agent;
 pub mod api;
