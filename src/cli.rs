@@ -314,7 +314,7 @@ pub struct AgentArgs {
 #[derive(Args, Debug, Clone)]
 pub struct TokenArgs {
     /// The access token has at least this much life left, at most 15m.
-    #[arg(long, value_name = "DURATION", default_value = crate::session::DEFAULT_MIN_TTL, value_parser = crate::session::parse_min_ttl)]
+    #[arg(long, value_name = "DURATION", default_value = crate::want::DEFAULT_MIN_TTL, value_parser = crate::want::parse_min_ttl)]
     pub min_ttl: std::time::Duration,
 }
 
@@ -352,7 +352,7 @@ pub struct ExecArgs {
     #[arg(long, value_enum, default_value_t = Preset::Tt)]
     pub preset: Preset,
     /// The access token has at least this much life left, at most 15m.
-    #[arg(long, value_name = "DURATION", default_value = crate::session::DEFAULT_MIN_TTL, value_parser = crate::session::parse_min_ttl)]
+    #[arg(long, value_name = "DURATION", default_value = crate::want::DEFAULT_MIN_TTL, value_parser = crate::want::parse_min_ttl)]
     pub min_ttl: std::time::Duration,
     /// The program and its arguments [default: $SHELL, marked with TTVAULT_SHELL]
     #[arg(
@@ -409,7 +409,7 @@ pub struct ExportArgs {
     #[arg(long)]
     pub reveal: bool,
     /// The access token has at least this much life left, at most 15m.
-    #[arg(long, value_name = "DURATION", default_value = crate::session::DEFAULT_MIN_TTL, value_parser = crate::session::parse_min_ttl)]
+    #[arg(long, value_name = "DURATION", default_value = crate::want::DEFAULT_MIN_TTL, value_parser = crate::want::parse_min_ttl)]
     pub min_ttl: std::time::Duration,
 }
 

@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod api;
 pub(crate) mod audit;
+pub mod body_encoding;
 pub mod cli;
 pub(crate) mod cmd;
 pub mod dotenv;
@@ -26,6 +27,7 @@ pub mod session;
 pub mod shell;
 pub mod spawn;
 pub mod vault;
+pub mod want;
 
 pub use error::{Code, Error, Result};
 

@@ -8,13 +8,14 @@
 
 use super::paths::{self, VaultStamp};
 use super::protocol::{
-    self, ErrorKind, GrantReply, Handoff, Op, Reply, Request, Response, Versioned, WireError,
-    VERSION,
+    self, ErrorKind, GrantReply, Handoff, InfoReply, Op, Reply, Request, Response, Versioned,
+    WireError, VERSION,
 };
 use super::state::{self, State};
 use crate::error::{Error, Result};
 use crate::oauth::{self, Http};
-use crate::session::{Freshness, GrantInfo, GrantSecrets};
+use crate::vault::{GrantInfo, GrantSecrets};
+use crate::want::Freshness;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -322,6 +323,15 @@ async fn answer(body: &[u8], state: &State, arrival: Instant) -> (Response, bool
             };
             (grant_reply(state, arrival, want, secrets).await, false)
         }
+        Op::Info { secrets } => {
+            if let Err((e, end)) = state.check_vault() {
+                return (Response::error(e), end);
+            }
+            if secrets && !state.long_lived() {
+                return (Response::error(withheld()), false);
+            }
+            (info_reply(state, secrets), false)
+        }
         Op::Rotated {
             vault_refresh_token,
         } => {
@@ -371,6 +381,18 @@ async fn grant_reply(state: &State, arrival: Instant, want: Freshness, secrets: 
         unsaved_refresh_token: state.unsaved(),
     };
     Response::new(Reply::Grant(grant))
+}
+
+/// The grant's fields (and secrets when asked and allowed) without a token.
+fn info_reply(state: &State, secrets: bool) -> Response {
+    state.touch();
+    match state.payload() {
+        Ok(payload) => Response::new(Reply::Info(InfoReply {
+            grant: GrantInfo::of(&payload),
+            secrets: secrets.then(|| GrantSecrets::of(&payload)),
+        })),
+        Err(e) => Response::error(e),
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::cli::ExecArgs;
 use crate::env;
 use crate::error::Result;
 use crate::output;
-use crate::session::Freshness;
+use crate::want::Freshness;
 use std::process::Command;
 
 /// Set in the shell `ttvault exec` starts, to the vault's absolute path.
@@ -39,8 +39,9 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
         ));
     }
     let choice = Choice::of(args.long_lived, args.short_lived);
+    let http = crate::oauth::Client::new()?;
     let session = handout::session(
-        &ctx.vault,
+        &mut ctx.grant(&http),
         choice,
         args.preset.into(),
         Freshness::at_least(args.min_ttl),

@@ -12,7 +12,7 @@ use crate::dotenv;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::session::GrantSecrets;
+use crate::vault::GrantSecrets;
 use crate::vault::{self, format, store, NewSlots, Payload};
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;

@@ -4,6 +4,7 @@
 pub mod describe;
 pub mod discover;
 pub mod format;
+pub mod grant_parts;
 pub mod header;
 pub mod kdf;
 pub mod lock;
@@ -15,6 +16,7 @@ pub mod slot;
 pub mod store;
 pub mod target;
 
+pub use grant_parts::{GrantInfo, GrantSecrets};
 pub use payload::Payload;
 pub use reference::{UnlockSources, VaultRef};
 pub use rewrite::PassphraseSlot;

@@ -203,7 +203,7 @@ fn an_agent_speaking_another_protocol_version_counts_as_no_agent() {
     let reply = Response {
         v: VERSION - 1,
         reply: Reply::Grant(GrantReply {
-            grant: ttvault::session::GrantInfo::of(&payload),
+            grant: ttvault::vault::GrantInfo::of(&payload),
             secrets: None,
             access_token: ttvault::secret::AccessToken::new("at-FROM-OTHER-AGENT"),
             expires_at: 4_102_444_800,
