@@ -14,13 +14,13 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// `ttvault`'s path, for shell command lines.
-fn bin() -> &'static str {
+pub(crate) fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_ttvault")
 }
 
 /// A shell command line running on a pseudo-terminal; what the terminal shows is
 /// collected, and lines are typed into it.
-struct Terminal {
+pub(crate) struct Terminal {
     child: Child,
     keys: ChildStdin,
     screen: Arc<(Mutex<String>, Condvar)>,
@@ -28,7 +28,7 @@ struct Terminal {
 
 impl Terminal {
     /// `shell` (sh syntax) in `dir` with the test environment, on a fresh terminal.
-    fn start(dir: &Dir, shell: &str, env: &[(&str, &str)]) -> Terminal {
+    pub(crate) fn start(dir: &Dir, shell: &str, env: &[(&str, &str)]) -> Terminal {
         let template = dir.cmd(&[]);
         let mut cmd = Command::new("script");
         cmd.args(["-qec", shell, "/dev/null"])
@@ -73,7 +73,7 @@ impl Terminal {
     /// Waits until the terminal has shown `needle` `times` times in all (the person waits
     /// for the prompt). A terminal that ends first fails the test, showing the screen.
     #[track_caller]
-    fn expect_nth(&self, needle: &str, times: usize) {
+    pub(crate) fn expect_nth(&self, needle: &str, times: usize) {
         // Not a timing assertion: a guard so that a program stuck at an unexpected
         // question fails the test with what the terminal showed, instead of hanging.
         let give_up = std::time::Instant::now() + Duration::from_secs(300);
@@ -91,12 +91,46 @@ impl Terminal {
         }
     }
 
+    /// Waits until the terminal shows one of `needles` (after what it showed already,
+    /// `after` bytes); returns which one came first. For a test that must see that a
+    /// prompt did NOT come: the prompt, or the end, is waited for.
     #[track_caller]
-    fn expect(&self, needle: &str) {
+    pub(crate) fn expect_any(&self, after: usize, needles: &[&str]) -> usize {
+        let give_up = std::time::Instant::now() + Duration::from_secs(300);
+        let (text, changed) = &*self.screen;
+        let mut text = text.lock().unwrap();
+        loop {
+            let seen = text.get(after..).unwrap_or("");
+            let first = needles
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| seen.find(n).map(|at| (at, i)))
+                .min();
+            if let Some((_, i)) = first {
+                return i;
+            }
+            assert!(
+                !text.contains('\u{4}') && std::time::Instant::now() < give_up,
+                "the terminal never showed any of {needles:?}; it showed:\n{text}"
+            );
+            text = changed
+                .wait_timeout(text, Duration::from_secs(1))
+                .unwrap()
+                .0;
+        }
+    }
+
+    /// How much the terminal has shown so far (for [`Self::expect_any`]).
+    pub(crate) fn shown(&self) -> usize {
+        self.screen.0.lock().unwrap().len()
+    }
+
+    #[track_caller]
+    pub(crate) fn expect(&self, needle: &str) {
         self.expect_nth(needle, 1);
     }
 
-    fn type_line(&mut self, line: &str) {
+    pub(crate) fn type_line(&mut self, line: &str) {
         self.keys.write_all(line.as_bytes()).unwrap();
         self.keys.write_all(b"\r").unwrap();
         self.keys.flush().unwrap();
@@ -104,7 +138,7 @@ impl Terminal {
 
     /// Waits for the end; returns the exit status (script passes it on with -e) and what
     /// the terminal showed.
-    fn finish(mut self) -> (Option<i32>, String) {
+    pub(crate) fn finish(mut self) -> (Option<i32>, String) {
         let status = self.child.wait().unwrap();
         self.expect("\u{4}");
         let text = self.screen.0.lock().unwrap().clone();
@@ -112,7 +146,7 @@ impl Terminal {
     }
 }
 
-fn pty_available() -> bool {
+pub(crate) fn pty_available() -> bool {
     require_tool("script")
 }
 
