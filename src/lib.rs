@@ -26,10 +26,17 @@ pub mod secret;
 pub mod session;
 pub mod shell;
 pub mod spawn;
+pub mod ui;
 pub mod vault;
 pub mod want;
 
 pub use error::{Code, Error, Result};
+
+/// Puts the terminal back as it was if a prompt had turned its echo off: for main's panic
+/// hook (signals and unwinding restore it on their own, see `cmd::tty`).
+pub fn restore_terminal() {
+    cmd::tty::restore_now();
+}
 
 /// Runs one parsed command line and returns the process exit status.
 pub fn run(cli: cli::Cli) -> Result<i32> {

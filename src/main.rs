@@ -4,6 +4,8 @@ fn main() {
     ttvault::harden::harden_process();
     // A panic's message could quote data it was handling; print where, never what.
     std::panic::set_hook(Box::new(|info| {
+        // A panic during a hidden prompt must not leave the terminal without echo.
+        ttvault::restore_terminal();
         if is_closed_stdout(info) {
             // `ttvault status | head -1`: the reader has gone, as with any Unix tool the
             // rest of the report is not wanted. Whatever was written is complete (vault

@@ -1,16 +1,19 @@
 //! Where a passphrase comes from (README "Commands"): `--passphrase-file`,
-//! `--passphrase-fd`, `TTVAULT_PASSPHRASE` (with a warning), else a hidden prompt on the
-//! controlling terminal (`/dev/tty`, even when stdin is a pipe, as ssh and sudo ask), else
-//! an immediate error naming these options. Never a hang waiting for input.
+//! `--passphrase-fd`, `TTVAULT_PASSPHRASE` (with a warning), else the vault's [`Ui`]
+//! (the command layer's hidden prompt on the controlling terminal, or, without one, an
+//! immediate error naming these options). Never a hang waiting for input; nothing here
+//! reads a terminal itself.
 //!
-//! At a terminal a person may mistype: a wrong passphrase may be typed again (3 tries in
-//! all; the KDF is the rate limit), and a new passphrase whose repeat differs, or that is
-//! empty, is asked again. Non-interactive sources are used once: retrying them would only
-//! repeat the same mistake.
+//! A person may mistype: a wrong passphrase may be typed again (3 tries in all; the KDF is
+//! the rate limit). Non-interactive sources are used once: retrying them would only repeat
+//! the same mistake.
+//!
+//! [`Ui`]: crate::ui::Ui
 
 use crate::error::{Error, Result};
 use crate::output::{self, Reporter};
 use crate::secret::Passphrase;
+use crate::ui::PassphraseAsk;
 use crate::vault::reference::{UnlockSources, VaultRef};
 use std::io::Read;
 use std::path::Path;
@@ -25,9 +28,10 @@ const MAX_LINE: u64 = 64 * 1024;
 pub const TRIES: usize = 3;
 
 /// Opens something with the passphrase of an existing vault: `attempt` tries one
-/// passphrase. A passphrase typed at the terminal that `attempt` finds wrong is asked
-/// again, up to [`TRIES`] times; one from a file, descriptor or the environment is tried
-/// once. Returns what `attempt` gave and the passphrase that worked.
+/// passphrase. A passphrase the vault's Ui gave that `attempt` finds wrong is asked
+/// again, up to [`TRIES`] times (the Ui is told which try it is); one from a file,
+/// descriptor or the environment is tried once. Returns what `attempt` gave and the
+/// passphrase that worked.
 pub fn unlock_with<T>(
     vault: &VaultRef,
     mut attempt: impl FnMut(&Passphrase) -> Result<T>,
@@ -36,22 +40,19 @@ pub fn unlock_with<T>(
         let _status = output::Activity::start("unlocking the vault…", &*vault.report);
         return attempt(&p).map(|t| (t, p));
     }
-    let label = existing_label(vault);
     let mut round = 1;
     loop {
-        let p = prompt(&label)?;
+        let p = vault.ui.passphrase(&PassphraseAsk {
+            vault: &vault.path,
+            attempt: round,
+            tries: TRIES,
+        })?;
         let outcome = {
             let _status = output::Activity::start("unlocking the vault…", &*vault.report);
             attempt(&p)
         };
         match outcome {
-            Err(e) if is_wrong_passphrase(&e) && round < TRIES => {
-                round += 1;
-                output::warning(
-                    &format!("wrong passphrase; try again ({round}/{TRIES})"),
-                    None,
-                );
-            }
+            Err(e) if is_wrong_passphrase(&e) && round < TRIES => round += 1,
             other => return other.map(|t| (t, p)),
         }
     }
@@ -63,37 +64,25 @@ fn is_wrong_passphrase(err: &Error) -> bool {
     err.code == crate::Code::Vault && err.message.starts_with("wrong passphrase")
 }
 
-fn existing_label(vault: &VaultRef) -> String {
-    format!("Passphrase for {}: ", vault.path.display())
-}
-
 /// The passphrase for a vault being created (`init`, `import`): the same sources, but a
-/// terminal prompt asks twice.
+/// the Ui asks twice.
 pub fn new_for_vault(vault: &VaultRef) -> Result<Passphrase> {
     if let Some(p) = from_sources_or_env(&vault.unlock, &*vault.report)? {
         return Ok(p);
     }
-    prompt_twice(
-        &format!("New passphrase for {}: ", vault.path.display()),
-        &*vault.report,
-    )
+    vault.ui.new_passphrase(&vault.path)
 }
 
-/// The new passphrase for `passwd`: `--new-passphrase-file`, `TTVAULT_NEW_PASSPHRASE`, or a
-/// terminal prompt asked twice.
-pub fn new_for_passwd(file: Option<&Path>, report: &dyn Reporter) -> Result<Passphrase> {
+/// The new passphrase for `passwd`: `--new-passphrase-file`, `TTVAULT_NEW_PASSPHRASE`, or
+/// the Ui, which asks twice.
+pub fn new_for_passwd(vault: &VaultRef, file: Option<&Path>) -> Result<Passphrase> {
     if let Some(path) = file {
         return from_file(path);
     }
-    if let Some(p) = from_env(ENV_NEW_PASSPHRASE, report)? {
+    if let Some(p) = from_env(ENV_NEW_PASSPHRASE, &*vault.report)? {
         return Ok(p);
     }
-    prompt_twice("New passphrase: ", report)
-}
-
-/// Whether a person can be asked: there is a controlling terminal (stdin may be a pipe).
-pub fn has_terminal() -> bool {
-    terminal::present()
+    vault.ui.new_passphrase(&vault.path)
 }
 
 fn from_sources_or_env(
@@ -220,79 +209,6 @@ fn non_empty_inner(p: Passphrase, source: &str) -> Result<Passphrase> {
         )))
     } else {
         Ok(p)
-    }
-}
-
-fn no_terminal() -> Error {
-    Error::usage("a passphrase is needed, but there is no terminal to ask it on")
-        .hint("pass --passphrase-file PATH or --passphrase-fd N, set TTVAULT_PASSPHRASE, or use -i KEY for a recipient slot")
-}
-
-/// One hidden answer on the controlling terminal (rpassword reads and writes `/dev/tty`).
-fn ask(label: &str) -> Result<Zeroizing<String>> {
-    if !has_terminal() {
-        return Err(no_terminal());
-    }
-    output::clear_activity();
-    rpassword::prompt_password(label)
-        .map(Zeroizing::new)
-        .map_err(|e| Error::failure(format!("could not read the passphrase: {e}")))
-}
-
-/// Asks until the answer is not empty, [`TRIES`] times at most.
-fn prompt(label: &str) -> Result<Passphrase> {
-    for _ in 1..TRIES {
-        let value = ask(label)?;
-        if !value.is_empty() {
-            return Ok(Passphrase::new(value.as_str()));
-        }
-        output::warning("the passphrase is empty; type it again", None);
-    }
-    let value = ask(label)?;
-    non_empty_inner(Passphrase::new(value.as_str()), "the prompt")
-}
-
-/// A new passphrase, typed twice; a repeat that differs asks both again ([`TRIES`] rounds).
-fn prompt_twice(label: &str, report: &dyn Reporter) -> Result<Passphrase> {
-    for round in 1..=TRIES {
-        let first = prompt(label)?;
-        let second = prompt("Repeat it: ")?;
-        if first.ct_eq(&second) {
-            if first.expose().chars().count() < 8 {
-                report.warning(
-                    "a passphrase under 8 characters is weak; the KDF slows guessing, it cannot make a short passphrase strong",
-                    None,
-                );
-            }
-            return Ok(first);
-        }
-        if round < TRIES {
-            output::warning("the two passphrases differ; type them again", None);
-        }
-    }
-    Err(Error::usage(format!(
-        "the two passphrases differed {TRIES} times; nothing was written"
-    ))
-    .hint("run the command again"))
-}
-
-/// Whether this process has a controlling terminal to ask on.
-mod terminal {
-    #[cfg(unix)]
-    pub fn present() -> bool {
-        // Opening /dev/tty succeeds only with a controlling terminal (ENXIO otherwise),
-        // whatever stdin, stdout and stderr are.
-        std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")
-            .is_ok()
-    }
-
-    #[cfg(not(unix))]
-    pub fn present() -> bool {
-        use std::io::IsTerminal;
-        std::io::stdin().is_terminal()
     }
 }
 

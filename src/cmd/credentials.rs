@@ -3,9 +3,8 @@
 
 use super::grant::Options;
 use crate::error::{Error, Result};
-use crate::output;
 use crate::secret::ClientSecret;
-use std::io::{BufRead, IsTerminal};
+use crate::ui::Ui;
 use zeroize::Zeroizing;
 
 pub const ENV_CLIENT_SECRET: &str = "TTVAULT_CLIENT_SECRET";
@@ -22,9 +21,9 @@ pub struct Known {
 /// (when there is one). What is still missing is asked on the local page. `stored_id` is
 /// the vault's client id (`rotate`): with it, an empty answer to the secret prompt keeps
 /// the stored secret (the caller fills it in).
-pub fn known(args: &Options, stored_id: Option<&str>) -> Result<Known> {
+pub fn known(args: &Options, stored_id: Option<&str>, ui: &dyn Ui) -> Result<Known> {
     let default_id = stored_id;
-    let terminal = std::io::stdin().is_terminal();
+    let terminal = ui.can_ask();
     let mut client_id = args
         .client_id
         .clone()
@@ -32,22 +31,28 @@ pub fn known(args: &Options, stored_id: Option<&str>) -> Result<Known> {
         .map(|c| c.trim().to_string())
         .filter(|c| !c.is_empty());
     if client_id.is_none() && terminal {
-        let typed = visible_prompt(if args.paste {
-            "Client ID: "
-        } else {
-            "Client ID (or press Enter to type it in the browser instead): "
-        })?;
-        client_id = Some(typed).filter(|c| !c.is_empty());
+        let typed = ui.line(
+            if args.paste {
+                "Client ID: "
+            } else {
+                "Client ID (or press Enter to type it in the browser instead): "
+            },
+            false,
+        )?;
+        client_id = Some(typed.trim().to_string()).filter(|c| !c.is_empty());
     }
     let mut client_secret =
         secret_from_env(ENV_CLIENT_SECRET)?.map(|s| ClientSecret::new(s.trim()));
     if client_secret.is_none() && client_id.is_some() && terminal {
         let keeps = stored_id.is_some() && client_id.as_deref() == stored_id;
-        let typed = hidden_prompt(if keeps {
-            "Client secret (input hidden; press Enter to keep the stored one): "
-        } else {
-            "Client secret (input hidden): "
-        })?;
+        let typed = ui.line(
+            if keeps {
+                "Client secret (input hidden; press Enter to keep the stored one): "
+            } else {
+                "Client secret (input hidden): "
+            },
+            true,
+        )?;
         client_secret = Some(ClientSecret::new(typed.trim())).filter(|s| !s.expose().is_empty());
     }
     Ok(Known {
@@ -67,20 +72,4 @@ pub(super) fn secret_from_env(name: &str) -> Result<Option<Zeroizing<String>>> {
             Ok(Some(v).filter(|v| !v.trim().is_empty()))
         }
     }
-}
-
-pub(super) fn hidden_prompt(label: &str) -> Result<Zeroizing<String>> {
-    rpassword::prompt_password(label)
-        .map(Zeroizing::new)
-        .map_err(|e| Error::failure(format!("could not read from the terminal: {e}")))
-}
-
-pub(super) fn visible_prompt(label: &str) -> Result<String> {
-    output::prompt(label);
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Error::failure(format!("could not read from the terminal: {e}")))?;
-    Ok(line.trim().to_string())
 }

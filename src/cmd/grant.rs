@@ -2,9 +2,7 @@
 //! (browser flow or `--paste`), and verify the grant. Nothing here writes the vault;
 //! the browser's answer is held until the caller has.
 
-use super::credentials::{
-    hidden_prompt, secret_from_env, Known, ENV_CLIENT_SECRET, ENV_REFRESH_TOKEN,
-};
+use super::credentials::{secret_from_env, Known, ENV_CLIENT_SECRET, ENV_REFRESH_TOKEN};
 use crate::cli::GrantArgs;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
@@ -15,7 +13,7 @@ use crate::oauth::verify::{self, Verified};
 use crate::oauth::{self, browser, Http};
 use crate::output;
 use crate::secret::{ClientSecret, RefreshToken};
-use std::io::{BufRead, IsTerminal};
+use crate::ui::Ui;
 use std::time::Duration;
 
 /// The redirect URI Tastytrade's guide registers, and ttvault's default.
@@ -166,6 +164,7 @@ pub fn obtain(
     environment: &Environment,
     known: Known,
     bound: Option<Bound>,
+    ui: &dyn Ui,
 ) -> Result<Obtained> {
     // Asking for `trade` only to refuse the grant afterwards would waste a sign-in.
     if !args.paste && !args.allow_trade && args.scope.split_whitespace().any(|s| s == "trade") {
@@ -182,11 +181,11 @@ pub fn obtain(
         None if !args.paste => browser_flow(&http, args, environment, known, {
             bind(args)?.ok_or_else(|| Error::failure("the loopback server is not bound"))?
         })?,
-        _ => paste(&http, args, environment, known)?,
+        _ => paste(&http, args, environment, known, ui)?,
     };
     if !args.allow_trade {
         let sandbox = oauth::failure::is_sandbox_url(&environment.token_url());
-        if let Err(err) = confirm_unknown_scopes(&obtained.verified.scopes, sandbox) {
+        if let Err(err) = confirm_unknown_scopes(&obtained.verified.scopes, sandbox, ui) {
             obtained.fail(&err);
             return Err(err);
         }
@@ -198,7 +197,7 @@ pub fn obtain(
 /// Tastytrade's real tokens name them is unconfirmed, docs/OAUTH.md) cannot be checked for
 /// `trade`. At a terminal the person confirms that only Read was ticked, or nothing is
 /// written; without one, a warning (which `audit` repeats) and on.
-fn confirm_unknown_scopes(scopes: &verify::Scopes, sandbox: bool) -> Result<()> {
+fn confirm_unknown_scopes(scopes: &verify::Scopes, sandbox: bool, ui: &dyn Ui) -> Result<()> {
     if scopes.is_known() {
         return Ok(());
     }
@@ -209,7 +208,7 @@ fn confirm_unknown_scopes(scopes: &verify::Scopes, sandbox: bool) -> Result<()> 
     } else {
         "on tastytrade.com (Manage → My Profile → API → OAuth Applications)"
     };
-    if !std::io::stdin().is_terminal() {
+    if !ui.can_ask() {
         output::warning(
             said,
             Some(&format!(
@@ -219,15 +218,10 @@ fn confirm_unknown_scopes(scopes: &verify::Scopes, sandbox: bool) -> Result<()> 
         return Ok(());
     }
     output::note(said);
-    output::prompt(&format!(
-        "Is Read the only box ticked for this grant {place}? [y/N] "
-    ));
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::failure(format!("could not read from the terminal: {e}")))?;
-    if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
+    if ui.confirm(
+        &format!("Is Read the only box ticked for this grant {place}?"),
+        false,
+    )? {
         return Ok(());
     }
     Err(
@@ -240,7 +234,13 @@ fn confirm_unknown_scopes(scopes: &verify::Scopes, sandbox: bool) -> Result<()> 
     )
 }
 
-fn paste(http: &dyn Http, args: &Options, env: &Environment, known: Known) -> Result<Obtained> {
+fn paste(
+    http: &dyn Http,
+    args: &Options,
+    env: &Environment,
+    known: Known,
+    ui: &dyn Ui,
+) -> Result<Obtained> {
     let needs = |what: &str| {
         Error::usage(format!("--paste needs the {what}")).hint(format!(
             "pass --client-id ID and set {ENV_CLIENT_SECRET} and {ENV_REFRESH_TOKEN}, or run \
@@ -251,8 +251,8 @@ fn paste(http: &dyn Http, args: &Options, env: &Environment, known: Known) -> Re
     let client_secret = known.client_secret.ok_or_else(|| needs("client secret"))?;
     let refresh_token = match secret_from_env(ENV_REFRESH_TOKEN)? {
         Some(t) => RefreshToken::new(t.trim()),
-        None if std::io::stdin().is_terminal() => {
-            RefreshToken::new(hidden_prompt("Refresh token (input hidden): ")?.trim())
+        None if ui.can_ask() => {
+            RefreshToken::new(ui.line("Refresh token (input hidden): ", true)?.trim())
         }
         None => return Err(needs("refresh token")),
     };

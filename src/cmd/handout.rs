@@ -5,11 +5,11 @@
 //! `--short-lived` (README "exec").
 
 use crate::env::{self, Preset};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output;
 use crate::session::{GrantAccess, Session};
+use crate::ui::Ui;
 use crate::want::{Freshness, Secrets};
-use std::io::{BufRead, IsTerminal};
 
 /// The long-lived choice as the command line gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,19 +32,20 @@ impl Choice {
 
     /// For a new vault (`init`, `import`): the flag, else the answer at a terminal, else
     /// short-lived (the safer default; nothing waits for an answer without a terminal).
-    /// `why_long` is one sentence on when this vault's programs need the secrets.
-    pub fn to_record(self, why_long: &str) -> Result<bool> {
+    /// `why_long` is one sentence on when this vault's programs need the secrets. init and
+    /// import both ask here, so the question, its default and its place are the same.
+    pub fn to_record(self, why_long: &str, ui: &dyn Ui) -> Result<bool> {
         match self {
             Choice::Long => Ok(true),
             Choice::Short => Ok(false),
-            Choice::Unsaid if std::io::stdin().is_terminal() => ask(why_long),
+            Choice::Unsaid if ui.can_ask() => ask(why_long, ui),
             Choice::Unsaid => Ok(false),
         }
     }
 }
 
 /// The question, describing the two kinds of programs plainly.
-fn ask(why_long: &str) -> Result<bool> {
+fn ask(why_long: &str, ui: &dyn Ui) -> Result<bool> {
     output::say("");
     output::say("What should programs run by `ttvault exec` (or given `ttvault export`) get?");
     output::say("  - A program that takes an access token (TT_ACCESS_TOKEN) should get only");
@@ -60,13 +61,10 @@ fn ask(why_long: &str) -> Result<bool> {
     }
     output::say("(Change it later with `ttvault set long-lived on|off`; override one run with");
     output::say("`exec --long-lived` or `--short-lived`.)");
-    output::prompt("Give programs the client secret and refresh token by default? [y/N] ");
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::failure(format!("could not read from the terminal: {e}")))?;
-    let long = matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES");
+    let long = ui.confirm(
+        "Give programs the client secret and refresh token by default?",
+        false,
+    )?;
     output::say(if long {
         "Recorded: programs get the client secret and refresh token (long-lived)."
     } else {

@@ -12,14 +12,15 @@ use crate::dotenv;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
 use crate::output;
+use crate::ui::Ui;
 use crate::vault::GrantSecrets;
 use crate::vault::{self, format, store, NewSlots, Payload};
-use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
 /// Said before the long-lived question: the old setup's programs read these secrets.
 const OLD_PROGRAMS: &str = "The old setup's programs read TT_API_CLIENT_SECRET and \
-TT_REFRESH_TOKEN from .secrets: answer y to run them unchanged under `ttvault exec`.";
+TT_REFRESH_TOKEN from .secrets: answer y to run them unchanged under `ttvault exec` \
+(the default, N, gives them only an access token).";
 
 pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
     let vault_path = &ctx.vault.path;
@@ -58,15 +59,18 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
         return Err(store::already_exists(vault_path));
     }
     // Every question comes before the vault is written.
-    payload.long_lived = Choice::of(args.long_lived, args.short_lived).to_record(OLD_PROGRAMS)?;
-    let copies = other_copies(vault_path, source, &GrantSecrets::of(&payload));
-    let shred_copies = !copies.is_empty() && agree_to_shred(&copies, args.shred_copies)?;
+    let ui = &*ctx.vault.ui;
+    payload.long_lived =
+        Choice::of(args.long_lived, args.short_lived).to_record(OLD_PROGRAMS, ui)?;
     let slots = NewSlots::from_flags(
         &ctx.vault,
         args.no_passphrase,
         &args.recipients,
         &args.recipients_files,
     )?;
+    // import's own question, after the ones it shares with init (same order as there).
+    let copies = other_copies(vault_path, source, &GrantSecrets::of(&payload));
+    let shred_copies = !copies.is_empty() && agree_to_shred(&copies, args.shred_copies, ui)?;
     payload.recipients = slots.recipients.clone();
     if let Some(warning) = slots.kdf.as_ref().and_then(|k| k.warning.as_ref()) {
         ctx.vault.report.warning(warning, None);
@@ -141,24 +145,21 @@ fn describe(copy: &Leftover) -> String {
 
 /// `--shred-copies`, or a yes at a terminal. Without either, the copies are kept and named
 /// after the import.
-fn agree_to_shred(copies: &[Leftover], flag: bool) -> Result<bool> {
+fn agree_to_shred(copies: &[Leftover], flag: bool, ui: &dyn Ui) -> Result<bool> {
     if flag {
         return Ok(true);
     }
-    if !std::io::stdin().is_terminal() {
+    if !ui.can_ask() {
         return Ok(false);
     }
     output::say("Other plaintext copies of the credentials are beside the vault:");
     for copy in copies {
         output::say(&format!("  {}", describe(copy)));
     }
-    output::prompt("Overwrite and remove them after the vault is written? [y/N] ");
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::failure(format!("could not read from the terminal: {e}")))?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
+    ui.confirm(
+        "Overwrite and remove them after the vault is written?",
+        false,
+    )
 }
 
 /// Shreds the copies (links followed to the real file), or says they are still there.

@@ -8,6 +8,7 @@ use super::{grant_report, Context};
 use crate::cli::InitArgs;
 use crate::endpoints::Environment;
 use crate::error::Result;
+use crate::recipients;
 use crate::vault::{self, store, NewSlots, Payload};
 
 pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
@@ -16,28 +17,37 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
     if path.exists() && !args.force {
         return Err(store::already_exists(path));
     }
-    keep_out_of_git(ctx);
     let options = Options::of(args, None);
     let environment = Environment::for_new_grant(args.sandbox)?;
     // Before any prompt: a busy port or a read-only folder costs nothing typed.
     let bound = grant::bind(&options)?;
     grant::check_writable(path)?;
-    // Recipients are checked and the new passphrase asked before the browser flow, so a
-    // typo does not cost a sign-in.
-    let slots = NewSlots::from_flags(
-        &ctx.vault,
-        args.no_passphrase,
-        &args.recipients,
-        &args.recipients_files,
-    )?;
+    // Recipients are checked before the browser flow, so a typo does not cost a sign-in;
+    // the new passphrase is asked only once the grant is proven (`new_vault_slots`).
+    let recipients = recipients::collect(&args.recipients, &args.recipients_files)?;
+    NewSlots::check_choice(args.no_passphrase, &recipients)?;
+    let ui = &*ctx.vault.ui;
+    let known = super::credentials::known(&options, None, ui)?;
+    let mut obtained = grant::obtain(&options, &environment, known, bound, ui)
+        .map_err(|e| grant::say_endpoint_source(e, &environment, false))?;
+    // The questions init and import share, in the same order: what programs get, then
+    // the new passphrase.
+    let asked = Choice::of(args.long_lived, args.short_lived)
+        .to_record("", ui)
+        .and_then(|long_lived| {
+            let slots = NewSlots::with(&ctx.vault, args.no_passphrase, recipients)?;
+            Ok((long_lived, slots))
+        });
+    let (long_lived, slots) = match asked {
+        Ok(answers) => answers,
+        Err(err) => {
+            obtained.fail(&err);
+            return Err(err);
+        }
+    };
     if let Some(warning) = slots.kdf.as_ref().and_then(|k| k.warning.as_ref()) {
         ctx.vault.report.warning(warning, None);
     }
-    // Asked before the browser flow too: nothing waits on the page while a person reads.
-    let long_lived = Choice::of(args.long_lived, args.short_lived).to_record("")?;
-    let known = super::credentials::known(&options, None)?;
-    let mut obtained = grant::obtain(&options, &environment, known, bound)
-        .map_err(|e| grant::say_endpoint_source(e, &environment, false))?;
 
     let mut payload = Payload::new(
         obtained.client_id.clone(),
@@ -56,6 +66,8 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
             return Err(err);
         }
     };
+    // Only now, with the vault written: a failed run leaves the repository as it was.
+    keep_out_of_git(ctx);
     obtained
         .finish("ttvault checked the grant with Tastytrade and saved it in the encrypted vault.");
     grant_report::report(ctx, &obtained, &environment, backup.as_deref())?;
@@ -68,7 +80,7 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// Said at once, before any question: a vault in a git work tree is added to the folder's
+/// Once the vault is written: a vault in a git work tree is added to the folder's
 /// `.gitignore` unless git ignores it already.
 fn keep_out_of_git(ctx: &Context) {
     use crate::gitignore::{self, GitState};

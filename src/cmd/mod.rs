@@ -17,19 +17,22 @@ mod init;
 mod lock;
 mod man;
 mod passwd;
+mod prompt_lock;
 mod rotate;
 mod set;
 mod show;
 mod shred;
 mod status;
+mod terminal_ui;
 mod token;
+pub(crate) mod tty;
 mod unlock;
 mod welcome;
 
 use crate::cli::{Cli, Command, Global};
 use crate::error::Result;
 use crate::output;
-use crate::session::{GrantAccess, VaultOpener};
+use crate::session::GrantAccess;
 use crate::vault::reference::Search;
 use crate::vault::{UnlockSources, VaultRef};
 use std::sync::Arc;
@@ -61,6 +64,7 @@ impl Context {
                 },
                 use_agent: !global.no_agent,
                 report,
+                ui: terminal_ui::detect(),
             },
             json: global.json,
             verbosity: global.verbose,
@@ -71,7 +75,7 @@ impl Context {
 impl Context {
     /// The one way to this command's grant, built once per command (`session`).
     fn grant<'a>(&'a self, http: &'a dyn crate::oauth::Http) -> GrantAccess<'a> {
-        GrantAccess::new(&self.vault, http, &VaultOpener)
+        GrantAccess::new(&self.vault, http)
     }
 }
 

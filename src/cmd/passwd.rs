@@ -45,7 +45,7 @@ pub fn run(ctx: &Context, args: &PasswdArgs) -> Result<i32> {
         None
     };
     let new_slot = if change_passphrase {
-        let p = passphrase::new_for_passwd(args.new_passphrase_file.as_deref(), &*vault.report)?;
+        let p = passphrase::new_for_passwd(vault, args.new_passphrase_file.as_deref())?;
         let tuned = kdf::tune();
         if let Some(warning) = &tuned.warning {
             vault.report.warning(warning, None);

@@ -34,7 +34,7 @@ pub fn run(ctx: &Context, args: &RotateArgs) -> Result<i32> {
     environment.validate()?;
     // The stored client secret must never go to a new host unnoticed.
     if let Some(change) = environment.change_from(&old.environment) {
-        confirm_endpoint_change(&change, args.endpoint_change)?;
+        confirm_endpoint_change(&change, args.endpoint_change, &*ctx.vault.ui)?;
     }
     // The redirect URI registered on the grant, as recorded at init, unless another is given.
     let options = Options::of(args, old.redirect_uri.as_deref());
@@ -46,12 +46,12 @@ pub fn run(ctx: &Context, args: &RotateArgs) -> Result<i32> {
 
     // The same application keeps its client id and secret; a new id (or a secret in the
     // environment) means new credentials.
-    let mut known = super::credentials::known(&options, Some(&old.client_id))?;
+    let mut known = super::credentials::known(&options, Some(&old.client_id), &*ctx.vault.ui)?;
     if known.client_id.as_deref() == Some(old.client_id.as_str()) && known.client_secret.is_none() {
         known.client_secret = Some(old.client_secret.clone());
     }
     let same_app = known.client_id.as_deref() == Some(old.client_id.as_str());
-    let mut obtained = grant::obtain(&options, &environment, known, bound)
+    let mut obtained = grant::obtain(&options, &environment, known, bound, &*ctx.vault.ui)
         .map_err(|e| grant::say_endpoint_source(e, &environment, !overridden))?;
 
     let result = write(&ctx.vault, &before, &opened, &obtained, &environment);
@@ -87,8 +87,7 @@ pub fn run(ctx: &Context, args: &RotateArgs) -> Result<i32> {
 }
 
 /// A change of endpoints is said, then needs `--endpoint-change` or a yes at a terminal.
-fn confirm_endpoint_change(change: &str, flag: bool) -> Result<()> {
-    use std::io::{BufRead, IsTerminal, Write};
+fn confirm_endpoint_change(change: &str, flag: bool, ui: &dyn crate::ui::Ui) -> Result<()> {
     let said = format!("rotate would change the vault's endpoints {change}");
     if flag {
         eprintln!("ttvault: note: {said} (--endpoint-change)");
@@ -99,17 +98,14 @@ fn confirm_endpoint_change(change: &str, flag: bool) -> Result<()> {
             "the stored client secret would go to the new endpoints: pass --endpoint-change if              that is intended, or unset TTVAULT_API_URL / TTVAULT_AUTHORIZE_URL (and drop              --sandbox) to keep the vault's",
         )
     };
-    if !std::io::stdin().is_terminal() {
+    if !ui.can_ask() {
         return Err(refuse());
     }
-    eprint!("{said}.\nThe stored client secret would be sent there. Continue? [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::failure(format!("could not read from the terminal: {e}")))?;
-    if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
+    crate::output::say(&format!("{said}."));
+    if ui.confirm(
+        "The stored client secret would be sent there. Continue?",
+        false,
+    )? {
         Ok(())
     } else {
         Err(refuse())

@@ -4,7 +4,6 @@
 
 use super::Context;
 use crate::output;
-use std::io::{BufRead, IsTerminal};
 
 /// What to do after the welcome.
 pub enum Next {
@@ -19,8 +18,7 @@ pub enum Next {
 }
 
 pub fn ask(ctx: &Context) -> Next {
-    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if !terminal {
+    if !ctx.vault.ui.can_ask() {
         return Next::Help { code: 2 };
     }
     let path = &ctx.vault.path;
@@ -32,10 +30,12 @@ pub fn ask(ctx: &Context) -> Next {
         path.display()
     ));
     output::say("There is none here yet: `ttvault init` creates it by signing in to Tastytrade in your browser.");
-    output::prompt("Start `ttvault init` now? [y/N] ");
-    let mut answer = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut answer);
-    if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
+    if ctx
+        .vault
+        .ui
+        .confirm("Start `ttvault init` now?", false)
+        .unwrap_or(false)
+    {
         return Next::Init;
     }
     output::say("Nothing done. Run `ttvault --help` to see every command.");

@@ -1,6 +1,6 @@
 //! [`GrantAccess`]: the one value a command asks for its grant, built once from the
-//! vault reference, the HTTP client and the way this process may open the vault
-//! ([`Opener`]). It asks the agent first; when the agent cannot serve what is asked (none
+//! vault reference (which carries the command's [`crate::ui::Ui`]) and the HTTP client.
+//! It asks the agent first; when the agent cannot serve what is asked (none
 //! is running, or it hands out access tokens only and the secrets are wanted), it opens
 //! the vault here where that is possible (with a one-line note when the agent was up),
 //! else the agent's refusal, which says what to do, is the error. A vault opened here is
@@ -14,39 +14,6 @@ use crate::oauth::Http;
 use crate::vault::header::Slot;
 use crate::vault::{self, format, store, GrantInfo, GrantSecrets, Opened, VaultRef};
 use crate::want::{Freshness, Secrets};
-
-/// How this process opens the vault itself: the unlock step, which may ask a person, is
-/// a parameter, so nothing below the command layer decides whether anyone can be asked.
-pub trait Opener {
-    /// Whether opening here can work without the agent: a passphrase or identity given,
-    /// or a person who can be asked.
-    fn can_open(&self, vault: &VaultRef) -> bool;
-    /// Opens the vault; with `despite_permissions` also one that others can read
-    /// (`audit` reports that among everything else).
-    fn open(&self, vault: &VaultRef, despite_permissions: bool) -> Result<Opened>;
-}
-
-/// The vault's unlock sources, then the controlling terminal.
-pub struct VaultOpener;
-
-impl Opener for VaultOpener {
-    fn can_open(&self, vault: &VaultRef) -> bool {
-        let sources = &vault.unlock;
-        sources.passphrase_file.is_some()
-            || sources.passphrase_fd.is_some()
-            || sources.identity.is_some()
-            || std::env::var_os(crate::passphrase::ENV_PASSPHRASE).is_some()
-            || crate::passphrase::has_terminal()
-    }
-
-    fn open(&self, vault: &VaultRef, despite_permissions: bool) -> Result<Opened> {
-        if despite_permissions {
-            vault::open_despite_permissions(vault)
-        } else {
-            vault::open(vault)
-        }
-    }
-}
 
 /// The grant's public fields, and its secrets when they were asked for.
 pub struct GrantFields {
@@ -69,18 +36,16 @@ enum Agent {
 pub struct GrantAccess<'a> {
     vault: &'a VaultRef,
     http: &'a dyn Http,
-    opener: &'a dyn Opener,
     despite_permissions: bool,
     agent: Agent,
     opened: Option<Opened>,
 }
 
 impl<'a> GrantAccess<'a> {
-    pub fn new(vault: &'a VaultRef, http: &'a dyn Http, opener: &'a dyn Opener) -> Self {
+    pub fn new(vault: &'a VaultRef, http: &'a dyn Http) -> Self {
         GrantAccess {
             vault,
             http,
-            opener,
             despite_permissions: false,
             agent: if vault.use_agent {
                 Agent::Unknown
@@ -191,7 +156,7 @@ impl<'a> GrantAccess<'a> {
     fn withheld(&mut self, refusal: Error) -> Result<()> {
         self.agent = Agent::TokensOnly;
         if self.opened.is_none() {
-            if !self.opener.can_open(self.vault) {
+            if !can_open_here(self.vault) {
                 return Err(refusal);
             }
             self.vault.report.note(
@@ -204,7 +169,11 @@ impl<'a> GrantAccess<'a> {
     /// The vault opened here, opened now when it was not yet.
     fn opened(&mut self) -> Result<&mut Opened> {
         if self.opened.is_none() {
-            self.opened = Some(self.opener.open(self.vault, self.despite_permissions)?);
+            self.opened = Some(if self.despite_permissions {
+                vault::open_despite_permissions(self.vault)?
+            } else {
+                vault::open(self.vault)?
+            });
         }
         Ok(self.opened.as_mut().expect("opened just above"))
     }
@@ -232,4 +201,15 @@ impl<'a> GrantAccess<'a> {
         }
         session
     }
+}
+
+/// Whether this process can open the vault without the agent: a passphrase or identity
+/// given, or a person the vault's Ui can ask.
+fn can_open_here(vault: &VaultRef) -> bool {
+    let sources = &vault.unlock;
+    sources.passphrase_file.is_some()
+        || sources.passphrase_fd.is_some()
+        || sources.identity.is_some()
+        || std::env::var_os(crate::passphrase::ENV_PASSPHRASE).is_some()
+        || vault.ui.can_ask()
 }

@@ -7,7 +7,7 @@
 mod access;
 mod mint;
 
-pub use access::{GrantAccess, GrantFields, Opener, VaultOpener};
+pub use access::{GrantAccess, GrantFields};
 
 use crate::agent::Served;
 use crate::error::{Error, Result};

@@ -7,37 +7,11 @@ use crate::endpoints::Environment;
 use crate::oauth::http::{Request, Response, TransportError};
 use crate::oauth::Http;
 use crate::secret::{ClientSecret, RefreshToken};
+use crate::ui::{Answer, ScriptedUi};
 use crate::vault::{kdf, Opened, Payload, UnlockSources};
 use crate::want::{Freshness, Secrets};
-use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-
-/// Opens the vault with its unlock sources and counts how often (each open is a prompt at
-/// a terminal); `forget`: the passphrase that opened it is not kept.
-#[derive(Default)]
-struct Counting {
-    opens: Cell<usize>,
-    forget: bool,
-}
-
-impl Opener for Counting {
-    fn can_open(&self, _: &VaultRef) -> bool {
-        true
-    }
-    fn open(&self, vault: &VaultRef, _: bool) -> Result<Opened> {
-        self.opens.set(self.opens.get() + 1);
-        let opened = vault::open(vault)?;
-        Ok(if self.forget {
-            Opened {
-                passphrase: None,
-                ..opened
-            }
-        } else {
-            opened
-        })
-    }
-}
 
 const PASSPHRASE: &str = "a test passphrase";
 
@@ -103,8 +77,7 @@ fn a_rotated_refresh_token_is_saved_before_the_session_is_handed_out() {
     let vault = vault_in(dir.path());
     let calls = Arc::new(AtomicUsize::new(0));
     let http = endpoint(Arc::clone(&calls), true);
-    let opener = Counting::default();
-    let mut grant = GrantAccess::new(&vault, &http, &opener);
+    let mut grant = GrantAccess::new(&vault, &http);
     let session = grant
         .session(Secrets::Included, Freshness::default())
         .unwrap();
@@ -121,17 +94,20 @@ fn a_rotated_refresh_token_is_saved_before_the_session_is_handed_out() {
         .unwrap();
     assert_eq!(again.access_token.expose(), "at-1");
     assert_eq!(stored_refresh_token(&vault), "rt-2");
-    assert_eq!(opener.opens.get(), 1);
 }
 
 #[test]
-fn the_fields_then_a_session_open_the_vault_once() {
+fn the_fields_then_a_session_ask_the_passphrase_once() {
     let dir = tempfile::tempdir().unwrap();
-    let vault = vault_in(dir.path());
+    let mut vault = vault_in(dir.path());
+    // A person types the passphrase (one answer only: a second question fails).
+    let ui = Arc::new(ScriptedUi::new([Answer::Passphrase(PASSPHRASE.into())]));
+    vault.unlock = UnlockSources::default();
+    vault.ui = ui.clone();
     let calls = Arc::new(AtomicUsize::new(0));
-    let http = endpoint(Arc::clone(&calls), false);
-    let opener = Counting::default();
-    let mut grant = GrantAccess::new(&vault, &http, &opener);
+    // The endpoint rotates: saving the new refresh token needs the passphrase again.
+    let http = endpoint(Arc::clone(&calls), true);
+    let mut grant = GrantAccess::new(&vault, &http);
     // The recorded choice first (exec, export): no token asked for.
     let fields = grant.fields(Secrets::Withheld).unwrap();
     assert!(fields.secrets.is_none() && !fields.info.long_lived);
@@ -142,7 +118,9 @@ fn the_fields_then_a_session_open_the_vault_once() {
         .unwrap();
     assert_eq!(session.access_token.expose(), "at-0");
     assert_eq!(grant.slots().unwrap().len(), 1);
-    assert_eq!(opener.opens.get(), 1);
+    assert_eq!(ui.asked().len(), 1, "{:?}", ui.asked());
+    vault.unlock.passphrase_file = Some(dir.path().join("pw"));
+    assert_eq!(stored_refresh_token(&vault), "rt-1");
 }
 
 #[test]
@@ -151,8 +129,7 @@ fn secrets_only_when_asked_and_variables_follow() {
     let vault = vault_in(dir.path());
     let http = endpoint(Arc::new(AtomicUsize::new(0)), false);
     let names = |secrets: Secrets| {
-        let opener = Counting::default();
-        let mut grant = GrantAccess::new(&vault, &http, &opener);
+        let mut grant = GrantAccess::new(&vault, &http);
         let held = grant.fields(secrets).unwrap().secrets;
         assert_eq!(held.is_some(), secrets == Secrets::Included);
         let session = grant.session(secrets, Freshness::default()).unwrap();
@@ -172,20 +149,16 @@ fn secrets_only_when_asked_and_variables_follow() {
 fn a_rotated_token_that_cannot_be_saved_fails_with_advice() {
     let dir = tempfile::tempdir().unwrap();
     let mut vault = vault_in(dir.path());
-    // The rewrite needs the passphrase again (the opening forgot it), and the only source
-    // now gives a wrong one.
-    let opener = Counting {
-        forget: true,
-        ..Default::default()
+    // Opened without keeping the passphrase, so the rewrite needs it again, and the only
+    // source now gives a wrong one.
+    let opened = Opened {
+        passphrase: None,
+        ..vault::open(&vault).unwrap()
     };
-    let http = endpoint(Arc::new(AtomicUsize::new(0)), true);
-    let mut grant = GrantAccess::new(&vault, &http, &opener);
-    grant.fields(Secrets::Withheld).unwrap();
     std::fs::write(dir.path().join("wrong"), "not the passphrase").unwrap();
-    let mut wrong = vault.clone();
-    wrong.unlock.passphrase_file = Some(dir.path().join("wrong"));
-    let mut grant =
-        GrantAccess::new(&wrong, &http, &opener).with_opened(grant.into_opened().unwrap());
+    vault.unlock.passphrase_file = Some(dir.path().join("wrong"));
+    let http = endpoint(Arc::new(AtomicUsize::new(0)), true);
+    let mut grant = GrantAccess::new(&vault, &http).with_opened(opened);
     let err = match grant.session(Secrets::Withheld, Freshness::default()) {
         Err(e) => e,
         Ok(_) => panic!("saved without a passphrase"),

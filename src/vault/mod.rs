@@ -68,16 +68,27 @@ impl NewSlots {
         files: &[PathBuf],
     ) -> Result<Self> {
         let recipients = recipients::collect(values, files)?;
+        Self::check_choice(no_passphrase, &recipients)?;
+        Self::with(vault, no_passphrase, recipients)
+    }
+
+    /// Refuses `--no-passphrase` without a recipient: the vault could never be opened.
+    pub fn check_choice(no_passphrase: bool, recipients: &[String]) -> Result<()> {
         if no_passphrase && recipients.is_empty() {
             return Err(Error::usage("--no-passphrase needs at least one recipient")
                 .hint("add -r RECIPIENT or -R FILE, or drop --no-passphrase"));
         }
+        Ok(())
+    }
+
+    /// The slots for already validated `recipients`: asks the new passphrase (unless
+    /// `no_passphrase`) and calibrates its KDF.
+    pub fn with(vault: &VaultRef, no_passphrase: bool, recipients: Vec<String>) -> Result<Self> {
         let passphrase = if no_passphrase {
             None
         } else {
             Some(passphrase::new_for_vault(vault)?)
         };
-        // Calibrated now, before any browser flow, so nothing slow waits after sign-in.
         let kdf = passphrase.as_ref().map(|_| kdf::tune());
         Ok(NewSlots {
             passphrase,

@@ -3,6 +3,7 @@
 //! asking for its passphrase start from here, so changing either changes one place.
 
 use crate::output::{Quiet, Reporter};
+use crate::ui::{NoTerminal, Ui};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -40,6 +41,9 @@ pub struct VaultRef {
     pub use_agent: bool,
     /// Where warnings, notes and verbose details go while the vault is used.
     pub report: Arc<dyn Reporter>,
+    /// Who is asked for what the sources above do not give (the passphrase, a choice):
+    /// the terminal in the command layer, nobody (`NoTerminal`), or a test's script.
+    pub ui: Arc<dyn Ui>,
 }
 
 impl VaultRef {
@@ -72,13 +76,15 @@ impl VaultRef {
         found.path
     }
 
-    /// The vault at `path`, no unlock source given, the agent allowed, reports dropped.
+    /// The vault at `path`, no unlock source given, the agent allowed, reports dropped,
+    /// nobody to ask.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         VaultRef {
             path: path.into(),
             unlock: UnlockSources::default(),
             use_agent: true,
             report: Arc::new(Quiet),
+            ui: Arc::new(NoTerminal),
         }
     }
 }

@@ -30,7 +30,7 @@ fn show_at_a_terminal_takes_the_grant_from_the_agent_without_a_prompt() {
     let _guard = unlock(&dir, &[]);
     let b = bin();
     let mut tty = at(&dir, &s, &format!("{b} status; {b} show; echo show-rc=$?"));
-    let first = tty.expect_any(0, &["show-rc=", "Passphrase for"]);
+    let first = tty.expect_any(&["show-rc=", "Passphrase for"]);
     if first == 1 {
         tty.type_line(PASSPHRASE); // so that the failing run still ends
     }
@@ -110,7 +110,7 @@ fn export_at_a_terminal_never_asks_a_passphrase_only_to_refuse() {
          {b} export --passphrase-file pw; echo export-rc=$?"
     );
     let mut tty = at(&dir, &s, &shell);
-    let first = tty.expect_any(0, &["tastyware-rc=", "Passphrase for"]);
+    let first = tty.expect_any(&["tastyware-rc=", "Passphrase for"]);
     if first == 1 {
         tty.type_line(PASSPHRASE); // so that the failing run still ends
     }

@@ -39,6 +39,7 @@ mod lock;
 mod longlived;
 mod loopback_attack;
 mod network;
+mod prompts;
 mod rotate;
 mod rotated;
 mod sdk;

@@ -91,20 +91,19 @@ impl Terminal {
         }
     }
 
-    /// Waits until the terminal shows one of `needles` (after what it showed already,
-    /// `after` bytes); returns which one came first. For a test that must see that a
-    /// prompt did NOT come: the prompt, or the end, is waited for.
+    /// Waits until the terminal shows one of `needles`; returns which one came first. For
+    /// a test that must see that a prompt did NOT come: the prompt, or the end, is
+    /// waited for.
     #[track_caller]
-    pub(crate) fn expect_any(&self, after: usize, needles: &[&str]) -> usize {
+    pub(crate) fn expect_any(&self, needles: &[&str]) -> usize {
         let give_up = std::time::Instant::now() + Duration::from_secs(300);
         let (text, changed) = &*self.screen;
         let mut text = text.lock().unwrap();
         loop {
-            let seen = text.get(after..).unwrap_or("");
             let first = needles
                 .iter()
                 .enumerate()
-                .filter_map(|(i, n)| seen.find(n).map(|at| (at, i)))
+                .filter_map(|(i, n)| text.find(n).map(|at| (at, i)))
                 .min();
             if let Some((_, i)) = first {
                 return i;
@@ -120,14 +119,20 @@ impl Terminal {
         }
     }
 
-    /// How much the terminal has shown so far (for [`Self::expect_any`]).
-    pub(crate) fn shown(&self) -> usize {
-        self.screen.0.lock().unwrap().len()
-    }
-
     #[track_caller]
     pub(crate) fn expect(&self, needle: &str) {
         self.expect_nth(needle, 1);
+    }
+
+    /// What the terminal has shown so far.
+    pub(crate) fn screen(&self) -> String {
+        self.screen.0.lock().unwrap().clone()
+    }
+
+    /// Bytes typed as they are (a Ctrl-C is `\x03`).
+    pub(crate) fn type_raw(&mut self, bytes: &[u8]) {
+        self.keys.write_all(bytes).unwrap();
+        self.keys.flush().unwrap();
     }
 
     pub(crate) fn type_line(&mut self, line: &str) {
