@@ -10,13 +10,24 @@ pub mod text;
 /// The whole command line as `--help`, completions and the man pages show it: the derived
 /// definitions plus the examples and environment from [`text`] under each command.
 pub fn command() -> clap::Command {
-    let cmd = Cli::command();
+    let cmd = blank_env_unset(Cli::command());
     let header = *cmd.get_styles().get_header();
     cmd.after_help(text::after_help(None, header))
         .mut_subcommands(|sub| {
             let after = text::after_help(Some(sub.get_name()), header);
             sub.after_help(after)
         })
+}
+
+/// The one rule for empty values (src/settings.rs): an option whose variable is blank
+/// takes no value from it (clap would call it a missing value, exit 2).
+fn blank_env_unset(cmd: clap::Command) -> clap::Command {
+    let settings = crate::settings::get();
+    cmd.mut_args(|arg| match arg.get_env().and_then(|name| name.to_str()) {
+        Some(name) if settings.is_blank(name) => arg.env(None),
+        _ => arg,
+    })
+    .mut_subcommands(blank_env_unset)
 }
 
 /// Parses the process's arguments (exiting with clap's message and status 2 on bad usage).

@@ -24,6 +24,7 @@ pub mod readable_time;
 pub mod recipients;
 pub mod secret;
 pub mod session;
+pub mod settings;
 pub mod shell;
 pub mod spawn;
 pub mod ui;

@@ -2,6 +2,8 @@
 
 fn main() {
     ttvault::harden::harden_process();
+    // The environment, read once, before anything uses it (src/settings.rs).
+    anstream::ColorChoice::write_global(ttvault::settings::get().colour());
     // A panic's message could quote data it was handling; print where, never what.
     std::panic::set_hook(Box::new(|info| {
         // A panic during a hidden prompt must not leave the terminal without echo.

@@ -22,9 +22,8 @@ pub fn run(ctx: &Context, args: &RotateArgs) -> Result<i32> {
     let old = opened.payload.clone();
 
     // The vault's endpoints, unless the command line or environment name others.
-    let overridden = args.sandbox
-        || std::env::var_os("TTVAULT_API_URL").is_some()
-        || std::env::var_os("TTVAULT_AUTHORIZE_URL").is_some();
+    let settings = crate::settings::get();
+    let overridden = args.sandbox || settings.api_url.is_some() || settings.authorize_url.is_some();
     let environment = if overridden {
         Environment::for_new_grant(args.sandbox)?
     } else {

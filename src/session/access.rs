@@ -210,6 +210,6 @@ fn can_open_here(vault: &VaultRef) -> bool {
     sources.passphrase_file.is_some()
         || sources.passphrase_fd.is_some()
         || sources.identity.is_some()
-        || std::env::var_os(crate::passphrase::ENV_PASSPHRASE).is_some()
+        || crate::settings::get().has_passphrase()
         || vault.ui.can_ask()
 }

@@ -38,3 +38,17 @@ fn man_page_is_roff_from_the_same_definitions() {
         .stdout_has("ttvault")
         .stdout_has("passphrase");
 }
+
+/// A blank `TTVAULT_VAULT` or `TTVAULT_IDENTITY` counts as unset, as every other variable
+/// does (src/settings.rs). Before, clap stopped with "a value is required for '--vault
+/// <PATH>'" (exit 2).
+#[test]
+fn blank_option_variables_count_as_unset() {
+    let dir = Dir::new();
+    dir.vault();
+    let mut cmd = dir.cmd(&["show", "--passphrase-file", "pw"]);
+    cmd.env("TTVAULT_VAULT", "").env("TTVAULT_IDENTITY", " ");
+    Run::from(cmd.output().unwrap())
+        .success()
+        .stdout_has(CLIENT_ID);
+}
