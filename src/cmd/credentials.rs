@@ -7,7 +7,7 @@ use crate::secret::ClientSecret;
 use crate::ui::Ui;
 
 /// Client credentials as far as the terminal and environment know them.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Known {
     pub client_id: Option<String>,
     pub client_secret: Option<ClientSecret>,

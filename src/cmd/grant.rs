@@ -3,11 +3,12 @@
 //! the browser's answer is held until the caller has.
 
 use super::credentials::Known;
+use super::grant_retry::Missed;
 use crate::cli::GrantArgs;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
 use crate::oauth::authorize::Pending;
-use crate::oauth::failure::REGISTER_REDIRECT_URI;
+use crate::oauth::failure::{Failure, Refusal, REGISTER_REDIRECT_URI};
 use crate::oauth::server::{LoopbackError, RedirectUri, Responder, Server, Start};
 use crate::oauth::verify::{self, Verified};
 use crate::oauth::{self, browser, Http};
@@ -177,12 +178,10 @@ pub fn obtain(
         );
     }
     let http = oauth::Client::new()?;
-    let mut obtained = match bound {
-        Some(bound) if !args.paste => browser_flow(&http, args, environment, known, bound)?,
-        None if !args.paste => browser_flow(&http, args, environment, known, {
-            bind(args)?.ok_or_else(|| Error::failure("the loopback server is not bound"))?
-        })?,
-        _ => paste(&http, args, environment, known, ui)?,
+    let mut obtained = if args.paste {
+        paste(&http, args, environment, known, ui)?
+    } else {
+        super::grant_retry::browser_until_granted(&http, args, environment, known, bound, ui)?
     };
     if !args.allow_trade {
         let sandbox = oauth::failure::is_sandbox_url(&environment.token_url());
@@ -280,13 +279,13 @@ fn paste(
     })
 }
 
-fn browser_flow(
+pub(super) fn browser_flow(
     http: &dyn Http,
     args: &Options,
     env: &Environment,
     known: Known,
     bound: Bound,
-) -> Result<Obtained> {
+) -> Result<Obtained, Missed> {
     let Bound {
         redirect,
         mut server,
@@ -343,7 +342,10 @@ fn browser_flow(
     };
     let callback = server
         .wait(start, &pending.state, args.timeout)
-        .map_err(|e| loopback_error(e, &redirect.uri))?;
+        .map_err(|e| match e {
+            LoopbackError::Declined => Missed::Declined(loopback_error(e, &redirect.uri)),
+            e => Missed::Other(loopback_error(e, &redirect.uri)),
+        })?;
     drop(waiting);
     let responder = callback.responder;
     let (client_id, client_secret) = match (callback.credentials, known) {
@@ -359,22 +361,39 @@ fn browser_flow(
             let err =
                 Error::failure("the browser answered before the client credentials were given");
             responder.failure(&err.message);
-            return Err(err);
+            return Err(err.into());
         }
     };
 
     let checking = output::Activity::step("Tastytrade answered; checking the grant…");
     let token_url = env.token_url();
-    let verified = oauth::exchange_code(
+    let endpoint = oauth::token::TokenEndpoint {
+        url: &token_url,
+        client_id: &client_id,
+        client_secret: &client_secret,
+        encoding: None,
+    };
+    let exchanged = match endpoint.exchange_code(
         http,
-        &token_url,
-        &client_id,
-        &client_secret,
+        &oauth::retry::ThreadSleep,
         &callback.code,
         &redirect.uri,
         &pending.verifier,
-    )
-    .and_then(|tokens| {
+    ) {
+        Err(
+            refused @ Failure::Refused {
+                refusal: Refusal::Client,
+                ..
+            },
+        ) => {
+            drop(checking);
+            let err = Error::from(refused);
+            responder.failure(&err.message);
+            return Err(Missed::Client { err, client_id });
+        }
+        other => other.map_err(Error::from),
+    };
+    let verified = exchanged.and_then(|tokens| {
         let refresh_token = tokens
             .refresh_token
             .ok_or_else(|| Error::network("the token endpoint issued no refresh token"))?;
@@ -395,7 +414,7 @@ fn browser_flow(
         Ok(v) => v,
         Err(err) => {
             responder.failure(&err.message);
-            return Err(err);
+            return Err(err.into());
         }
     };
     Ok(Obtained {

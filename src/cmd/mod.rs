@@ -11,6 +11,7 @@ mod exec;
 mod export;
 mod grant;
 mod grant_report;
+mod grant_retry;
 mod handout;
 mod import;
 mod init;

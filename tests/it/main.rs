@@ -33,6 +33,7 @@ mod fetch_spx;
 mod grant_access;
 mod import;
 mod init;
+mod init_order;
 mod init_paste;
 mod links;
 mod lock;

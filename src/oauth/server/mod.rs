@@ -57,9 +57,11 @@ impl Responder {
     }
 
     /// `message` must be fit for a page: an [`crate::Error`]'s message is (it never holds
-    /// secrets).
+    /// secrets). Sent with 200: the browser's request was served as it should be, and
+    /// the page says how the sign-in ended (Tastytrade refused the client, say); a 500
+    /// would call it a fault of ttvault's server.
     pub fn failure(mut self, message: &str) {
-        self.send(500, pages::failure(message));
+        self.send(200, pages::failure(message));
     }
 
     /// Sends the page and waits until it is written, so the caller may exit right after.
