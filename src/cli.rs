@@ -153,11 +153,10 @@ pub struct GrantArgs {
     pub timeout: Option<std::time::Duration>,
 }
 
-/// `init`: how to get the grant, and the new vault's slots.
+/// The new vault's slots and what its programs get: the options `init` and `import`
+/// share (one definition, so their names, help and defaults cannot drift apart).
 #[derive(Args, Debug, Clone, Default)]
-pub struct InitArgs {
-    #[command(flatten)]
-    pub grant: GrantArgs,
+pub struct NewVaultArgs {
     /// Add a recipient slot (age X25519 or SSH public key).
     #[arg(short = 'r', long = "recipient", value_name = "R")]
     pub recipients: Vec<String>,
@@ -167,17 +166,26 @@ pub struct InitArgs {
     /// No passphrase slot: recipients only.
     #[arg(long)]
     pub no_passphrase: bool,
-    /// Replace an existing vault (it is kept as .secrets.bak-<time> first).
-    #[arg(long)]
-    pub force: bool,
     /// Programs run by `exec`/`export` get the client secret and refresh token by default
     /// (SDK programs that refresh tokens themselves need them); recorded in the vault.
     #[arg(long, conflicts_with = "short_lived")]
     pub long_lived: bool,
     /// Programs get only a short-lived access token by default (the safer choice; the
-    /// default without a terminal). At a terminal without either flag, init asks.
+    /// default without a terminal). At a terminal without either flag, you are asked.
     #[arg(long)]
     pub short_lived: bool,
+}
+
+/// `init`: how to get the grant, and the new vault.
+#[derive(Args, Debug, Clone, Default)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub grant: GrantArgs,
+    #[command(flatten)]
+    pub new_vault: NewVaultArgs,
+    /// Replace an existing vault (it is kept as .secrets.bak-<time> first).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `rotate`: how to get the new grant; the vault's slots stay as they are.
@@ -189,21 +197,6 @@ pub struct RotateArgs {
     /// TTVAULT_AUTHORIZE_URL or --sandbox) without being asked.
     #[arg(long)]
     pub endpoint_change: bool,
-}
-
-// `args.sandbox` and `grant::Options::of(args, …)` read the shared options of either.
-impl std::ops::Deref for InitArgs {
-    type Target = GrantArgs;
-    fn deref(&self) -> &GrantArgs {
-        &self.grant
-    }
-}
-
-impl std::ops::Deref for RotateArgs {
-    type Target = GrantArgs;
-    fn deref(&self) -> &GrantArgs {
-        &self.grant
-    }
 }
 
 /// The global unlock options again, hidden, for the commands that never open the vault
@@ -236,23 +229,8 @@ pub struct ImportArgs {
     /// Use Tastytrade's sandbox ("cert") environment for the imported grant.
     #[arg(long)]
     pub sandbox: bool,
-    /// Add a recipient slot (age X25519 or SSH public key).
-    #[arg(short = 'r', long = "recipient", value_name = "R")]
-    pub recipients: Vec<String>,
-    /// Add the recipients listed in a file, one a line.
-    #[arg(short = 'R', long = "recipients-file", value_name = "F")]
-    pub recipients_files: Vec<PathBuf>,
-    /// No passphrase slot: recipients only.
-    #[arg(long)]
-    pub no_passphrase: bool,
-    /// Programs run by `exec`/`export` get the client secret and refresh token by default,
-    /// as the old setup's programs did (recorded in the vault).
-    #[arg(long, conflicts_with = "short_lived")]
-    pub long_lived: bool,
-    /// Programs get only a short-lived access token by default (the default without a
-    /// terminal). At a terminal without either flag, import asks.
-    #[arg(long)]
-    pub short_lived: bool,
+    #[command(flatten)]
+    pub new_vault: NewVaultArgs,
     /// Overwrite and remove the other plaintext copies of the secrets found beside the
     /// vault (such as the old setup's .secrets.backup) without asking.
     #[arg(long)]
