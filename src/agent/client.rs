@@ -4,8 +4,8 @@
 //! the vault itself.
 
 use super::protocol::{
-    self, ErrorKind, GrantReply, InfoReply, Op, Reply, Request, Response, StatusReply, Versioned,
-    WireError, VERSION,
+    self, ErrorKind, GrantReply, InfoReply, Op, Reply, ReplyFrame, RequestFrame, StatusReply,
+    Versioned, WireError, VERSION,
 };
 use super::{limits, paths, Answer, Served};
 use crate::error::{Error, Result};
@@ -38,13 +38,13 @@ pub fn call(vault: &Path, op: Op, timeout: Duration) -> Option<Reply> {
 pub fn call_on(stream: &mut UnixStream, op: Op, timeout: Duration) -> Option<Reply> {
     stream.set_read_timeout(Some(timeout)).ok()?;
     stream.set_write_timeout(Some(QUICK_TIMEOUT)).ok()?;
-    protocol::write_frame(stream, &Request::new(op)).ok()?;
+    protocol::write_frame(stream, &RequestFrame::new(op)).ok()?;
     let body = protocol::read_frame(stream).ok()?;
     let versioned: Versioned = serde_json::from_slice(&body).ok()?;
     if versioned.v != Some(u64::from(VERSION)) {
         return None;
     }
-    serde_json::from_slice::<Response>(&body)
+    serde_json::from_slice::<ReplyFrame>(&body)
         .ok()
         .map(|r| r.reply)
 }

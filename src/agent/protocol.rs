@@ -84,16 +84,17 @@ impl PartialEq for Op {
 
 impl Eq for Op {}
 
+/// A client's request as one frame carries it: the protocol version and the op.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct Request {
+pub struct RequestFrame {
     pub v: u32,
     #[serde(flatten)]
     pub op: Op,
 }
 
-impl Request {
+impl RequestFrame {
     pub fn new(op: Op) -> Self {
-        Request { v: VERSION, op }
+        RequestFrame { v: VERSION, op }
     }
 }
 
@@ -237,15 +238,16 @@ pub enum Reply {
     Error(WireError),
 }
 
+/// The agent's reply as one frame carries it: the protocol version and the reply.
 #[derive(Serialize, Deserialize)]
-pub struct Response {
+pub struct ReplyFrame {
     pub v: u32,
     pub reply: Reply,
 }
 
-impl Response {
+impl ReplyFrame {
     pub fn new(reply: Reply) -> Self {
-        Response { v: VERSION, reply }
+        ReplyFrame { v: VERSION, reply }
     }
     pub fn done() -> Self {
         Self::new(Reply::Done)

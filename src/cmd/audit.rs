@@ -3,7 +3,7 @@
 //! grant refusal / unreachable endpoint, 6 under --strict when any warning or error.
 
 use super::Context;
-use crate::audit::{files, grant, handout, Report, Severity};
+use crate::audit::{files, grant_checks, handout, Report, Severity};
 use crate::cli::AuditArgs;
 use crate::error::{Code, Error, Result};
 use crate::session::Source;
@@ -38,16 +38,16 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<i32> {
         );
     }
     files::slots(&mut report, &slots, &info);
-    grant::endpoints(&mut report, &info.environment);
+    grant_checks::endpoints(&mut report, &info.environment);
     let scopes = secrets
         .as_ref()
-        .map(|s| grant::scopes(&mut report, &info, &s.refresh_token));
-    grant::age(&mut report, &info);
+        .map(|s| grant_checks::scopes(&mut report, &info, &s.refresh_token));
+    grant_checks::age(&mut report, &info);
     handout::imported(&mut report, &info);
     handout::programs(&mut report, &info);
     let (live, live_error) = if args.offline {
         report.ok("live", "skipped (--offline)");
-        (grant::Live::default(), None)
+        (grant_checks::Live::default(), None)
     } else {
         let api_url = info.environment.api_url();
         // Refreshed for this audit: the live checks must see a revoked grant.
@@ -58,7 +58,7 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<i32> {
                 "the agent refreshed the grant just now for this audit (not a cached token)",
             );
         }
-        grant::live(&mut report, &http, api_url, session)
+        grant_checks::live(&mut report, &http, api_url, session)
     };
 
     if ctx.json {

@@ -6,7 +6,7 @@
 //! without a network; [`client::Client`] is the real thing. What goes wrong is a
 //! [`failure::Failure`]; server text reaches people only through [`sanitize::sanitize`].
 
-pub mod api;
+pub mod accounts;
 pub mod authorize;
 pub mod b64token;
 pub mod browser;
@@ -21,7 +21,7 @@ pub mod server;
 pub mod token;
 pub mod verify;
 
-pub use api::{accounts, mask, Account};
+pub use accounts::{accounts, mask, Account};
 pub use client::Client;
 pub use http::{BodyEncoding, Http};
 pub use token::{exchange_code, refresh, refresh_remembered};
