@@ -7,7 +7,7 @@
 mod access;
 mod mint;
 
-pub use access::{GrantAccess, GrantFields};
+pub use access::GrantAccess;
 
 use crate::agent::Served;
 use crate::error::{Error, Result};
@@ -64,7 +64,9 @@ impl Session {
         self.source
     }
 
-    /// The client secret and refresh token, when the session was asked for them.
+    /// The client secret and refresh token, when the session was asked for them (the
+    /// commands hand them on through [`Self::variables`]).
+    #[cfg(test)]
     pub fn secrets(&self) -> Option<&GrantSecrets> {
         self.secrets.as_ref()
     }
