@@ -7,7 +7,7 @@ use super::protocol::{
     self, ErrorKind, GrantReply, InfoReply, Op, Reply, ReplyFrame, RequestFrame, StatusReply,
     Versioned, WireError, VERSION,
 };
-use super::{limits, paths, Answer, Served};
+use super::{limits, paths, AgentAnswer, Served};
 use crate::error::{Error, Result};
 use crate::secret::RefreshToken;
 use crate::vault::VaultRef;
@@ -63,7 +63,7 @@ pub fn status(vault: &Path) -> Option<Result<StatusReply, WireError>> {
 /// open the vault instead. `Withheld`: long-lived secrets asked of an agent that does not
 /// hand them out. `Err`: the agent's refresh failed (4 refused grant, 5 network), the
 /// vault file is one opening would refuse (3), or the floor cannot be met (2).
-pub fn token(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<Answer<Served>> {
+pub fn token(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<AgentAnswer<Served>> {
     let op = Op::Token {
         secrets: secrets == Secrets::Included,
         fresh: want.fresh,
@@ -83,7 +83,7 @@ pub fn token(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<Answ
 }
 
 /// The grant's fields (and secrets when asked) without a token; answered like [`token`].
-pub fn info(vault: &VaultRef, secrets: Secrets) -> Result<Answer<InfoReply>> {
+pub fn info(vault: &VaultRef, secrets: Secrets) -> Result<AgentAnswer<InfoReply>> {
     let op = Op::Info {
         secrets: secrets == Secrets::Included,
     };
@@ -99,10 +99,10 @@ fn answer<T>(
     op: Op,
     timeout: Duration,
     served: impl FnOnce(Reply) -> Option<T>,
-) -> Result<Answer<T>> {
+) -> Result<AgentAnswer<T>> {
     match call(&vault.path, op, timeout) {
         Some(Reply::Error(e)) if e.kind == ErrorKind::Withheld => {
-            Ok(Answer::Withheld(e.into_error()))
+            Ok(AgentAnswer::Withheld(e.into_error()))
         }
         Some(Reply::Error(e))
             if matches!(
@@ -117,11 +117,11 @@ fn answer<T>(
                 vault
                     .report
                     .detail("using the agent that holds the vault open");
-                Ok(Answer::Served(Box::new(t)))
+                Ok(AgentAnswer::Served(Box::new(t)))
             }
-            None => Ok(Answer::NoAgent),
+            None => Ok(AgentAnswer::NoAgent),
         },
-        None => Ok(Answer::NoAgent),
+        None => Ok(AgentAnswer::NoAgent),
     }
 }
 

@@ -40,7 +40,7 @@ pub struct Served {
 
 /// What the vault's agent answered (`T`: a token, [`Served`], or the grant alone,
 /// [`protocol::InfoReply`]).
-pub enum Answer<T> {
+pub enum AgentAnswer<T> {
     /// What was asked.
     Served(Box<T>),
     /// The agent does not hand out long-lived secrets (docs/AGENT.md); the error says
@@ -53,24 +53,24 @@ pub enum Answer<T> {
 /// A token from the vault's agent when one is up and the reference allows it. An
 /// agent's refresh failure, a vault file opening would refuse, or a floor that cannot be
 /// met is an error with its exit status. See [`client::token`].
-pub fn token(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<Answer<Served>> {
+pub fn token(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<AgentAnswer<Served>> {
     #[cfg(unix)]
     if vault.use_agent {
         return client::token(vault, secrets, want);
     }
     let _ = (vault, secrets, want);
-    Ok(Answer::NoAgent)
+    Ok(AgentAnswer::NoAgent)
 }
 
 /// The grant's fields (and secrets when asked) from the vault's agent, without a token:
 /// nothing is refreshed or sent. Errors as [`token`].
-pub fn info(vault: &VaultRef, secrets: Secrets) -> Result<Answer<protocol::InfoReply>> {
+pub fn info(vault: &VaultRef, secrets: Secrets) -> Result<AgentAnswer<protocol::InfoReply>> {
     #[cfg(unix)]
     if vault.use_agent {
         return client::info(vault, secrets);
     }
     let _ = (vault, secrets);
-    Ok(Answer::NoAgent)
+    Ok(AgentAnswer::NoAgent)
 }
 
 /// The refresh token the agent rotated, to be written into the vault: handed over only

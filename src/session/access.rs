@@ -8,7 +8,7 @@
 //! second prompt.
 
 use super::{mint, Session, UNSAVED_AGENT_HINT};
-use crate::agent::Answer;
+use crate::agent::AgentAnswer;
 use crate::error::{Error, Result};
 use crate::oauth::Http;
 use crate::vault::header::Slot;
@@ -79,14 +79,14 @@ impl<'a> GrantAccess<'a> {
     pub fn fields(&mut self, secrets: Secrets) -> Result<GrantFields> {
         if self.opened.is_none() && self.agent_may_serve(secrets) {
             match crate::agent::info(self.vault, secrets)? {
-                Answer::Served(reply) => {
+                AgentAnswer::Served(reply) => {
                     return Ok(GrantFields {
                         info: reply.grant,
                         secrets: reply.secrets,
                     })
                 }
-                Answer::Withheld(e) => self.withheld(e)?,
-                Answer::NoAgent => self.agent = Agent::Absent,
+                AgentAnswer::Withheld(e) => self.withheld(e)?,
+                AgentAnswer::NoAgent => self.agent = Agent::Absent,
             }
         }
         let opened = self.opened()?;
@@ -101,11 +101,11 @@ impl<'a> GrantAccess<'a> {
     pub fn session(&mut self, secrets: Secrets, want: Freshness) -> Result<Session> {
         if self.agent_may_serve(secrets) {
             match crate::agent::token(self.vault, secrets, want)? {
-                Answer::Served(served) => {
+                AgentAnswer::Served(served) => {
                     return Ok(self.rotation_saved(Session::from_agent(*served)))
                 }
-                Answer::Withheld(e) => self.withheld(e)?,
-                Answer::NoAgent => self.agent = Agent::Absent,
+                AgentAnswer::Withheld(e) => self.withheld(e)?,
+                AgentAnswer::NoAgent => self.agent = Agent::Absent,
             }
         }
         let (vault, http) = (self.vault, self.http);
@@ -126,9 +126,9 @@ impl<'a> GrantAccess<'a> {
     pub fn save_agent_rotation(&mut self) -> Result<bool> {
         let mut session =
             match crate::agent::token(self.vault, Secrets::Withheld, Freshness::default())? {
-                Answer::Served(served) => Session::from_agent(*served),
-                Answer::Withheld(e) => return Err(e),
-                Answer::NoAgent => return Err(Error::failure("the agent stopped answering")),
+                AgentAnswer::Served(served) => Session::from_agent(*served),
+                AgentAnswer::Withheld(e) => return Err(e),
+                AgentAnswer::NoAgent => return Err(Error::failure("the agent stopped answering")),
             };
         let known = self.opened.as_ref().and_then(|o| o.passphrase.clone());
         let saved = session.save_rotated(self.vault, known.as_ref())?;
