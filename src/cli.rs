@@ -5,12 +5,18 @@
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+mod documented;
 pub mod text;
+
+pub use documented::{documented, NO_JSON};
 
 /// The whole command line as `--help`, completions and the man pages show it: the derived
 /// definitions plus the examples and environment from [`text`] under each command.
 pub fn command() -> clap::Command {
-    let cmd = blank_env_unset(Cli::command());
+    with_after_help(blank_env_unset(Cli::command()))
+}
+
+pub(crate) fn with_after_help(cmd: clap::Command) -> clap::Command {
     let header = *cmd.get_styles().get_header();
     cmd.after_help(text::after_help(None, header))
         .mut_subcommands(|sub| {
@@ -344,9 +350,11 @@ pub struct ExecArgs {
     #[arg(long, value_name = "DURATION", default_value = crate::want::DEFAULT_MIN_TTL, value_parser = crate::want::parse_min_ttl)]
     pub min_ttl: std::time::Duration,
     /// The program and its arguments [default: $SHELL, marked with TTVAULT_SHELL]
+    // No `allow_hyphen_values`: an unknown `--flag` before the program is a usage error
+    // with clap's suggestion (`--long-live`: did you mean `--long-lived`?), not a program
+    // to run. After the first word of the program (or `--`), every word is the program's.
     #[arg(
         trailing_var_arg = true,
-        allow_hyphen_values = true,
         value_name = "CMD",
         value_hint = clap::ValueHint::CommandWithArguments
     )]

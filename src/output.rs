@@ -129,6 +129,26 @@ pub fn clear_activity() {
     progress::clear();
 }
 
+/// One line of a report on stdout (colour from [`paint`] kept only where stdout takes it).
+/// A closed stdout (`ttvault status | head -1`) is found here, by the write's error, and
+/// is no failure: the reader has gone, the rest of the report is not wanted.
+pub fn line(text: &str) -> Result<()> {
+    let mut text = text.to_string();
+    text.push('\n');
+    stdout_styled(&text)
+}
+
+/// `println!` for the command layer's reports, through [`line`]: `outln!("…", args)?`.
+#[macro_export]
+macro_rules! outln {
+    () => {
+        $crate::output::line("")
+    };
+    ($($arg:tt)*) => {
+        $crate::output::line(&format!($($arg)*))
+    };
+}
+
 /// A JSON report on stdout.
 pub fn json(doc: &serde_json::Value) -> Result<()> {
     let mut text = serde_json::to_string_pretty(doc).unwrap_or_default();

@@ -229,4 +229,43 @@ mod tests {
         assert!(first_line(&b"\nx"[..], "t").is_err());
         assert!(first_line(&b"\xff\xfe"[..], "t").is_err());
     }
+
+    /// A wrong passphrase from the Ui is asked again, the Ui told which try it is; the
+    /// library itself asks nothing.
+    #[test]
+    fn a_wrong_passphrase_is_asked_again_through_the_ui() {
+        use crate::ui::{Answer, Asked, ScriptedUi};
+        let ui = std::sync::Arc::new(ScriptedUi::new([
+            Answer::Passphrase("wrong".into()),
+            Answer::Passphrase("right".into()),
+        ]));
+        let mut vault = VaultRef::new("/nonexistent/.secrets");
+        vault.ui = ui.clone();
+        let attempt = |p: &Passphrase| {
+            if p.expose() == "right" {
+                Ok(7)
+            } else {
+                Err(Error::vault("wrong passphrase, or not this vault's"))
+            }
+        };
+        let (seven, p) = unlock_with(&vault, attempt).unwrap();
+        assert_eq!((seven, p.expose()), (7, "right"));
+        let attempts: Vec<usize> = ui
+            .asked()
+            .iter()
+            .map(|a| match a {
+                Asked::Passphrase { attempt, .. } => *attempt,
+                other => panic!("asked {other:?}"),
+            })
+            .collect();
+        assert_eq!(attempts, [1, 2]);
+    }
+
+    /// Nobody to ask: the clear usage error naming the passphrase sources, at once.
+    #[test]
+    fn without_a_terminal_the_error_names_the_sources() {
+        let err = unlock_with(&VaultRef::new("/nonexistent/.secrets"), |_| Ok(())).unwrap_err();
+        assert_eq!(err.code, crate::Code::Usage);
+        assert!(err.hint.unwrap().contains("--passphrase-fd"));
+    }
 }

@@ -11,6 +11,14 @@ pub fn until(at: SystemTime, now: SystemTime) -> String {
 
 fn until_in(at: SystemTime, now: SystemTime, zone: &jiff::tz::TimeZone) -> String {
     let relative = match at.duration_since(now) {
+        // To the nearest minute (a half rounded down, never promising more): a 15-minute
+        // unlock read a moment later is "in 15 min", not "in 14 min".
+        Ok(left) if left >= Duration::from_secs(60) => {
+            format!(
+                "in {}",
+                span(Duration::from_secs((left.as_secs() + 29) / 60 * 60))
+            )
+        }
         Ok(left) => format!("in {}", span(left)),
         Err(e) => format!("{} ago", span(e.duration())),
     };
@@ -82,6 +90,9 @@ mod tests {
         let at = UNIX_EPOCH + Duration::from_secs(1_795_991_711);
         let now = at - Duration::from_secs(29 * 60 + 30);
         assert_eq!(until_in(at, now, &utc), "22:35 (in 29 min)");
+        // A 15-minute unlock, read a second later.
+        let soon = now + Duration::from_secs(899);
+        assert!(until_in(soon, now, &utc).ends_with("(in 15 min)"));
         assert_eq!(until_in(now, at, &utc), "22:05 (29 min ago)");
         let plus_one = jiff::tz::TimeZone::fixed(jiff::tz::offset(1));
         assert_eq!(until_in(at, now, &plus_one), "23:35 (in 29 min)");

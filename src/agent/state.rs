@@ -291,9 +291,11 @@ impl State {
         let secret: ClientSecret = payload.client_secret.clone();
         let refresh_token: RefreshToken = payload.refresh_token.clone();
         let encoding = payload.token_encoding;
+        let from_browser = payload.redirect_uri.is_some();
         let http = Arc::clone(&self.http);
         let response = tokio::task::spawn_blocking(move || {
             oauth::refresh_remembered(&*http, &url, &client_id, &secret, &refresh_token, encoding)
+                .map_err(|e| oauth::failure::issued_token_unknown(e, from_browser))
         })
         .await
         .map_err(|_| WireError::new(ErrorKind::Failure, "the agent's refresh failed"))?

@@ -107,12 +107,17 @@ fn check_path(path: &str) -> Result<String> {
     })
 }
 
+/// Names what was given in words a person recognises: a full URL by its host (the whole
+/// URL reads as a token to the sanitizer), a path as typed unless it looks like a secret.
 fn off_base(path: &str) -> Error {
-    Error::usage(format!(
-        "PATH {} is not a path under the vault's API base",
-        sanitize(path, 60)
-    ))
-    .hint(
+    let given = match Url::parse(path).ok().as_ref().and_then(Url::host_str) {
+        Some(host) => format!("the full URL to {} is", sanitize(host, 60)),
+        None => match sanitize(path, 60) {
+            shown if shown.contains("[…]") || shown.is_empty() => "the path given is".into(),
+            shown => format!("the path {shown} is"),
+        },
+    };
+    Error::usage(format!("{given} not a path under the vault's API base")).hint(
         "give only the path, e.g. /customers/me: ttvault sends the access token to the \
          vault's own API endpoint and nowhere else",
     )
@@ -153,6 +158,19 @@ mod tests {
     use crate::Code;
 
     const BASE: &str = "https://api.tastyworks.com";
+
+    /// A full URL is named by its host, never as a literal "PATH […]".
+    #[test]
+    fn a_full_url_is_named_by_its_host() {
+        let err = url(BASE, "https://api.tastyworks.com/customers/me", &[]).unwrap_err();
+        assert_eq!(
+            err.message,
+            "the full URL to api.tastyworks.com is not a path under the vault's API base"
+        );
+        let err = url(BASE, "//evil.example/x", &[]).unwrap_err();
+        assert!(!err.message.contains("PATH"), "{}", err.message);
+        assert!(err.message.contains("//evil.example/x"), "{}", err.message);
+    }
 
     #[test]
     fn only_reads_are_sent() {

@@ -6,6 +6,7 @@ use super::Context;
 use crate::audit::{files, grant_checks, handout, Report, Severity};
 use crate::cli::AuditArgs;
 use crate::error::{Code, Error, Result};
+use crate::outln;
 use crate::session::Source;
 use crate::want::{Freshness, Secrets};
 use crate::{oauth, output};
@@ -79,7 +80,7 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<i32> {
         });
         output::json(&doc)?;
     } else {
-        print_human(&report);
+        print_human(&report)?;
     }
 
     if let Some(e) = live_error {
@@ -97,18 +98,18 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<i32> {
     })
 }
 
-fn print_human(report: &Report) {
+fn print_human(report: &Report) -> Result<()> {
     for f in &report.findings {
         let mark = match f.severity {
             Severity::Ok => output::paint(output::OK_STYLE, "  ok   "),
             Severity::Warning => output::paint(output::WARNING_STYLE, "  WARN "),
             Severity::Error => output::paint(output::ERROR_STYLE, "  ERROR"),
         };
-        let _ = output::stdout_styled(&format!("{mark} {}\n", f.message));
+        output::stdout_styled(&format!("{mark} {}\n", f.message))?;
         if let Some(fix) = &f.fix {
             if f.severity != Severity::Ok {
                 let fix = output::paint(output::HINT_STYLE, &format!("          fix: {fix}"));
-                let _ = output::stdout_styled(&format!("{fix}\n"));
+                output::stdout_styled(&format!("{fix}\n"))?;
             }
         }
     }
@@ -116,9 +117,10 @@ fn print_human(report: &Report) {
         report.count(Severity::Error),
         report.count(Severity::Warning),
     );
-    println!();
+    outln!()?;
     match (e, w) {
-        (0, 0) => println!("No problems found."),
-        _ => println!("{e} error(s), {w} warning(s)."),
+        (0, 0) => outln!("No problems found.")?,
+        _ => outln!("{e} error(s), {w} warning(s).")?,
     }
+    Ok(())
 }

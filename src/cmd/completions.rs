@@ -7,7 +7,7 @@ use crate::output;
 
 pub fn completions(shell: clap_complete::Shell) -> Result<i32> {
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut cli::command(), "ttvault", &mut out);
+    clap_complete::generate(shell, &mut cli::documented(), "ttvault", &mut out);
     out.extend_from_slice(exec_programs(shell).as_bytes());
     output::stdout(&out)?;
     Ok(0)

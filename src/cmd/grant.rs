@@ -9,6 +9,7 @@ use crate::endpoints::Environment;
 use crate::error::{Error, Result};
 use crate::oauth::authorize::Pending;
 use crate::oauth::failure::{Failure, Refusal, REGISTER_REDIRECT_URI};
+use crate::oauth::server::port_holder;
 use crate::oauth::server::{LoopbackError, RedirectUri, Responder, Server, Start};
 use crate::oauth::verify::{self, Verified};
 use crate::oauth::{self, browser, Http};
@@ -427,17 +428,43 @@ pub(super) fn browser_flow(
     })
 }
 
+/// A busy port whose holder is one of the user's own processes, named.
+fn busy_port_named(port: u16, holder: &port_holder::Holder, redirect_uri: &str) -> Error {
+    let pid = holder.pid;
+    match holder.ttvault_flow {
+        Some(command) => Error::failure(format!(
+            "port {port} is already in use by another `ttvault {command}` (pid {pid}), waiting \
+             for its browser"
+        ))
+        .hint(format!(
+            "finish that sign-in, or end it (Ctrl-C in its terminal, or `kill {pid}`), then \
+             run this again"
+        )),
+        None => Error::failure(format!(
+            "port {port} is already in use by {} (pid {pid})",
+            holder.program
+        ))
+        .hint(format!(
+            "the grant's registered redirect URI ({redirect_uri}) decides the port: stop that \
+             program, or pass --redirect-uri with another loopback URI registered on the grant"
+        )),
+    }
+}
+
 /// The loopback server's error, with what to do about it. `redirect_uri` is the URI in
 /// use (it decides the port).
 fn loopback_error(e: LoopbackError, redirect_uri: &str) -> Error {
     let err = Error::new(e.code(), e.to_string());
     match e {
         LoopbackError::RedirectUri { .. } => err.hint(REGISTER_REDIRECT_URI),
-        LoopbackError::PortInUse { .. } => err.hint(format!(
-            "the grant's registered redirect URI ({redirect_uri}) decides the port: stop the \
-             program using it, or pass --redirect-uri with another loopback URI registered on \
-             the grant"
-        )),
+        LoopbackError::PortInUse { port } => match port_holder::of_port(port) {
+            Some(holder) => busy_port_named(port, &holder, redirect_uri),
+            None => err.hint(format!(
+                "the grant's registered redirect URI ({redirect_uri}) decides the port: stop the \
+                 program using it, or pass --redirect-uri with another loopback URI registered on \
+                 the grant"
+            )),
+        },
         LoopbackError::TimedOut(_) => err.hint(format!(
             "run the command again (--timeout to wait longer), or use --paste with a refresh \
              token from a grant created on tastytrade.com. If Tastytrade's page said the \

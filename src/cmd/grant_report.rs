@@ -6,6 +6,7 @@ use super::Context;
 use crate::endpoints::Environment;
 use crate::error::Result;
 use crate::oauth::{self, verify::Scopes};
+use crate::outln;
 use crate::output;
 use serde_json::json;
 
@@ -29,12 +30,12 @@ pub fn report(
             "backup": backup.map(|b| b.display().to_string()),
         }));
     }
-    println!("The grant works; saved to {}", path.display());
-    println!("  environment: {}", environment.name());
-    println!("  client id:   {}", obtained.client_id);
-    println!("  scopes:      {}", obtained.verified.scopes.describe());
+    outln!("The grant works; saved to {}", path.display())?;
+    outln!("  environment: {}", environment.name())?;
+    outln!("  client id:   {}", obtained.client_id)?;
+    outln!("  scopes:      {}", obtained.verified.scopes.describe())?;
     if accounts.is_empty() {
-        println!("  accounts:    none visible");
+        outln!("  accounts:    none visible")?;
     }
     for (i, a) in accounts.iter().enumerate() {
         let label = if i == 0 {
@@ -42,10 +43,10 @@ pub fn report(
         } else {
             "             "
         };
-        println!("  {label}{a}");
+        outln!("  {label}{a}")?;
     }
     if let Some(b) = backup {
-        println!("  the previous vault was kept as {}", b.display());
+        outln!("  the previous vault was kept as {}", b.display())?;
     }
     Ok(())
 }

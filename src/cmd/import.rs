@@ -11,6 +11,7 @@ use crate::cli::ImportArgs;
 use crate::dotenv;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
+use crate::outln;
 use crate::output;
 use crate::ui::Ui;
 use crate::vault::GrantSecrets;
@@ -94,33 +95,33 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
         overwrite(file, source)?;
     }
 
-    println!(
+    outln!(
         "Encrypted the grant for client id {} into {}",
         payload.client_id,
         vault_path.display()
-    );
+    )?;
     if in_place {
         let target = vault::target::resolve(vault_path)?;
         if target != *vault_path {
-            println!(
+            outln!(
                 "The plaintext {} was overwritten and replaced by the vault; the link {} is kept.",
                 target.display(),
                 vault_path.display()
-            );
+            )?;
         } else {
-            println!("The plaintext file was overwritten and replaced by the vault.");
+            outln!("The plaintext file was overwritten and replaced by the vault.")?;
         }
     } else if args.keep_plaintext {
-        println!(
+        outln!(
             "Kept the plaintext {} (--keep-plaintext); delete it when you no longer need it.",
             source.display()
-        );
+        )?;
     } else {
         shred_and_remove(source)?;
-        println!("Overwrote and removed the plaintext {}.", source.display());
+        outln!("Overwrote and removed the plaintext {}.", source.display())?;
     }
     shred_or_warn(&copies, shred_copies)?;
-    println!("Next: `ttvault audit` checks the grant's scopes and the files around the vault.");
+    outln!("Next: `ttvault audit` checks the grant's scopes and the files around the vault.")?;
     Ok(0)
 }
 
@@ -167,10 +168,10 @@ fn shred_or_warn(copies: &[Leftover], shred: bool) -> Result<()> {
     for copy in copies {
         if shred {
             shred_and_remove(&copy.path)?;
-            println!(
+            outln!(
                 "Overwrote and removed the plaintext copy {}.",
                 copy.path.display()
-            );
+            )?;
         } else {
             output::warning(
                 &format!("a plaintext copy is still there: {}", describe(copy)),

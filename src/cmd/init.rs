@@ -8,6 +8,7 @@ use super::{grant_report, Context};
 use crate::cli::InitArgs;
 use crate::endpoints::Environment;
 use crate::error::Result;
+use crate::outln;
 use crate::recipients;
 use crate::vault::{self, store, NewSlots, Payload};
 
@@ -73,10 +74,10 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
         .finish("ttvault checked the grant with Tastytrade and saved it in the encrypted vault.");
     grant_report::report(ctx, &obtained, &environment, backup.as_deref())?;
     if !ctx.json {
-        println!(
+        outln!(
             "Next: `ttvault exec -- PROGRAM` runs a program with a fresh access token; \
              `ttvault audit` checks the grant and the files around the vault."
-        );
+        )?;
     }
     Ok(0)
 }

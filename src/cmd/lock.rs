@@ -5,14 +5,15 @@
 
 use super::Context;
 use crate::error::Result;
+use crate::outln;
 use crate::output;
 
 #[cfg(not(unix))]
 pub fn run(ctx: &Context) -> Result<i32> {
-    println!(
+    outln!(
         "{} is not unlocked (there is no agent on this platform).",
         ctx.vault.path.display()
-    );
+    )?;
     Ok(0)
 }
 
@@ -52,9 +53,9 @@ fn report(ctx: &Context, locked: bool) -> Result<()> {
         }));
     }
     if locked {
-        println!("Locked {path}: the agent has ended.");
+        outln!("Locked {path}: the agent has ended.")?;
     } else {
-        println!("{path} was not unlocked (no agent holds it); nothing to do.");
+        outln!("{path} was not unlocked (no agent holds it); nothing to do.")?;
     }
     Ok(())
 }

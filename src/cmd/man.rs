@@ -15,7 +15,7 @@ pub fn run(command: Option<&str>) -> Result<i32> {
 
 /// The page as roff bytes; an unknown command is a usage error naming the known ones.
 pub fn page(command: Option<&str>) -> Result<Vec<u8>> {
-    let mut root = cli::command();
+    let mut root = cli::documented();
     // Building copies the global options into each command, as its `--help` shows them.
     root.build();
     let cmd =

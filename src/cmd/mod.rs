@@ -32,6 +32,7 @@ mod welcome;
 
 use crate::cli::{Cli, Command, Global};
 use crate::error::Result;
+use crate::outln;
 use crate::output;
 use crate::session::GrantAccess;
 use crate::vault::reference::Search;
@@ -95,7 +96,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             }
             welcome::Next::StatusAndHelp => {
                 let _ = status::run(&ctx);
-                println!();
+                outln!()?;
                 completions::print_help();
                 Ok(0)
             }

@@ -4,6 +4,7 @@
 use super::Context;
 use crate::cli::PasswdArgs;
 use crate::error::{Error, Result};
+use crate::outln;
 use crate::passphrase;
 use crate::recipients;
 use crate::vault::{self, kdf, PassphraseSlot};
@@ -95,12 +96,12 @@ pub fn run(ctx: &Context, args: &PasswdArgs) -> Result<i32> {
         );
         Ok((summary, slot))
     })?;
-    println!("Rewrote {summary}.");
+    outln!("Rewrote {summary}.")?;
     if ended_stale_agent(vault) {
-        println!(
+        outln!(
             "Ended the agent that held the vault open (it held the old file); `ttvault unlock` \
              opens it again."
-        );
+        )?;
     }
     Ok(0)
 }

@@ -27,16 +27,20 @@ pub fn take(tty: &mut Tty) -> PromptLock {
     let Some(mut file) = open() else {
         return PromptLock { _file: None };
     };
-    if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
-        let holder = read_pid(&mut file)
-            .map(|pid| format!(" (pid {pid})"))
-            .unwrap_or_default();
-        let _ = tty.say(&format!(
-            "ttvault: waiting for another ttvault prompt{holder}…\n"
-        ));
-        if file.lock().is_err() {
-            return PromptLock { _file: None };
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = read_pid(&mut file)
+                .map(|pid| format!(" (pid {pid})"))
+                .unwrap_or_default();
+            let _ = tty.say(&format!(
+                "ttvault: waiting for another ttvault prompt{holder}…\n"
+            ));
+            if file.lock().is_err() {
+                return PromptLock { _file: None };
+            }
         }
+        Err(std::fs::TryLockError::Error(_)) => return PromptLock { _file: None },
     }
     // Who holds it, for the next waiter's line.
     let _ = file.set_len(0);

@@ -7,6 +7,7 @@ use super::{grant_report, Context};
 use crate::cli::RotateArgs;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
+use crate::outln;
 use crate::secret::ClientSecret;
 use crate::vault::{self, payload::now_rfc3339, store, VaultRef};
 use crate::{oauth, output};
@@ -75,13 +76,13 @@ pub fn run(ctx: &Context, args: &RotateArgs) -> Result<i32> {
             &old.client_secret,
             &old.refresh_token,
             same_app,
-        );
+        )?;
     }
     if !ctx.json {
-        println!(
+        outln!(
             "Next: programs get the new grant on their next `ttvault exec`; `ttvault unlock` \
              again if the vault was unlocked; `ttvault audit` checks it."
-        );
+        )?;
     }
     Ok(0)
 }
@@ -156,10 +157,10 @@ fn check_old_grant(
     client_secret: &ClientSecret,
     refresh_token: &crate::secret::RefreshToken,
     same_app: bool,
-) {
+) -> Result<()> {
     let http = match oauth::Client::new() {
         Ok(h) => h,
-        Err(_) => return,
+        Err(_) => return Ok(()),
     };
     match oauth::refresh(
         &http,
@@ -174,7 +175,7 @@ fn check_old_grant(
             if json {
                 output::say(line);
             } else {
-                println!("{line}");
+                outln!("{line}")?;
             }
         }
         Ok(_) => {
@@ -194,4 +195,5 @@ fn check_old_grant(
             ));
         }
     }
+    Ok(())
 }

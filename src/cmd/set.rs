@@ -5,6 +5,7 @@
 use super::Context;
 use crate::cli::{OnOff, SetArgs, Setting};
 use crate::error::Result;
+use crate::outln;
 use crate::output;
 use crate::vault;
 
@@ -24,9 +25,9 @@ pub fn run(ctx: &Context, args: &SetArgs) -> Result<i32> {
          by default"
     };
     if was == long {
-        println!("Unchanged: {now}.");
+        outln!("Unchanged: {now}.")?;
     } else {
-        println!("Recorded in {}: {now}.", ctx.vault.path.display());
+        outln!("Recorded in {}: {now}.", ctx.vault.path.display())?;
     }
     if agent_running(ctx) {
         output::note(

@@ -3,6 +3,7 @@
 
 use super::Context;
 use crate::error::Result;
+use crate::outln;
 use crate::output;
 use crate::vault::describe::describe_slots;
 use crate::want::Secrets;
@@ -34,32 +35,32 @@ pub fn run(ctx: &Context) -> Result<i32> {
         output::json(&doc)?;
         return Ok(0);
     }
-    println!("vault:         {}", ctx.vault.path.display());
-    println!("client id:     {}", p.client_id);
-    println!("environment:   {}", p.environment.name());
-    println!("  api:         {}", p.environment.api_url());
-    println!("  authorize:   {}", p.environment.authorize_url());
+    outln!("vault:         {}", ctx.vault.path.display())?;
+    outln!("client id:     {}", p.client_id)?;
+    outln!("environment:   {}", p.environment.name())?;
+    outln!("  api:         {}", p.environment.api_url())?;
+    outln!("  authorize:   {}", p.environment.authorize_url())?;
     let scopes = if p.scopes.is_empty() {
         "unknown (imported)".to_string()
     } else {
         p.scopes.join(" ")
     };
-    println!("scopes asked:  {scopes}");
+    outln!("scopes asked:  {scopes}")?;
     if let Some(uri) = &p.redirect_uri {
-        println!("redirect uri:  {uri}");
+        outln!("redirect uri:  {uri}")?;
     }
-    println!("created:       {}", p.created_at);
-    println!(
+    outln!("created:       {}", p.created_at)?;
+    outln!(
         "rotated:       {}",
         p.rotated_at.as_deref().unwrap_or("never")
-    );
+    )?;
     if let Some(at) = &p.imported_at {
-        println!("imported:      {at} (from a plaintext file)");
+        outln!("imported:      {at} (from a plaintext file)")?;
     }
-    println!("secrets:       client secret, refresh token (not shown)");
-    println!("programs get:  {}", programs_get(p.long_lived));
+    outln!("secrets:       client secret, refresh token (not shown)")?;
+    outln!("programs get:  {}", programs_get(p.long_lived))?;
     for line in describe_slots(&slots, &p.recipients) {
-        println!("slot:          {line}");
+        outln!("slot:          {line}")?;
     }
     Ok(0)
 }

@@ -2,6 +2,7 @@
 
 use super::Context;
 use crate::error::Result;
+use crate::outln;
 use crate::output;
 use crate::vault::{format, header::Slot, store, VaultRef};
 use serde_json::json;
@@ -27,11 +28,11 @@ pub fn run(ctx: &Context) -> Result<i32> {
         output::json(&doc)?;
         return Ok(0);
     }
-    println!("vault:   {}", path.display());
-    println!(
+    outln!("vault:   {}", path.display())?;
+    outln!(
         "format:  age v1{}",
         if header.armored { " (armored)" } else { "" }
-    );
+    )?;
     for slot in &slots {
         let line = match slot {
             Slot::Passphrase { kdf } => format!(
@@ -51,13 +52,13 @@ pub fn run(ctx: &Context) -> Result<i32> {
             Slot::Ssh { key_type } => format!("recipient, {key_type}"),
             Slot::Other { tag } => format!("other stanza ({tag})"),
         };
-        println!("slot:    {line}");
+        outln!("slot:    {line}")?;
     }
     // The long-lived choice is inside the encrypted payload; status reads no secret.
-    println!("exec:    what programs get is recorded inside the vault (`ttvault show` says)");
+    outln!("exec:    what programs get is recorded inside the vault (`ttvault show` says)")?;
     match &agent {
-        Some(a) => println!("agent:   {}", a.line(ctx.verbosity > 0)),
-        None => println!("agent:   none (locked; commands ask for the passphrase)"),
+        Some(a) => outln!("agent:   {}", a.line(ctx.verbosity > 0))?,
+        None => outln!("agent:   none (locked; commands ask for the passphrase)")?,
     }
     if let Some(e) = not_private {
         output::warning(&e.message, e.hint.as_deref());

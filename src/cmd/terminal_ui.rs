@@ -39,20 +39,24 @@ impl TerminalUi {
     fn hidden(&self, prompt: &str) -> Result<Zeroizing<String>> {
         self.ask(|tty| tty.hidden(prompt))
     }
+}
 
-    /// A passphrase, asked until it is not empty ([`TRIES`] times at most).
-    fn non_empty(&self, label: &str) -> Result<Passphrase> {
-        for round in 1..=TRIES {
-            let value = self.hidden(label)?;
-            if !value.is_empty() {
-                return Ok(Passphrase::new(value.as_str()));
-            }
-            if round < TRIES {
-                output::warning("the passphrase is empty; type it again", None);
-            }
+/// A passphrase, asked until it is not empty ([`TRIES`] times at most; `None` after).
+fn non_empty(tty: &mut Tty, label: &str) -> std::io::Result<Option<Passphrase>> {
+    for round in 1..=TRIES {
+        let value = tty.hidden(label)?;
+        if !value.is_empty() {
+            return Ok(Some(Passphrase::new(value.as_str())));
         }
-        Err(Error::usage("the passphrase from the prompt is empty"))
+        if round < TRIES {
+            output::warning("the passphrase is empty; type it again", None);
+        }
     }
+    Ok(None)
+}
+
+fn empty() -> Error {
+    Error::usage("the passphrase from the prompt is empty")
 }
 
 impl Ui for TerminalUi {
@@ -70,32 +74,41 @@ impl Ui for TerminalUi {
                 None,
             );
         }
-        self.non_empty(&format!("Passphrase for {}: ", what.vault.display()))
+        let label = format!("Passphrase for {}: ", what.vault.display());
+        self.ask(|tty| non_empty(tty, &label))?.ok_or_else(empty)
     }
 
-    /// Typed twice; a repeat that differs asks both again ([`TRIES`] rounds).
+    /// Typed twice, under one hold of the prompt lock (no other prompt between the two);
+    /// a repeat that differs asks both again ([`TRIES`] rounds).
     fn new_passphrase(&self, vault: &Path) -> Result<Passphrase> {
         let label = format!("New passphrase for {}: ", vault.display());
-        for round in 1..=TRIES {
-            let first = self.non_empty(&label)?;
-            let second = self.non_empty("Repeat it: ")?;
-            if first.ct_eq(&second) {
-                if first.expose().chars().count() < 8 {
-                    output::warning(
-                        "a passphrase under 8 characters is weak; the KDF slows guessing, it cannot make a short passphrase strong",
-                        None,
-                    );
+        let typed = self.ask(|tty| {
+            for round in 1..=TRIES {
+                let Some(first) = non_empty(tty, &label)? else {
+                    return Ok(Err(empty()));
+                };
+                let Some(second) = non_empty(tty, "Repeat it: ")? else {
+                    return Ok(Err(empty()));
+                };
+                if first.ct_eq(&second) {
+                    return Ok(Ok(first));
                 }
-                return Ok(first);
+                if round < TRIES {
+                    output::warning("the two passphrases differ; type them again", None);
+                }
             }
-            if round < TRIES {
-                output::warning("the two passphrases differ; type them again", None);
-            }
+            Ok(Err(Error::usage(format!(
+                "the two passphrases differed {TRIES} times; nothing was written"
+            ))
+            .hint("run the command again")))
+        })??;
+        if typed.expose().chars().count() < 8 {
+            output::warning(
+                "a passphrase under 8 characters is weak; the KDF slows guessing, it cannot make a short passphrase strong",
+                None,
+            );
         }
-        Err(Error::usage(format!(
-            "the two passphrases differed {TRIES} times; nothing was written"
-        ))
-        .hint("run the command again"))
+        Ok(typed)
     }
 
     fn confirm(&self, question: &str, default: bool) -> Result<bool> {

@@ -157,14 +157,20 @@ mod mode {
     }
 
     /// Installs the restoring handler for `signal`; returns the disposition it replaces.
+    /// A signal the process was started ignoring (`nohup`, a background job's Ctrl-C)
+    /// stays ignored: the prompt then ends only by its answer, as before.
     fn install(signal: libc::c_int) -> libc::sigaction {
         // SAFETY: sigaction reads the struct we pass and writes the old one into ours;
         // the handler is an extern "C" fn that lives for the whole program.
         unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(signal, std::ptr::null(), &mut old);
+            if old.sa_sigaction == libc::SIG_IGN {
+                return old;
+            }
             let mut new: libc::sigaction = std::mem::zeroed();
             new.sa_sigaction = on_signal as *const () as libc::sighandler_t;
             libc::sigemptyset(&mut new.sa_mask);
-            let mut old: libc::sigaction = std::mem::zeroed();
             libc::sigaction(signal, &new, &mut old);
             old
         }

@@ -5,6 +5,7 @@
 use super::Context;
 use crate::cli::UnlockArgs;
 use crate::error::{Error, Result};
+use crate::outln;
 
 #[cfg(not(unix))]
 pub fn run(_ctx: &Context, _args: &UnlockArgs) -> Result<i32> {
@@ -89,14 +90,14 @@ pub fn run(ctx: &Context, args: &UnlockArgs) -> Result<i32> {
         let readable = until
             .map(|u| crate::readable_time::until(u, std::time::SystemTime::now()))
             .unwrap_or_else(|| "(an impossible date)".into());
-        println!(
+        outln!(
             "Unlocked {} until {readable}{idle}; `ttvault lock` ends it now.",
             canonical.display()
-        );
+        )?;
         vault
             .report
             .detail(&format!("the agent ends at {until_text}"));
-        println!("Next: `ttvault exec -- PROGRAM` or `ttvault token` use it without asking the passphrase.");
+        outln!("Next: `ttvault exec -- PROGRAM` or `ttvault token` use it without asking the passphrase.")?;
     }
     if !status.memory_locked {
         output::warning(

@@ -251,6 +251,30 @@ pub const SAVED_TOKEN_MALFORMED: &str = "the refresh token saved in the vault is
      was mistyped when it was saved: put a working one in with `ttvault rotate --paste` (or \
      `ttvault rotate` for the browser flow)";
 
+/// A saved token Tastytrade calls malformed ("Invalid JWT") that ttvault itself received
+/// from the browser flow (the vault records its redirect URI): nobody typed it, so it is
+/// not "damaged or mistyped"; the endpoint no longer knows it.
+pub fn issued_token_unknown(err: Error, from_browser: bool) -> Error {
+    if !from_browser || err.hint.as_deref() != Some(SAVED_TOKEN_MALFORMED) {
+        return err;
+    }
+    let said = err
+        .message
+        .strip_prefix("Tastytrade refused the refresh token as malformed ")
+        .unwrap_or_default();
+    Error::new(
+        err.code,
+        format!("Tastytrade no longer recognises the refresh token saved in the vault {said}")
+            .trim_end()
+            .to_string(),
+    )
+    .hint(
+        "ttvault saved it as the browser sign-in issued it, so it was not mistyped: the grant \
+         was deleted or replaced, or (a test server) the endpoint was restarted; get a new one \
+         with `ttvault rotate`",
+    )
+}
+
 fn unreachable(
     url: &str,
     kind: TransportKind,

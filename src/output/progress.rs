@@ -64,6 +64,8 @@ impl Activity {
 
     /// A long wait that ends at `deadline` (the browser): a spinner with the time left at
     /// a terminal (none shown without a deadline); elsewhere `message` once as a plain line.
+    /// A message that ends in a parenthesis gets the time left inside it ("(…, times out
+    /// in 5m; 4m 59s left)"), not in a second one after it.
     pub fn until(message: &str, deadline: Option<Instant>) -> Activity {
         if !stderr_is_terminal() {
             super::say(message);
@@ -72,7 +74,11 @@ impl Activity {
         let Some(deadline) = deadline else {
             return Activity::step(message);
         };
-        let style = ProgressStyle::with_template("{spinner} {msg} ({left} left)")
+        let (message, template) = match message.strip_suffix(')') {
+            Some(open) => (open, "{spinner} {msg}; {left} left)"),
+            None => (message, "{spinner} {msg} ({left} left)"),
+        };
+        let style = ProgressStyle::with_template(template)
             .unwrap_or_else(|_| ProgressStyle::default_spinner())
             .with_key(
                 "left",

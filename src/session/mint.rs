@@ -31,7 +31,8 @@ pub(super) fn from_opened(
         &p.client_secret,
         &p.refresh_token,
         p.token_encoding,
-    )?;
+    )
+    .map_err(|e| oauth::failure::issued_token_unknown(e, p.redirect_uri.is_some()))?;
     // The body encoding that worked, when it is not the one tried first (the endpoint
     // needed the other): remembered, so the next refresh needs one request only.
     let tried_first = p

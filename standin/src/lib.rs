@@ -335,6 +335,13 @@ impl StandIn {
         lock(&self.shared.state).revoke(refresh_token);
     }
 
+    /// Forgets every grant, token and code as a restart does (the stand-in keeps nothing on
+    /// disk); registered applications stay. A refresh token from before then gets
+    /// `Invalid JWT`, as one this server never issued.
+    pub fn forget_grants(&self) {
+        lock(&self.shared.state).forget_grants();
+    }
+
     /// Revokes every grant of the application and its unused codes, as regenerating the
     /// client secret does (the secret itself is kept, so tests can start a new grant).
     pub fn revoke_all(&self, client_id: &str) {

@@ -216,6 +216,13 @@ impl State {
 
     /// Every grant of the application dies, as when its client secret is regenerated;
     /// codes not yet exchanged die with them.
+    pub fn forget_grants(&mut self) {
+        self.grants.clear();
+        self.refresh.clear();
+        self.codes.clear();
+        self.access.clear();
+    }
+
     pub fn revoke_all(&mut self, client_id: &str) {
         for g in self.grants.iter_mut().filter(|g| g.client_id == client_id) {
             g.revoked = true;

@@ -312,11 +312,37 @@ fn a_busy_port_is_named() {
     let mut args = init_args(port);
     args.extend(["--client-id".into(), CLIENT_ID.into()]);
     let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
-    flow.finish()
-        .code(1)
+    let run = flow.finish();
+    run.code(1)
         .stderr_has(&format!("port {port}"))
         .stderr_has("--redirect-uri");
+    // The holder is this user's (the test itself): named with its pid.
+    if cfg!(target_os = "linux") {
+        run.stderr_has(&format!("(pid {})", std::process::id()));
+    }
     assert!(!dir.join(".secrets").exists());
+}
+
+/// A port held by another ttvault init (hardened: its descriptors cannot be read) is
+/// named as such, with its pid. Before: "in use by another program".
+#[test]
+#[cfg(target_os = "linux")]
+fn a_port_held_by_another_init_names_it() {
+    let dir = Dir::new();
+    let port = free_port();
+    let standin = standin_at(&redirect_for(port));
+    let mut args = init_args(port);
+    args.extend(["--client-id".into(), CLIENT_ID.into()]);
+    let first = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
+    let _ = first.url(); // listening by now
+    let other = Dir::new();
+    start(&other, &standin, &argv(&args), &[SECRET_ENV])
+        .finish()
+        .code(1)
+        .stderr_has(&format!(
+            "port {port} is already in use by another `ttvault init` (pid {})",
+            first.pid()
+        ));
 }
 
 #[test]

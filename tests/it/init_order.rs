@@ -125,3 +125,33 @@ fn a_failed_init_leaves_the_gitignore_alone() {
     assert!(!dir.join(".gitignore").exists());
     assert!(!dir.join(".secrets").exists());
 }
+
+/// import asks what init asks, in init's order and with the same default: what programs
+/// get (its words matching its `[y/N]`), then the new passphrase; its own question about
+/// other plaintext copies comes after them. Before, the copies came between the two.
+#[test]
+fn import_asks_init_s_questions_in_init_s_order() {
+    if !pty_available() {
+        return;
+    }
+    let dir = Dir::new();
+    dir.legacy_secrets(".secrets");
+    dir.legacy_secrets(".secrets.backup");
+    let mut tty = Terminal::start(&dir, &format!("{} import", bin()), &[]);
+    tty.expect("the default, N, gives them only an access token");
+    tty.expect("Give programs the client secret and refresh token by default? [y/N]");
+    tty.type_line("");
+    tty.expect("New passphrase");
+    tty.type_line(PASSPHRASE);
+    tty.expect("Repeat it");
+    tty.type_line(PASSPHRASE);
+    tty.expect("Overwrite and remove them after the vault is written? [y/N]");
+    tty.type_line("");
+    let (status, screen) = tty.finish();
+    assert_eq!(status, Some(0), "{screen}");
+    assert!(
+        screen.contains("only a short-lived access token"),
+        "{screen}"
+    );
+    assert_absent(&screen, &[CLIENT_SECRET, PASSPHRASE]);
+}

@@ -39,6 +39,7 @@ mod links;
 mod lock;
 mod longlived;
 mod loopback_attack;
+mod messages;
 mod network;
 mod prompts;
 mod rotate;

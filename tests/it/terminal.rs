@@ -330,6 +330,8 @@ fn a_closed_stdout_ends_quietly() {
             "--offline",
         ][..],
         &["status"][..],
+        &["lock"][..],
+        &["--passphrase-file", "pw", "set", "long-lived", "off"][..],
     ] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader); // closed before ttvault writes a byte
@@ -434,6 +436,9 @@ fn the_browser_wait_shows_the_time_left_at_a_terminal() {
     );
     tty.expect("Waiting for the browser");
     tty.expect("s left)");
+    // One parenthesis, the time left inside it: not "times out in 1m) (59s left)".
+    tty.expect("; ");
+    assert!(!tty.screen().contains(") ("), "{}", tty.screen());
     let mut child = tty.child;
     let _ = child.kill();
     let _ = child.wait();

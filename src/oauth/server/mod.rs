@@ -17,6 +17,7 @@ mod connection;
 pub mod error;
 mod form;
 mod listener;
+pub mod port_holder;
 pub mod redirect_uri;
 pub mod request;
 mod response;
