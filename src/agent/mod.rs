@@ -8,18 +8,20 @@
 //!
 //! The agent exists on Unix only; elsewhere every command opens the vault itself.
 
-pub mod limits;
-pub mod locked;
+pub(crate) mod limits;
+pub(crate) mod locked;
+/// Tests play a hostile or outdated agent with its frames; fuzz: agent_request.
 pub mod protocol;
 
 #[cfg(unix)]
-pub mod client;
+pub(crate) mod client;
+/// Tests find the agent's socket by its name.
 #[cfg(unix)]
 pub mod paths;
 #[cfg(unix)]
-pub mod server;
+pub(crate) mod server;
 #[cfg(unix)]
-pub mod state;
+pub(crate) mod state;
 
 use crate::error::{Error, Result};
 use crate::secret::{AccessToken, RefreshToken};
