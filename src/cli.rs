@@ -13,7 +13,7 @@ pub use documented::{documented, NO_JSON};
 /// The whole command line as `--help`, completions and the man pages show it: the derived
 /// definitions plus the examples and environment from [`text`] under each command.
 pub fn command() -> clap::Command {
-    with_after_help(Cli::command())
+    with_after_help(blank_env_unset(Cli::command()))
 }
 
 pub(crate) fn with_after_help(cmd: clap::Command) -> clap::Command {
@@ -23,6 +23,17 @@ pub(crate) fn with_after_help(cmd: clap::Command) -> clap::Command {
             let after = text::after_help(Some(sub.get_name()), header);
             sub.after_help(after)
         })
+}
+
+/// The one rule for empty values (src/settings.rs): an option whose variable is blank
+/// takes no value from it (clap would call it a missing value, exit 2).
+fn blank_env_unset(cmd: clap::Command) -> clap::Command {
+    let settings = crate::settings::get();
+    cmd.mut_args(|arg| match arg.get_env().and_then(|name| name.to_str()) {
+        Some(name) if settings.is_blank(name) => arg.env(None),
+        _ => arg,
+    })
+    .mut_subcommands(blank_env_unset)
 }
 
 /// Parses the process's arguments (exiting with clap's message and status 2 on bad usage).
@@ -148,11 +159,10 @@ pub struct GrantArgs {
     pub timeout: Option<std::time::Duration>,
 }
 
-/// `init`: how to get the grant, and the new vault's slots.
+/// The new vault's slots and what its programs get: the options `init` and `import`
+/// share (one definition, so their names, help and defaults cannot drift apart).
 #[derive(Args, Debug, Clone, Default)]
-pub struct InitArgs {
-    #[command(flatten)]
-    pub grant: GrantArgs,
+pub struct NewVaultArgs {
     /// Add a recipient slot (age X25519 or SSH public key).
     #[arg(short = 'r', long = "recipient", value_name = "R")]
     pub recipients: Vec<String>,
@@ -162,17 +172,26 @@ pub struct InitArgs {
     /// No passphrase slot: recipients only.
     #[arg(long)]
     pub no_passphrase: bool,
-    /// Replace an existing vault (it is kept as .secrets.bak-<time> first).
-    #[arg(long)]
-    pub force: bool,
     /// Programs run by `exec`/`export` get the client secret and refresh token by default
     /// (SDK programs that refresh tokens themselves need them); recorded in the vault.
     #[arg(long, conflicts_with = "short_lived")]
     pub long_lived: bool,
     /// Programs get only a short-lived access token by default (the safer choice; the
-    /// default without a terminal). At a terminal without either flag, init asks.
+    /// default without a terminal). At a terminal without either flag, you are asked.
     #[arg(long)]
     pub short_lived: bool,
+}
+
+/// `init`: how to get the grant, and the new vault.
+#[derive(Args, Debug, Clone, Default)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub grant: GrantArgs,
+    #[command(flatten)]
+    pub new_vault: NewVaultArgs,
+    /// Replace an existing vault (it is kept as .secrets.bak-<time> first).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `rotate`: how to get the new grant; the vault's slots stay as they are.
@@ -184,21 +203,6 @@ pub struct RotateArgs {
     /// TTVAULT_AUTHORIZE_URL or --sandbox) without being asked.
     #[arg(long)]
     pub endpoint_change: bool,
-}
-
-// `args.sandbox` and `grant::Options::of(args, …)` read the shared options of either.
-impl std::ops::Deref for InitArgs {
-    type Target = GrantArgs;
-    fn deref(&self) -> &GrantArgs {
-        &self.grant
-    }
-}
-
-impl std::ops::Deref for RotateArgs {
-    type Target = GrantArgs;
-    fn deref(&self) -> &GrantArgs {
-        &self.grant
-    }
 }
 
 /// The global unlock options again, hidden, for the commands that never open the vault
@@ -231,23 +235,8 @@ pub struct ImportArgs {
     /// Use Tastytrade's sandbox ("cert") environment for the imported grant.
     #[arg(long)]
     pub sandbox: bool,
-    /// Add a recipient slot (age X25519 or SSH public key).
-    #[arg(short = 'r', long = "recipient", value_name = "R")]
-    pub recipients: Vec<String>,
-    /// Add the recipients listed in a file, one a line.
-    #[arg(short = 'R', long = "recipients-file", value_name = "F")]
-    pub recipients_files: Vec<PathBuf>,
-    /// No passphrase slot: recipients only.
-    #[arg(long)]
-    pub no_passphrase: bool,
-    /// Programs run by `exec`/`export` get the client secret and refresh token by default,
-    /// as the old setup's programs did (recorded in the vault).
-    #[arg(long, conflicts_with = "short_lived")]
-    pub long_lived: bool,
-    /// Programs get only a short-lived access token by default (the default without a
-    /// terminal). At a terminal without either flag, import asks.
-    #[arg(long)]
-    pub short_lived: bool,
+    #[command(flatten)]
+    pub new_vault: NewVaultArgs,
     /// Overwrite and remove the other plaintext copies of the secrets found beside the
     /// vault (such as the old setup's .secrets.backup) without asking.
     #[arg(long)]
@@ -320,7 +309,7 @@ pub struct AgentArgs {
 #[derive(Args, Debug, Clone)]
 pub struct TokenArgs {
     /// The access token has at least this much life left, at most 15m.
-    #[arg(long, value_name = "DURATION", default_value = crate::session::DEFAULT_MIN_TTL, value_parser = crate::session::parse_min_ttl)]
+    #[arg(long, value_name = "DURATION", default_value = crate::want::DEFAULT_MIN_TTL, value_parser = crate::want::parse_min_ttl)]
     pub min_ttl: std::time::Duration,
 }
 
@@ -358,7 +347,7 @@ pub struct ExecArgs {
     #[arg(long, value_enum, default_value_t = Preset::Tt)]
     pub preset: Preset,
     /// The access token has at least this much life left, at most 15m.
-    #[arg(long, value_name = "DURATION", default_value = crate::session::DEFAULT_MIN_TTL, value_parser = crate::session::parse_min_ttl)]
+    #[arg(long, value_name = "DURATION", default_value = crate::want::DEFAULT_MIN_TTL, value_parser = crate::want::parse_min_ttl)]
     pub min_ttl: std::time::Duration,
     /// The program and its arguments [default: $SHELL, marked with TTVAULT_SHELL]
     // No `allow_hyphen_values`: an unknown `--flag` before the program is a usage error
@@ -417,7 +406,7 @@ pub struct ExportArgs {
     #[arg(long)]
     pub reveal: bool,
     /// The access token has at least this much life left, at most 15m.
-    #[arg(long, value_name = "DURATION", default_value = crate::session::DEFAULT_MIN_TTL, value_parser = crate::session::parse_min_ttl)]
+    #[arg(long, value_name = "DURATION", default_value = crate::want::DEFAULT_MIN_TTL, value_parser = crate::want::parse_min_ttl)]
     pub min_ttl: std::time::Duration,
 }
 

@@ -29,8 +29,8 @@ impl Environment {
     /// The environment for a new grant: `TTVAULT_API_URL` / `TTVAULT_AUTHORIZE_URL` when
     /// set, else sandbox or production.
     pub fn for_new_grant(sandbox: bool) -> Result<Self> {
-        let api = non_empty_var("TTVAULT_API_URL");
-        let authorize = non_empty_var("TTVAULT_AUTHORIZE_URL");
+        let settings = crate::settings::get();
+        let (api, authorize) = (settings.api_url.clone(), settings.authorize_url.clone());
         let base = if sandbox {
             Environment::Sandbox
         } else {
@@ -114,10 +114,6 @@ impl Environment {
         };
         Some(format!("from {} to {}", describe(stored), describe(self)))
     }
-}
-
-fn non_empty_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 #[cfg(test)]

@@ -7,28 +7,50 @@
 //! Whatever must be asked of a person goes through the [`ui::Ui`] the command layer puts in
 //! the `VaultRef` (the terminal, or nobody): the library never prompts itself.
 
+// Modules are crate-private unless something outside the library needs them; each `pub`
+// says who. The integration tests (tests/it), the fuzz targets (fuzz/) and the test
+// vectors' generator (examples/gen_vectors.rs) are separate crates.
+/// Tests play and inspect the agent (protocol frames, socket names); fuzz: agent_request.
 pub mod agent;
+/// Fuzz: api_answer (the transport seam).
 pub mod api;
 pub(crate) mod audit;
+pub(crate) mod body_encoding;
+/// main parses with it; tests check help and completions.
 pub mod cli;
 pub(crate) mod cmd;
+/// Tests and fuzz: dotenv parse/render round trips.
 pub mod dotenv;
+/// Tests and examples/gen_vectors.rs build payloads with an environment.
 pub mod endpoints;
+/// Tests: the exported variable sets.
 pub mod env;
-pub mod error;
-pub mod gitignore;
+pub(crate) mod error;
+pub(crate) mod gitignore;
+/// main hardens the process first; tests ask the current uid.
 pub mod harden;
+/// Fuzz: the token, JWT, accounts, HTTP request and callback parsers.
 pub mod oauth;
+/// main prints its errors through it; fuzz: api_answer's sink.
 pub mod output;
 pub(crate) mod passphrase;
-pub mod readable_time;
+pub(crate) mod readable_time;
+/// Tests: identities for recipient slots.
 pub mod recipients;
+/// Tests, fuzz and examples: the secret newtypes.
 pub mod secret;
-pub mod session;
+pub(crate) mod session;
+/// main reads the environment once, first.
+pub mod settings;
+/// Tests: every export format read back.
 pub mod shell;
-pub mod spawn;
+pub(crate) mod spawn;
+/// The seam for asking a person: a caller of the library hands its own `Ui` (and tests
+/// a `ScriptedUi`).
 pub mod ui;
+/// Tests, fuzz and examples: the vault format, header and payload.
 pub mod vault;
+pub(crate) mod want;
 
 pub use error::{Code, Error, Result};
 

@@ -2,6 +2,8 @@
 
 fn main() {
     ttvault::harden::harden_process();
+    // The environment, read once, before anything uses it (src/settings.rs).
+    anstream::ColorChoice::write_global(ttvault::settings::get().colour());
     // A panic's message could quote data it was handling; print where, never what.
     // A closed stdout is no panic: every write to stdout goes through `output`, which
     // checks the write's error (`ttvault status | head -1` ends quietly).

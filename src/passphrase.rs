@@ -13,6 +13,7 @@
 use crate::error::{Error, Result};
 use crate::output::{self, Reporter};
 use crate::secret::Passphrase;
+use crate::settings::{self, NEW_PASSPHRASE, PASSPHRASE};
 use crate::ui::PassphraseAsk;
 use crate::vault::reference::{UnlockSources, VaultRef};
 use std::io::Read;
@@ -20,8 +21,6 @@ use std::path::Path;
 use std::sync::Mutex;
 use zeroize::Zeroizing;
 
-pub const ENV_PASSPHRASE: &str = "TTVAULT_PASSPHRASE";
-pub const ENV_NEW_PASSPHRASE: &str = "TTVAULT_NEW_PASSPHRASE";
 /// Longest passphrase line read from a file or descriptor.
 const MAX_LINE: u64 = 64 * 1024;
 /// Tries at a terminal: for a wrong passphrase, and for a new one (mismatch, empty).
@@ -79,7 +78,11 @@ pub fn new_for_passwd(vault: &VaultRef, file: Option<&Path>) -> Result<Passphras
     if let Some(path) = file {
         return from_file(path);
     }
-    if let Some(p) = from_env(ENV_NEW_PASSPHRASE, &*vault.report)? {
+    if let Some(p) = from_env(
+        NEW_PASSPHRASE,
+        settings::get().new_passphrase()?,
+        &*vault.report,
+    )? {
         return Ok(p);
     }
     vault.ui.new_passphrase(&vault.path)
@@ -95,21 +98,22 @@ fn from_sources_or_env(
     if let Some(fd) = sources.passphrase_fd {
         return from_fd(fd).map(Some);
     }
-    from_env(ENV_PASSPHRASE, report)
+    from_env(PASSPHRASE, settings::get().passphrase()?, report)
 }
 
-fn from_env(name: &str, report: &dyn Reporter) -> Result<Option<Passphrase>> {
-    let Some(value) = std::env::var_os(name) else {
+/// The passphrase `value` of the variable `name` (read once, in settings), with the
+/// warning that the environment can leak.
+fn from_env(
+    name: &str,
+    value: Option<Zeroizing<String>>,
+    report: &dyn Reporter,
+) -> Result<Option<Passphrase>> {
+    let Some(value) = value else {
         return Ok(None);
     };
     report.warning(
         &format!("using the passphrase from {name}; the environment can leak"),
         Some("prefer --passphrase-file or the prompt"),
-    );
-    let value = Zeroizing::new(
-        value
-            .into_string()
-            .map_err(|_| Error::usage(format!("{name} is not valid UTF-8")))?,
     );
     non_empty(Passphrase::new(value.as_str()), name)
 }

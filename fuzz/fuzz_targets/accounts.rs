@@ -9,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ttvault::oauth::api::{accounts_with, mask};
+use ttvault::oauth::accounts::{accounts_with, mask};
 use ttvault::oauth::http::{Method, Request, Response, TransportError};
 use ttvault::oauth::retry::NoWait;
 use ttvault::secret::AccessToken;

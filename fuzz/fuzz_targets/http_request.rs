@@ -16,7 +16,7 @@
 use libfuzzer_sys::fuzz_target;
 use std::io::{self, Read};
 use ttvault::oauth::server::request::{
-    ReadError, Refusal, Request, RequestReader, MAX_BODY, MAX_HEAD,
+    ReadError, Refusal, BrowserRequest, RequestReader, MAX_BODY, MAX_HEAD,
 };
 
 /// Hands over `data` at most `step` bytes per read, counting what it gave.
@@ -39,7 +39,7 @@ fn is_blank(b: &u8) -> bool {
     matches!(b, b'\r' | b'\n')
 }
 
-fn header<'r>(r: &'r Request, name: &str) -> Vec<&'r str> {
+fn header<'r>(r: &'r BrowserRequest, name: &str) -> Vec<&'r str> {
     r.headers
         .iter()
         .filter(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -47,7 +47,7 @@ fn header<'r>(r: &'r Request, name: &str) -> Vec<&'r str> {
         .collect()
 }
 
-fn write_out(r: &Request) -> Vec<u8> {
+fn write_out(r: &BrowserRequest) -> Vec<u8> {
     let mut out = format!("{} {} HTTP/1.{}\r\n", r.method, r.target, r.minor_version);
     for (k, v) in &r.headers {
         out.push_str(&format!("{k}: {v}\r\n"));

@@ -4,14 +4,14 @@
 //! the vault itself.
 
 use super::protocol::{
-    self, ErrorKind, GrantReply, Op, Reply, Request, Response, StatusReply, Versioned, WireError,
-    VERSION,
+    self, ErrorKind, GrantReply, InfoReply, Op, Reply, ReplyFrame, RequestFrame, StatusReply,
+    Versioned, WireError, VERSION,
 };
-use super::{limits, paths, Answer};
+use super::{limits, paths, AgentAnswer, Served};
 use crate::error::{Error, Result};
 use crate::secret::RefreshToken;
-use crate::session::{Freshness, Secrets, Session};
 use crate::vault::VaultRef;
+use crate::want::{Freshness, Secrets};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
@@ -38,13 +38,13 @@ pub fn call(vault: &Path, op: Op, timeout: Duration) -> Option<Reply> {
 pub fn call_on(stream: &mut UnixStream, op: Op, timeout: Duration) -> Option<Reply> {
     stream.set_read_timeout(Some(timeout)).ok()?;
     stream.set_write_timeout(Some(QUICK_TIMEOUT)).ok()?;
-    protocol::write_frame(stream, &Request::new(op)).ok()?;
+    protocol::write_frame(stream, &RequestFrame::new(op)).ok()?;
     let body = protocol::read_frame(stream).ok()?;
     let versioned: Versioned = serde_json::from_slice(&body).ok()?;
     if versioned.v != Some(u64::from(VERSION)) {
         return None;
     }
-    serde_json::from_slice::<Response>(&body)
+    serde_json::from_slice::<ReplyFrame>(&body)
         .ok()
         .map(|r| r.reply)
 }
@@ -55,37 +55,54 @@ pub fn status(vault: &Path) -> Option<Result<StatusReply, WireError>> {
     match call(vault, Op::Status, QUICK_TIMEOUT)? {
         Reply::Status(s) => Some(Ok(s)),
         Reply::Error(e) => Some(Err(e)),
-        Reply::Done | Reply::Grant(_) => None,
+        Reply::Done | Reply::Grant(_) | Reply::Info(_) => None,
     }
 }
 
-/// A session from the vault's agent. `NoAgent`: none running, stale, another version:
+/// A token from the vault's agent. `NoAgent`: none running, stale, another version:
 /// open the vault instead. `Withheld`: long-lived secrets asked of an agent that does not
 /// hand them out. `Err`: the agent's refresh failed (4 refused grant, 5 network), the
 /// vault file is one opening would refuse (3), or the floor cannot be met (2).
-pub fn session(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<Answer> {
+pub fn token(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<AgentAnswer<Served>> {
     let op = Op::Token {
         secrets: secrets == Secrets::Included,
         fresh: want.fresh,
         min_ttl_secs: want.min_ttl.as_secs(),
     };
-    match call(&vault.path, op, TOKEN_TIMEOUT) {
-        Some(Reply::Grant(g)) => {
-            vault
-                .report
-                .detail("using the agent that holds the vault open");
+    answer(vault, op, TOKEN_TIMEOUT, |reply| match reply {
+        Reply::Grant(g) => Some(Served {
             // An instant past what a date can show counts as already expired.
-            let expires_at = limits::from_unix_secs(g.expires_at).unwrap_or(UNIX_EPOCH);
-            Ok(Answer::Served(Box::new(Session::from_agent(
-                g.grant,
-                g.secrets,
-                g.access_token,
-                expires_at,
-                g.unsaved_refresh_token,
-            ))))
-        }
+            expires_at: limits::from_unix_secs(g.expires_at).unwrap_or(UNIX_EPOCH),
+            grant: g.grant,
+            secrets: g.secrets,
+            access_token: g.access_token,
+            unsaved_refresh_token: g.unsaved_refresh_token,
+        }),
+        _ => None,
+    })
+}
+
+/// The grant's fields (and secrets when asked) without a token; answered like [`token`].
+pub fn info(vault: &VaultRef, secrets: Secrets) -> Result<AgentAnswer<InfoReply>> {
+    let op = Op::Info {
+        secrets: secrets == Secrets::Included,
+    };
+    answer(vault, op, QUICK_TIMEOUT, |reply| match reply {
+        Reply::Info(i) => Some(i),
+        _ => None,
+    })
+}
+
+/// One request whose reply `served` picks; the agent's errors sorted as [`token`] says.
+fn answer<T>(
+    vault: &VaultRef,
+    op: Op,
+    timeout: Duration,
+    served: impl FnOnce(Reply) -> Option<T>,
+) -> Result<AgentAnswer<T>> {
+    match call(&vault.path, op, timeout) {
         Some(Reply::Error(e)) if e.kind == ErrorKind::Withheld => {
-            Ok(Answer::Withheld(e.into_error()))
+            Ok(AgentAnswer::Withheld(e.into_error()))
         }
         Some(Reply::Error(e))
             if matches!(
@@ -95,7 +112,16 @@ pub fn session(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<An
         {
             Err(e.into_error())
         }
-        _ => Ok(Answer::NoAgent),
+        Some(reply) => match served(reply) {
+            Some(t) => {
+                vault
+                    .report
+                    .detail("using the agent that holds the vault open");
+                Ok(AgentAnswer::Served(Box::new(t)))
+            }
+            None => Ok(AgentAnswer::NoAgent),
+        },
+        None => Ok(AgentAnswer::NoAgent),
     }
 }
 

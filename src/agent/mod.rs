@@ -8,28 +8,43 @@
 //!
 //! The agent exists on Unix only; elsewhere every command opens the vault itself.
 
-pub mod limits;
-pub mod locked;
+pub(crate) mod limits;
+pub(crate) mod locked;
+/// Tests play a hostile or outdated agent with its frames; fuzz: agent_request.
 pub mod protocol;
 
 #[cfg(unix)]
-pub mod client;
+pub(crate) mod client;
+/// Tests find the agent's socket by its name.
 #[cfg(unix)]
 pub mod paths;
 #[cfg(unix)]
-pub mod server;
+pub(crate) mod server;
 #[cfg(unix)]
-pub mod state;
+pub(crate) mod state;
 
 use crate::error::{Error, Result};
-use crate::secret::RefreshToken;
-use crate::session::{Freshness, Secrets, Session};
-use crate::vault::VaultRef;
+use crate::secret::{AccessToken, RefreshToken};
+use crate::vault::{GrantInfo, GrantSecrets, VaultRef};
+use crate::want::{Freshness, Secrets};
+use std::time::SystemTime;
 
-/// What the vault's agent answered a token request.
-pub enum Answer {
-    /// A session (a token with what was asked of it).
-    Served(Box<Session>),
+/// What the agent handed out: the grant's public fields, its secrets when asked for and
+/// allowed, and an access token with its expiry. The session module makes a session of it.
+pub struct Served {
+    pub grant: GrantInfo,
+    pub secrets: Option<GrantSecrets>,
+    pub access_token: AccessToken,
+    pub expires_at: SystemTime,
+    /// The agent holds a rotated refresh token the vault lacks.
+    pub unsaved_refresh_token: bool,
+}
+
+/// What the vault's agent answered (`T`: a token, [`Served`], or the grant alone,
+/// [`protocol::InfoReply`]).
+pub enum AgentAnswer<T> {
+    /// What was asked.
+    Served(Box<T>),
     /// The agent does not hand out long-lived secrets (docs/AGENT.md); the error says
     /// what to do.
     Withheld(Error),
@@ -37,16 +52,27 @@ pub enum Answer {
     NoAgent,
 }
 
-/// A session from the vault's agent when one is up and the reference allows it. An
+/// A token from the vault's agent when one is up and the reference allows it. An
 /// agent's refresh failure, a vault file opening would refuse, or a floor that cannot be
-/// met is an error with its exit status. See [`client::session`].
-pub fn session(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<Answer> {
+/// met is an error with its exit status. See [`client::token`].
+pub fn token(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<AgentAnswer<Served>> {
     #[cfg(unix)]
     if vault.use_agent {
-        return client::session(vault, secrets, want);
+        return client::token(vault, secrets, want);
     }
     let _ = (vault, secrets, want);
-    Ok(Answer::NoAgent)
+    Ok(AgentAnswer::NoAgent)
+}
+
+/// The grant's fields (and secrets when asked) from the vault's agent, without a token:
+/// nothing is refreshed or sent. Errors as [`token`].
+pub fn info(vault: &VaultRef, secrets: Secrets) -> Result<AgentAnswer<protocol::InfoReply>> {
+    #[cfg(unix)]
+    if vault.use_agent {
+        return client::info(vault, secrets);
+    }
+    let _ = (vault, secrets);
+    Ok(AgentAnswer::NoAgent)
 }
 
 /// The refresh token the agent rotated, to be written into the vault: handed over only

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 /// The private socket directory; created when `create`, else only checked.
 pub fn socket_dir(create: bool) -> Result<PathBuf> {
-    let dir = match std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
-        Some(runtime) => PathBuf::from(runtime).join("ttvault"),
+    let dir = match &crate::settings::get().runtime_dir {
+        Some(runtime) => runtime.join("ttvault"),
         None => std::env::temp_dir().join(format!("ttvault-{}", crate::harden::current_uid())),
     };
     if create {

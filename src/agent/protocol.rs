@@ -6,8 +6,8 @@
 
 use crate::error::{Code, Error};
 use crate::secret::{AccessToken, RefreshToken};
-use crate::session::{GrantInfo, GrantSecrets};
 use crate::vault::Payload;
+use crate::vault::{GrantInfo, GrantSecrets};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use zeroize::Zeroizing;
@@ -42,6 +42,10 @@ pub enum Op {
     /// vault: it sends the refresh token the vault holds, which the agent compares with
     /// the one it was handed (or last saw saved). Answered like `token` with `secrets`.
     Rotated { vault_refresh_token: RefreshToken },
+    /// The grant's public fields without a token (no refresh, nothing sent anywhere:
+    /// `show`, or a command that reads the recorded choice first); with `secrets` also the
+    /// client secret and refresh token, on the same terms as `token`.
+    Info { secrets: bool },
     /// A client has written the agent's rotated refresh token into the vault.
     Saved,
     /// End now.
@@ -64,6 +68,7 @@ impl PartialEq for Op {
                     min_ttl_secs: m2,
                 },
             ) => (secrets, fresh, min_ttl_secs) == (s2, f2, m2),
+            (Op::Info { secrets }, Op::Info { secrets: s2 }) => secrets == s2,
             (
                 Op::Rotated {
                     vault_refresh_token: a,
@@ -79,16 +84,17 @@ impl PartialEq for Op {
 
 impl Eq for Op {}
 
+/// A client's request as one frame carries it: the protocol version and the op.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct Request {
+pub struct RequestFrame {
     pub v: u32,
     #[serde(flatten)]
     pub op: Op,
 }
 
-impl Request {
+impl RequestFrame {
     pub fn new(op: Op) -> Self {
-        Request { v: VERSION, op }
+        RequestFrame { v: VERSION, op }
     }
 }
 
@@ -206,6 +212,15 @@ pub struct GrantReply {
     pub unsaved_refresh_token: bool,
 }
 
+/// The grant without a token (`info`).
+#[derive(Serialize, Deserialize)]
+pub struct InfoReply {
+    pub grant: GrantInfo,
+    /// Only when the request asked for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<GrantSecrets>,
+}
+
 /// What the agent answers. Externally tagged (`"done"`, `{"status": …}`, `{"grant": …}`,
 /// `{"error": …}`) so a reply is parsed straight into its fields: serde's internally
 /// tagged or flattened forms would first copy every string, secrets included, into a
@@ -219,18 +234,20 @@ pub enum Reply {
     Done,
     Status(StatusReply),
     Grant(GrantReply),
+    Info(InfoReply),
     Error(WireError),
 }
 
+/// The agent's reply as one frame carries it: the protocol version and the reply.
 #[derive(Serialize, Deserialize)]
-pub struct Response {
+pub struct ReplyFrame {
     pub v: u32,
     pub reply: Reply,
 }
 
-impl Response {
+impl ReplyFrame {
     pub fn new(reply: Reply) -> Self {
-        Response { v: VERSION, reply }
+        ReplyFrame { v: VERSION, reply }
     }
     pub fn done() -> Self {
         Self::new(Reply::Done)

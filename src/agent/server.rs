@@ -8,13 +8,14 @@
 
 use super::paths::{self, VaultStamp};
 use super::protocol::{
-    self, ErrorKind, GrantReply, Handoff, Op, Reply, Request, Response, Versioned, WireError,
-    VERSION,
+    self, ErrorKind, GrantReply, Handoff, InfoReply, Op, Reply, ReplyFrame, RequestFrame,
+    Versioned, WireError, VERSION,
 };
 use super::state::{self, State};
 use crate::error::{Error, Result};
 use crate::oauth::{self, Http};
-use crate::session::{Freshness, GrantInfo, GrantSecrets};
+use crate::vault::{GrantInfo, GrantSecrets};
+use crate::want::Freshness;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -242,7 +243,7 @@ async fn handle(mut stream: UnixStream, state: Arc<State>, shutdown: Arc<Notify>
         }
         let Some(len) = protocol::frame_len(prefix) else {
             let e = WireError::new(ErrorKind::BadRequest, "frame too large");
-            let _ = reply(&mut stream, &Response::error(e)).await;
+            let _ = reply(&mut stream, &ReplyFrame::error(e)).await;
             return;
         };
         let mut body = Zeroizing::new(vec![0u8; len]);
@@ -262,7 +263,7 @@ async fn handle(mut stream: UnixStream, state: Arc<State>, shutdown: Arc<Notify>
     }
 }
 
-async fn reply(stream: &mut UnixStream, response: &Response) -> bool {
+async fn reply(stream: &mut UnixStream, response: &ReplyFrame) -> bool {
     let frame = protocol::encode(response);
     matches!(
         tokio::time::timeout(IO_TIMEOUT, stream.write_all(&frame)).await,
@@ -271,39 +272,39 @@ async fn reply(stream: &mut UnixStream, response: &Response) -> bool {
 }
 
 /// The reply to one frame, and whether the agent should end after sending it.
-async fn answer(body: &[u8], state: &State, arrival: Instant) -> (Response, bool) {
-    let bad = |m: &str| Response::error(WireError::new(ErrorKind::BadRequest, m));
+async fn answer(body: &[u8], state: &State, arrival: Instant) -> (ReplyFrame, bool) {
+    let bad = |m: &str| ReplyFrame::error(WireError::new(ErrorKind::BadRequest, m));
     let Ok(versioned) = serde_json::from_slice::<Versioned>(body) else {
         return (bad("not a JSON request"), false);
     };
     if versioned.v != Some(u64::from(VERSION)) {
         if versioned.op.as_deref() == Some("lock") {
-            return (Response::done(), true);
+            return (ReplyFrame::done(), true);
         }
         let e = WireError::new(
             ErrorKind::Version,
             format!("this agent speaks protocol version {VERSION}"),
         );
-        return (Response::error(e), false);
+        return (ReplyFrame::error(e), false);
     }
-    let Ok(request) = serde_json::from_slice::<Request>(body) else {
+    let Ok(request) = serde_json::from_slice::<RequestFrame>(body) else {
         return (bad("unknown request"), false);
     };
     match request.op {
-        Op::Ping => (Response::done(), false),
-        Op::Lock => (Response::done(), true),
+        Op::Ping => (ReplyFrame::done(), false),
+        Op::Lock => (ReplyFrame::done(), true),
         // Only after a rotation the agent asked for: the vault now holds the new refresh
         // token, so its current file is the agent's again. Otherwise it whitewashes nothing.
         Op::Saved if state.unsaved() => match state.saved() {
-            Ok(()) => (Response::done(), false),
-            Err(e) => (Response::error(e), false),
+            Ok(()) => (ReplyFrame::done(), false),
+            Err(e) => (ReplyFrame::error(e), false),
         },
-        Op::Saved => (Response::done(), false),
+        Op::Saved => (ReplyFrame::done(), false),
         // No secret in a status: a file opening would refuse does not hide the agent
         // (`status` and `lock` still see it); only a changed file ends it.
         Op::Status => match state.check_vault() {
-            Err((e, true)) => (Response::error(e), true),
-            _ => (Response::new(Reply::Status(state.status().await)), false),
+            Err((e, true)) => (ReplyFrame::error(e), true),
+            _ => (ReplyFrame::new(Reply::Status(state.status().await)), false),
         },
         Op::Token {
             secrets,
@@ -311,10 +312,10 @@ async fn answer(body: &[u8], state: &State, arrival: Instant) -> (Response, bool
             min_ttl_secs,
         } => {
             if let Err((e, end)) = state.check_vault() {
-                return (Response::error(e), end);
+                return (ReplyFrame::error(e), end);
             }
             if secrets && !state.long_lived() {
-                return (Response::error(withheld()), false);
+                return (ReplyFrame::error(withheld()), false);
             }
             let want = Freshness {
                 min_ttl: Duration::from_secs(min_ttl_secs),
@@ -322,15 +323,24 @@ async fn answer(body: &[u8], state: &State, arrival: Instant) -> (Response, bool
             };
             (grant_reply(state, arrival, want, secrets).await, false)
         }
+        Op::Info { secrets } => {
+            if let Err((e, end)) = state.check_vault() {
+                return (ReplyFrame::error(e), end);
+            }
+            if secrets && !state.long_lived() {
+                return (ReplyFrame::error(withheld()), false);
+            }
+            (info_reply(state, secrets), false)
+        }
         Op::Rotated {
             vault_refresh_token,
         } => {
             if let Err((e, end)) = state.check_vault() {
-                return (Response::error(e), end);
+                return (ReplyFrame::error(e), end);
             }
             // Only a client that has opened the vault knows the refresh token it holds.
             if !state.is_vault_refresh_token(&vault_refresh_token) {
-                return (Response::error(withheld()), false);
+                return (ReplyFrame::error(withheld()), false);
             }
             (
                 grant_reply(state, arrival, Freshness::default(), true).await,
@@ -353,15 +363,20 @@ fn withheld() -> WireError {
 /// What to do when the agent withholds the long-lived secrets.
 pub const WITHHELD_HINT: &str = "give the passphrase (--passphrase-file F, --passphrase-fd N, TTVAULT_PASSPHRASE or a terminal) or -i KEY so ttvault opens the vault itself, or run `ttvault unlock --long-lived` (or record the choice in the vault) to let the agent hand them out";
 
-async fn grant_reply(state: &State, arrival: Instant, want: Freshness, secrets: bool) -> Response {
+async fn grant_reply(
+    state: &State,
+    arrival: Instant,
+    want: Freshness,
+    secrets: bool,
+) -> ReplyFrame {
     state.touch();
     let (access_token, expires_at) = match state.fresh_token(arrival, want).await {
         Ok(t) => t,
-        Err(e) => return Response::error(e),
+        Err(e) => return ReplyFrame::error(e),
     };
     let payload = match state.payload() {
         Ok(p) => p,
-        Err(e) => return Response::error(e),
+        Err(e) => return ReplyFrame::error(e),
     };
     let grant = GrantReply {
         grant: GrantInfo::of(&payload),
@@ -370,7 +385,19 @@ async fn grant_reply(state: &State, arrival: Instant, want: Freshness, secrets: 
         expires_at: state::unix_secs(expires_at),
         unsaved_refresh_token: state.unsaved(),
     };
-    Response::new(Reply::Grant(grant))
+    ReplyFrame::new(Reply::Grant(grant))
+}
+
+/// The grant's fields (and secrets when asked and allowed) without a token.
+fn info_reply(state: &State, secrets: bool) -> ReplyFrame {
+    state.touch();
+    match state.payload() {
+        Ok(payload) => ReplyFrame::new(Reply::Info(InfoReply {
+            grant: GrantInfo::of(&payload),
+            secrets: secrets.then(|| GrantSecrets::of(&payload)),
+        })),
+        Err(e) => ReplyFrame::error(e),
+    }
 }
 
 #[cfg(test)]

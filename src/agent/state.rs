@@ -21,8 +21,8 @@ use super::paths::{VaultCheck, VaultStamp};
 use super::protocol::{ErrorKind, StatusReply, WireError};
 use crate::oauth::{self, Http};
 use crate::secret::{AccessToken, ClientSecret, RefreshToken};
-use crate::session::Freshness;
 use crate::vault::Payload;
+use crate::want::Freshness;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -322,7 +322,7 @@ impl State {
 }
 
 fn floor_too_long(min_ttl: Duration, lifetime: Duration) -> WireError {
-    let e = crate::session::longer_than_lifetime(min_ttl, lifetime);
+    let e = crate::want::longer_than_lifetime(min_ttl, lifetime);
     let mut wire = WireError::new(ErrorKind::Usage, e.message);
     wire.hint = e.hint;
     wire

@@ -1,10 +1,10 @@
 //! Checks on the files around the vault: permissions and owner, git, plaintext leftovers.
 
 use super::Report;
-use crate::session::{GrantInfo, GrantSecrets};
 use crate::vault::describe::describe_slots;
 use crate::vault::header::Slot;
 use crate::vault::{format, store};
+use crate::vault::{GrantInfo, GrantSecrets};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 

@@ -2,7 +2,7 @@
 //! and whether the grant ever sat in a plaintext file (`import`).
 
 use super::Report;
-use crate::session::GrantInfo;
+use crate::vault::GrantInfo;
 
 /// The vault's long-lived choice: which secrets programs get, and why that matters.
 pub fn programs(report: &mut Report, p: &GrantInfo) {

@@ -3,7 +3,7 @@
 //! findings; `cmd/audit.rs` prints them and picks the exit status.
 
 pub mod files;
-pub mod grant;
+pub mod grant_checks;
 pub mod handout;
 
 use serde::Serialize;

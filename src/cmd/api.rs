@@ -1,14 +1,14 @@
 //! `ttvault api PATH`: a read-only API call with the vault's access token (README "api").
 //! The words are checked first (a refused method costs no passphrase and sends nothing),
-//! then the token comes from [`Tokens`], the one place that knows where tokens come from.
+//! then the token comes from the command's one way to its grant ([`Tokens`]).
 
 use super::Context;
 use crate::api::{self, Plan, Sink, Style, Words};
 use crate::cli::ApiArgs;
 use crate::error::Result;
-use crate::secret::{AccessToken, Passphrase};
-use crate::session::{GrantSource, Secrets, Session};
-use crate::vault::{self, VaultRef};
+use crate::secret::AccessToken;
+use crate::session::{GrantAccess, Session};
+use crate::want::{Freshness, Secrets};
 use std::io::IsTerminal;
 
 pub fn run(ctx: &Context, args: &ApiArgs) -> Result<i32> {
@@ -20,7 +20,10 @@ pub fn run(ctx: &Context, args: &ApiArgs) -> Result<i32> {
         paginate: args.paginate,
         include: args.include,
     })?;
-    let mut tokens = Tokens::open(&ctx.vault)?;
+    let http = crate::oauth::Client::new()?;
+    let mut grant = ctx.grant(&http);
+    let session = grant.session(Secrets::Withheld, Freshness::default())?;
+    let mut tokens = Tokens { grant, session };
     let api_base = tokens.session.grant.environment.api_url().to_string();
     let transport = api::Client::new()?;
     let style = Style {
@@ -42,55 +45,19 @@ pub fn run(ctx: &Context, args: &ApiArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// The grant's access tokens for `api`: the agent's when one holds the vault open, else
-/// minted from the vault opened here.
-struct Tokens<'v> {
-    vault: &'v VaultRef,
+/// The grant's access tokens for `api`, through the command's one way to its grant: the
+/// agent's when one holds the vault open, else minted from the vault opened here (once:
+/// a fresh token costs no second prompt).
+struct Tokens<'a> {
+    grant: GrantAccess<'a>,
     session: Session,
-    /// Opened here: the passphrase that opened the vault (when one did), so a fresh token
-    /// costs no second prompt.
-    opened_here: Option<Option<Passphrase>>,
-}
-
-impl<'v> Tokens<'v> {
-    fn open(vault: &'v VaultRef) -> Result<Self> {
-        match GrantSource::find(vault, Secrets::Withheld)? {
-            GrantSource::Agent(session) => Ok(Tokens {
-                vault,
-                session,
-                opened_here: None,
-            }),
-            GrantSource::Vault { opened, secrets } => {
-                let passphrase = opened.passphrase.clone();
-                let session = GrantSource::Vault { opened, secrets }
-                    .session(vault, &crate::oauth::Client::new()?)?;
-                Ok(Tokens {
-                    vault,
-                    session,
-                    opened_here: Some(passphrase),
-                })
-            }
-        }
-    }
 }
 
 impl api::Tokens for Tokens<'_> {
     fn access_token(&mut self, fresh: bool) -> Result<AccessToken> {
         if fresh {
-            self.session = match &self.opened_here {
-                // A new refresh from the vault, read again with what opened it.
-                Some(passphrase) => GrantSource::Vault {
-                    opened: vault::open_using(self.vault, passphrase.as_ref())?,
-                    secrets: Secrets::Withheld,
-                }
-                .session(self.vault, &crate::oauth::Client::new()?)?,
-                // The agent's cached token was refused: ask it for one refreshed now.
-                None => crate::session::open_with(
-                    self.vault,
-                    Secrets::Withheld,
-                    crate::session::Freshness::fresh(),
-                )?,
-            };
+            // The token was refused: one refreshed now (by the agent, or here).
+            self.session = self.grant.session(Secrets::Withheld, Freshness::fresh())?;
         }
         Ok(self.session.access_token.clone())
     }

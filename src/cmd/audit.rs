@@ -3,20 +3,29 @@
 //! grant refusal / unreachable endpoint, 6 under --strict when any warning or error.
 
 use super::Context;
-use crate::audit::{files, grant, handout, Report, Severity};
+use crate::audit::{files, grant_checks, handout, Report, Severity};
 use crate::cli::AuditArgs;
 use crate::error::{Code, Error, Result};
 use crate::outln;
-use crate::session::{GrantSource, Source};
+use crate::session::Source;
+use crate::want::{Freshness, Secrets};
 use crate::{oauth, output};
 use serde_json::json;
 
 pub fn run(ctx: &Context, args: &AuditArgs) -> Result<i32> {
     let vault = &ctx.vault;
-    // With an agent up, the grant and its token come from it (one shared refresh).
-    let source = GrantSource::find_despite_permissions(vault)?;
-    let slots = source.slots(vault)?;
-    let (info, secrets) = source.grant();
+    let http = oauth::Client::new()?;
+    // With an agent up, the grant and its token come from it (one shared refresh); a
+    // tokens-only agent's withheld secrets come from the vault opened here when the
+    // passphrase or an identity is at hand.
+    let mut grant = ctx.grant(&http).despite_permissions();
+    let fields = match grant.fields(Secrets::Included) {
+        // Nothing here opens the vault: the report says what was skipped without them.
+        Err(_) if grant.agent_withholds_secrets() => grant.fields(Secrets::Withheld)?,
+        fields => fields?,
+    };
+    let slots = grant.slots()?;
+    let (info, secrets) = (fields.info, fields.secrets);
     let mut report = Report::default();
     files::permissions(&mut report, &vault.path);
     files::git(&mut report, &vault.path);
@@ -30,27 +39,27 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<i32> {
         );
     }
     files::slots(&mut report, &slots, &info);
-    grant::endpoints(&mut report, &info.environment);
+    grant_checks::endpoints(&mut report, &info.environment);
     let scopes = secrets
         .as_ref()
-        .map(|s| grant::scopes(&mut report, &info, &s.refresh_token));
-    grant::age(&mut report, &info);
+        .map(|s| grant_checks::scopes(&mut report, &info, &s.refresh_token));
+    grant_checks::age(&mut report, &info);
     handout::imported(&mut report, &info);
     handout::programs(&mut report, &info);
     let (live, live_error) = if args.offline {
         report.ok("live", "skipped (--offline)");
-        (grant::Live::default(), None)
+        (grant_checks::Live::default(), None)
     } else {
-        let http = oauth::Client::new()?;
         let api_url = info.environment.api_url();
-        let session = source.session(vault, &http);
+        // Refreshed for this audit: the live checks must see a revoked grant.
+        let session = grant.session(Secrets::Withheld, Freshness::fresh());
         if session.as_ref().is_ok_and(|s| s.source() == Source::Agent) {
             report.ok(
                 "live.fresh",
                 "the agent refreshed the grant just now for this audit (not a cached token)",
             );
         }
-        grant::live(&mut report, &http, api_url, session)
+        grant_checks::live(&mut report, &http, api_url, session)
     };
 
     if ctx.json {

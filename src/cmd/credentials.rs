@@ -2,13 +2,9 @@
 //! know them (`init`, `rotate`); what is still missing is asked on the local page.
 
 use super::grant::Options;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::secret::ClientSecret;
 use crate::ui::Ui;
-use zeroize::Zeroizing;
-
-pub const ENV_CLIENT_SECRET: &str = "TTVAULT_CLIENT_SECRET";
-pub const ENV_REFRESH_TOKEN: &str = "TTVAULT_REFRESH_TOKEN";
 
 /// Client credentials as far as the terminal and environment know them.
 #[derive(Clone, Default)]
@@ -41,8 +37,9 @@ pub fn known(args: &Options, stored_id: Option<&str>, ui: &dyn Ui) -> Result<Kno
         )?;
         client_id = Some(typed.trim().to_string()).filter(|c| !c.is_empty());
     }
-    let mut client_secret =
-        secret_from_env(ENV_CLIENT_SECRET)?.map(|s| ClientSecret::new(s.trim()));
+    let mut client_secret = crate::settings::get()
+        .client_secret()?
+        .map(|s| ClientSecret::new(s.trim()));
     if client_secret.is_none() && client_id.is_some() && terminal {
         let keeps = stored_id.is_some() && client_id.as_deref() == stored_id;
         let typed = ui.line(
@@ -59,17 +56,4 @@ pub fn known(args: &Options, stored_id: Option<&str>, ui: &dyn Ui) -> Result<Kno
         client_id,
         client_secret,
     })
-}
-
-pub(super) fn secret_from_env(name: &str) -> Result<Option<Zeroizing<String>>> {
-    match std::env::var_os(name) {
-        None => Ok(None),
-        Some(v) => {
-            let v = Zeroizing::new(
-                v.into_string()
-                    .map_err(|_| Error::usage(format!("{name} is not valid UTF-8")))?,
-            );
-            Ok(Some(v).filter(|v| !v.trim().is_empty()))
-        }
-    }
 }

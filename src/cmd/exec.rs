@@ -10,16 +10,15 @@ use crate::cli::ExecArgs;
 use crate::env;
 use crate::error::Result;
 use crate::output;
-use crate::session::Freshness;
+use crate::want::Freshness;
 use std::process::Command;
 
-/// Set in the shell `ttvault exec` starts, to the vault's absolute path.
-pub const SHELL_MARK: &str = "TTVAULT_SHELL";
+use crate::settings::SHELL_MARK;
 
 pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
     // A second exec inside the shell would stack credentials (perhaps of another vault)
     // over the ones the shell already holds, and outlive its `exit`.
-    if let Some(outer) = std::env::var_os(SHELL_MARK) {
+    if let Some(outer) = &crate::settings::get().shell_mark {
         return Err(crate::Error::usage(format!(
             "this shell was started by `ttvault exec` for {} and holds its credentials already",
             std::path::Path::new(&outer).display()
@@ -39,8 +38,9 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
         ));
     }
     let choice = Choice::of(args.long_lived, args.short_lived);
+    let http = crate::oauth::Client::new()?;
     let session = handout::session(
-        &ctx.vault,
+        &mut ctx.grant(&http),
         choice,
         args.preset.into(),
         Freshness::at_least(args.min_ttl),
@@ -112,7 +112,8 @@ fn not_started(program: &str, err: &std::io::Error) -> i32 {
 
 /// `$SHELL`, else `/bin/sh`.
 fn user_shell() -> std::ffi::OsString {
-    std::env::var_os("SHELL")
-        .filter(|s| !s.is_empty())
+    crate::settings::get()
+        .shell
+        .clone()
         .unwrap_or_else(|| "/bin/sh".into())
 }

@@ -2,7 +2,7 @@
 //! (browser flow or `--paste`), and verify the grant. Nothing here writes the vault;
 //! the browser's answer is held until the caller has.
 
-use super::credentials::{secret_from_env, Known, ENV_CLIENT_SECRET, ENV_REFRESH_TOKEN};
+use super::credentials::Known;
 use super::grant_retry::Missed;
 use crate::cli::GrantArgs;
 use crate::endpoints::Environment;
@@ -15,6 +15,7 @@ use crate::oauth::verify::{self, Verified};
 use crate::oauth::{self, browser, Http};
 use crate::output;
 use crate::secret::{ClientSecret, RefreshToken};
+use crate::settings::{CLIENT_SECRET as ENV_CLIENT_SECRET, REFRESH_TOKEN as ENV_REFRESH_TOKEN};
 use crate::ui::Ui;
 use std::time::Duration;
 
@@ -99,7 +100,7 @@ impl Obtained {
 /// Adds to a network failure's advice where the token endpoint came from: the vault
 /// (`stored`, rotate without overrides), TTVAULT_API_URL, or Tastytrade's defaults.
 pub fn say_endpoint_source(err: Error, environment: &Environment, stored: bool) -> Error {
-    let from_env = std::env::var_os("TTVAULT_API_URL").is_some_and(|v| !v.is_empty());
+    let from_env = crate::settings::get().api_url.is_some();
     let from = match (stored, environment) {
         (true, _) => "the one stored in the vault",
         (false, Environment::Custom { .. }) if from_env => "set by TTVAULT_API_URL",
@@ -249,7 +250,7 @@ fn paste(
     };
     let client_id = known.client_id.ok_or_else(|| needs("client id"))?;
     let client_secret = known.client_secret.ok_or_else(|| needs("client secret"))?;
-    let refresh_token = match secret_from_env(ENV_REFRESH_TOKEN)? {
+    let refresh_token = match crate::settings::get().refresh_token()? {
         Some(t) => RefreshToken::new(t.trim()),
         None if ui.can_ask() => {
             RefreshToken::new(ui.line("Refresh token (input hidden): ", true)?.trim())

@@ -7,9 +7,9 @@
 use crate::env::{self, Preset};
 use crate::error::Result;
 use crate::output;
-use crate::session::{self, Freshness, GrantSource, Secrets, Session};
+use crate::session::{GrantAccess, Session};
 use crate::ui::Ui;
-use crate::vault::VaultRef;
+use crate::want::{Freshness, Secrets};
 
 /// The long-lived choice as the command line gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,15 +27,6 @@ impl Choice {
             (true, _) => Choice::Long,
             (false, true) => Choice::Short,
             (false, false) => Choice::Unsaid,
-        }
-    }
-
-    /// Whether this run is long-lived, given the vault's recorded choice.
-    fn over(self, recorded: bool) -> bool {
-        match self {
-            Choice::Unsaid => recorded,
-            Choice::Long => true,
-            Choice::Short => false,
         }
     }
 
@@ -87,54 +78,27 @@ fn ask(why_long: &str, ui: &dyn Ui) -> Result<bool> {
 /// preset whose programs need the secrets is refused on a short-lived run (with
 /// `--short-lived` even before the vault is opened: nothing is asked, nothing is sent).
 pub fn session(
-    vault: &VaultRef,
+    grant: &mut GrantAccess,
     choice: Choice,
     preset: Preset,
     want: Freshness,
     check: &dyn Fn(bool) -> Result<()>,
 ) -> Result<Session> {
-    let allowed = |long: bool| -> Result<()> {
-        if preset.needs_long_lived() && !long {
-            return Err(env::short_lived_tastyware());
-        }
-        check(long)
+    let long = match choice {
+        Choice::Long => true,
+        Choice::Short => false,
+        // The recorded choice is inside the vault, or known to its agent (which tells it
+        // without a token).
+        Choice::Unsaid => grant.fields(Secrets::Withheld)?.info.long_lived,
     };
-    match choice {
-        Choice::Long => {
-            allowed(true)?;
-            return session::open_with(vault, Secrets::Included, want);
-        }
-        Choice::Short => {
-            allowed(false)?;
-            return session::open_with(vault, Secrets::Withheld, want);
-        }
-        Choice::Unsaid => {}
+    if preset.needs_long_lived() && !long {
+        return Err(env::short_lived_tastyware());
     }
-    // The recorded choice is inside the vault (or known to its agent): open without the
-    // secrets, then add them when the vault says so.
-    match GrantSource::find_with(vault, Secrets::Withheld, want)? {
-        GrantSource::Vault { opened, .. } => {
-            let long = opened.payload.long_lived;
-            allowed(long)?;
-            let secrets = if long {
-                Secrets::Included
-            } else {
-                Secrets::Withheld
-            };
-            GrantSource::Vault { opened, secrets }.session_with(
-                vault,
-                &crate::oauth::Client::new()?,
-                want,
-            )
-        }
-        GrantSource::Agent(session) => {
-            let long = choice.over(session.grant.long_lived);
-            allowed(long)?;
-            if long && session.secrets().is_none() {
-                session::open_with(vault, Secrets::Included, want)
-            } else {
-                Ok(session)
-            }
-        }
-    }
+    check(long)?;
+    let secrets = if long {
+        Secrets::Included
+    } else {
+        Secrets::Withheld
+    };
+    grant.session(secrets, want)
 }

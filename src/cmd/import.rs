@@ -13,8 +13,8 @@ use crate::endpoints::Environment;
 use crate::error::{Error, Result};
 use crate::outln;
 use crate::output;
-use crate::session::GrantSecrets;
 use crate::ui::Ui;
+use crate::vault::GrantSecrets;
 use crate::vault::{self, format, store, NewSlots, Payload};
 use std::path::Path;
 
@@ -61,13 +61,13 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
     }
     // Every question comes before the vault is written.
     let ui = &*ctx.vault.ui;
-    payload.long_lived =
-        Choice::of(args.long_lived, args.short_lived).to_record(OLD_PROGRAMS, ui)?;
+    payload.long_lived = Choice::of(args.new_vault.long_lived, args.new_vault.short_lived)
+        .to_record(OLD_PROGRAMS, ui)?;
     let slots = NewSlots::from_flags(
         &ctx.vault,
-        args.no_passphrase,
-        &args.recipients,
-        &args.recipients_files,
+        args.new_vault.no_passphrase,
+        &args.new_vault.recipients,
+        &args.new_vault.recipients_files,
     )?;
     // import's own question, after the ones it shares with init (same order as there).
     let copies = other_copies(vault_path, source, &GrantSecrets::of(&payload));

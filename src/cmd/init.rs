@@ -18,25 +18,26 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
     if path.exists() && !args.force {
         return Err(store::already_exists(path));
     }
-    let options = Options::of(args, None);
-    let environment = Environment::for_new_grant(args.sandbox)?;
+    let options = Options::of(&args.grant, None);
+    let environment = Environment::for_new_grant(args.grant.sandbox)?;
     // Before any prompt: a busy port or a read-only folder costs nothing typed.
     let bound = grant::bind(&options)?;
     grant::check_writable(path)?;
     // Recipients are checked before the browser flow, so a typo does not cost a sign-in;
     // the new passphrase is asked only once the grant is proven (`new_vault_slots`).
-    let recipients = recipients::collect(&args.recipients, &args.recipients_files)?;
-    NewSlots::check_choice(args.no_passphrase, &recipients)?;
+    let recipients =
+        recipients::collect(&args.new_vault.recipients, &args.new_vault.recipients_files)?;
+    NewSlots::check_choice(args.new_vault.no_passphrase, &recipients)?;
     let ui = &*ctx.vault.ui;
     let known = super::credentials::known(&options, None, ui)?;
     let mut obtained = grant::obtain(&options, &environment, known, bound, ui)
         .map_err(|e| grant::say_endpoint_source(e, &environment, false))?;
     // The questions init and import share, in the same order: what programs get, then
     // the new passphrase.
-    let asked = Choice::of(args.long_lived, args.short_lived)
+    let asked = Choice::of(args.new_vault.long_lived, args.new_vault.short_lived)
         .to_record("", ui)
         .and_then(|long_lived| {
-            let slots = NewSlots::with(&ctx.vault, args.no_passphrase, recipients)?;
+            let slots = NewSlots::with(&ctx.vault, args.new_vault.no_passphrase, recipients)?;
             Ok((long_lived, slots))
         });
     let (long_lived, slots) = match asked {

@@ -19,9 +19,8 @@ pub fn run(ctx: &Context) -> Result<i32> {
 
 #[cfg(unix)]
 pub fn run(ctx: &Context) -> Result<i32> {
-    use crate::agent::{client, Answer};
+    use crate::agent::client;
     use crate::error::Error;
-    use crate::session::Secrets;
 
     let vault = &ctx.vault;
     let Some(status) = client::status(&vault.path) else {
@@ -29,13 +28,8 @@ pub fn run(ctx: &Context) -> Result<i32> {
         return Ok(0);
     };
     if status.as_ref().is_ok_and(|s| s.unsaved_refresh_token) {
-        let saved = match client::session(vault, Secrets::Withheld, Default::default()) {
-            Ok(Answer::Served(mut session)) => session.save_rotated(vault, None),
-            Ok(Answer::Withheld(e)) => Err(e),
-            Ok(Answer::NoAgent) => Err(Error::failure("the agent stopped answering")),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = saved {
+        let http = crate::oauth::Client::new()?;
+        if let Err(e) = ctx.grant(&http).save_agent_rotation() {
             return Err(Error::failure(format!(
                 "the agent holds a new refresh token that is not in the vault yet; not locking ({})",
                 e.message

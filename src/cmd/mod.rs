@@ -34,6 +34,7 @@ use crate::cli::{Cli, Command, Global};
 use crate::error::Result;
 use crate::outln;
 use crate::output;
+use crate::session::GrantAccess;
 use crate::vault::reference::Search;
 use crate::vault::{UnlockSources, VaultRef};
 use std::sync::Arc;
@@ -70,6 +71,13 @@ impl Context {
             json: global.json,
             verbosity: global.verbose,
         }
+    }
+}
+
+impl Context {
+    /// The one way to this command's grant, built once per command (`session`).
+    fn grant<'a>(&'a self, http: &'a dyn crate::oauth::Http) -> GrantAccess<'a> {
+        GrantAccess::new(&self.vault, http)
     }
 }
 

@@ -5,7 +5,7 @@ use super::Context;
 use crate::cli::PasswdArgs;
 use crate::error::{Error, Result};
 use crate::outln;
-use crate::passphrase::{self, ENV_NEW_PASSPHRASE};
+use crate::passphrase;
 use crate::recipients;
 use crate::vault::{self, kdf, PassphraseSlot};
 
@@ -22,7 +22,7 @@ pub fn run(ctx: &Context, args: &PasswdArgs) -> Result<i32> {
         .map(|r| recipients::normalize(r))
         .collect::<Result<Vec<_>>>()?;
     let new_passphrase_given =
-        args.new_passphrase_file.is_some() || std::env::var_os(ENV_NEW_PASSPHRASE).is_some();
+        args.new_passphrase_file.is_some() || crate::settings::get().has_new_passphrase();
     // Only recipient changes asked: keep the current passphrase rather than prompt for a new one.
     let change_passphrase =
         !args.no_passphrase && (new_passphrase_given || (add.is_empty() && remove.is_empty()));

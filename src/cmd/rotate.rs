@@ -15,7 +15,7 @@ use crate::{oauth, output};
 pub fn run(ctx: &Context, args: &RotateArgs) -> Result<i32> {
     // Before any prompt: the port (the recorded redirect URI is known only once the vault
     // is open; it is the default, or the one given, almost always) and the folder.
-    let mut bound = grant::bind(&Options::of(args, None))?;
+    let mut bound = grant::bind(&Options::of(&args.grant, None))?;
     grant::check_writable(&ctx.vault.path)?;
     // Open first: a wrong passphrase should not cost a sign-in.
     let before = store::read(&ctx.vault.path)?;
@@ -23,11 +23,11 @@ pub fn run(ctx: &Context, args: &RotateArgs) -> Result<i32> {
     let old = opened.payload.clone();
 
     // The vault's endpoints, unless the command line or environment name others.
-    let overridden = args.sandbox
-        || std::env::var_os("TTVAULT_API_URL").is_some()
-        || std::env::var_os("TTVAULT_AUTHORIZE_URL").is_some();
+    let settings = crate::settings::get();
+    let overridden =
+        args.grant.sandbox || settings.api_url.is_some() || settings.authorize_url.is_some();
     let environment = if overridden {
-        Environment::for_new_grant(args.sandbox)?
+        Environment::for_new_grant(args.grant.sandbox)?
     } else {
         old.environment.clone()
     };
@@ -38,8 +38,8 @@ pub fn run(ctx: &Context, args: &RotateArgs) -> Result<i32> {
         confirm_endpoint_change(&change, args.endpoint_change, &*ctx.vault.ui)?;
     }
     // The redirect URI registered on the grant, as recorded at init, unless another is given.
-    let options = Options::of(args, old.redirect_uri.as_deref());
-    if options.redirect_uri != Options::of(args, None).redirect_uri {
+    let options = Options::of(&args.grant, old.redirect_uri.as_deref());
+    if options.redirect_uri != Options::of(&args.grant, None).redirect_uri {
         // Another port: the first one is released before the recorded one is bound.
         drop(bound.take());
         bound = grant::bind(&options)?;

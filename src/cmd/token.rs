@@ -6,11 +6,12 @@ use super::Context;
 use crate::cli::TokenArgs;
 use crate::error::Result;
 use crate::output;
-use crate::session::{self, Freshness, Secrets};
+use crate::want::{Freshness, Secrets};
 
 pub fn run(ctx: &Context, args: &TokenArgs) -> Result<i32> {
+    let http = crate::oauth::Client::new()?;
     let want = Freshness::at_least(args.min_ttl);
-    let session = session::open_with(&ctx.vault, Secrets::Withheld, want)?;
+    let session = ctx.grant(&http).session(Secrets::Withheld, want)?;
     let text = if ctx.json {
         // Built by hand so the only copies of the token are ones that are wiped.
         let token = zeroize::Zeroizing::new(

@@ -20,7 +20,6 @@ pub fn run(ctx: &Context, args: &UnlockArgs) -> Result<i32> {
     use crate::agent::client;
     use crate::agent::paths::{self, VaultStamp};
     use crate::output;
-    use crate::session::Secrets;
     use crate::vault;
 
     // --ttl and --idle were bounded (more than zero, at most 7 days) by the parser,
@@ -49,14 +48,14 @@ pub fn run(ctx: &Context, args: &UnlockArgs) -> Result<i32> {
     // have the vault open now), then end it.
     if let Some(old) = client::status(&vault.path) {
         if old.is_ok_and(|s| s.unsaved_refresh_token) {
-            let answer = client::session(vault, Secrets::Withheld, Default::default())?;
-            if let crate::agent::Answer::Served(mut session) = answer {
-                if session.has_unsaved_refresh_token() {
-                    session.save_rotated(vault, opened.passphrase.as_ref())?;
-                    // The vault holds the rotated token now: hand that to the new agent.
-                    opened = vault::open_using(vault, opened.passphrase.as_ref())?;
-                    stamp = VaultStamp::of(&vault.path).map_err(|_| changed())?;
-                }
+            let http = crate::oauth::Client::new()?;
+            let mut grant = ctx.grant(&http).with_opened(opened);
+            let saved = grant.save_agent_rotation()?;
+            // The vault holds the rotated token now, and so does `opened`: that is what
+            // the new agent is handed.
+            opened = grant.into_opened().expect("opened before");
+            if saved {
+                stamp = VaultStamp::of(&vault.path).map_err(|_| changed())?;
             }
         }
         client::end(&vault.path);

@@ -49,7 +49,7 @@ fn platform_default(url: &str) -> Option<Vec<String>> {
 
 /// Tries to open `url`; `Err` says why not, for a one-line notice.
 pub fn open(url: &str) -> Result<(), String> {
-    open_with(std::env::var("BROWSER").ok().as_deref(), url)
+    open_with(crate::settings::get().browser.as_deref(), url)
 }
 
 fn open_with(browser_var: Option<&str>, url: &str) -> Result<(), String> {

@@ -4,7 +4,6 @@
 //! [`super::client::Client`].
 
 use crate::secret::AccessToken;
-use serde::{Deserialize, Serialize};
 use std::fmt;
 use zeroize::Zeroizing;
 
@@ -23,41 +22,8 @@ pub enum Method {
     Post,
 }
 
-/// How a token request's fields go on the wire. Tastytrade documents JSON for the refresh
-/// (its quickstart and tastyware's SDK send it); RFC 6749 says form, which Tastytrade also
-/// takes for the code exchange. The one that worked is remembered in the vault.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BodyEncoding {
-    /// `application/json`: an object of string fields.
-    Json,
-    /// `application/x-www-form-urlencoded`.
-    Form,
-}
-
-impl BodyEncoding {
-    pub fn other(self) -> BodyEncoding {
-        match self {
-            BodyEncoding::Json => BodyEncoding::Form,
-            BodyEncoding::Form => BodyEncoding::Json,
-        }
-    }
-
-    pub fn content_type(self) -> &'static str {
-        match self {
-            BodyEncoding::Json => "application/json",
-            BodyEncoding::Form => "application/x-www-form-urlencoded",
-        }
-    }
-
-    /// For people: `JSON` or `form`.
-    pub fn name(self) -> &'static str {
-        match self {
-            BodyEncoding::Json => "JSON",
-            BodyEncoding::Form => "form",
-        }
-    }
-}
+// Recorded in the vault's payload too, so it lives in a module neither side owns.
+pub use crate::body_encoding::BodyEncoding;
 
 /// One request. It borrows its secrets (body fields, bearer token) instead of copying
 /// them, and its `Debug` shows only field names.

@@ -1,7 +1,7 @@
 //! Proving a grant works before anything is written: what the token says about itself
 //! (offline), then a refresh and an account listing (live).
 
-use super::api::{self, Account};
+use super::accounts::{self, Account};
 use super::b64token;
 use super::http::Http;
 use super::jwt;
@@ -93,7 +93,7 @@ pub fn verify_with(http: &dyn Http, sleep: &dyn Sleep, grant: &Grant<'_>) -> Res
             grant.token_url,
         )));
     }
-    let accounts = api::accounts_with(http, sleep, grant.api_url, &tokens.access_token)?;
+    let accounts = accounts::accounts_with(http, sleep, grant.api_url, &tokens.access_token)?;
     let refresh_token = match &tokens.refresh_token {
         Some(new) if !new.ct_eq(grant.refresh_token) => new.clone(),
         _ => grant.refresh_token.clone(),

@@ -2,18 +2,20 @@
 //! token endpoint, and a rotated refresh token saved before the session is handed out
 //! (the old one may already be dead).
 
-use super::{unsaved_here, GrantInfo, GrantSecrets, Secrets, Session, Source, Unsaved};
+use super::{unsaved_here, Session, Source, Unsaved};
 use crate::error::Result;
 use crate::oauth::{self, Http};
-use crate::vault::{Opened, VaultRef};
+use crate::vault::{GrantInfo, GrantSecrets, Opened, VaultRef};
+use crate::want::Secrets;
 use std::time::{Duration, SystemTime};
 
 /// A session minted from `opened`; the token is refused (exit 2) when its whole lifetime
 /// is shorter than `min_ttl`, after a rotated refresh token is saved (nothing is lost).
-pub fn from_opened_with(
+/// `opened` follows what is saved, so the next mint from it uses the live refresh token.
+pub(super) fn from_opened(
     vault: &VaultRef,
     http: &dyn Http,
-    opened: Opened,
+    opened: &mut Opened,
     secrets: Secrets,
     min_ttl: Duration,
 ) -> Result<Session> {
@@ -53,24 +55,28 @@ pub fn from_opened_with(
             None => Unsaved::Nothing,
         },
     };
-    session
+    if let Some(saved) = session
         .save_rotated(vault, opened.passphrase.as_ref())
-        .map_err(unsaved_here)?;
-    if let Some(encoding) = learned {
-        remember_encoding(vault, &opened, encoding);
+        .map_err(unsaved_here)?
+    {
+        opened.payload.refresh_token = saved;
     }
-    super::floor::check_minted(min_ttl, lifetime)?;
+    if let Some(encoding) = learned {
+        remember_encoding(vault, opened, encoding);
+    }
+    crate::want::check_minted(min_ttl, lifetime)?;
     Ok(session)
 }
 
 /// Only a hint worth saving: the rewrite never prompts (the passphrase that opened the
 /// vault is known, or an identity opened it), and a failure never fails the command.
-fn remember_encoding(vault: &VaultRef, opened: &Opened, encoding: oauth::BodyEncoding) {
+fn remember_encoding(vault: &VaultRef, opened: &mut Opened, encoding: oauth::BodyEncoding) {
     let saved = crate::vault::update(vault, opened.passphrase.as_ref(), |o| {
         o.payload.token_encoding = Some(encoding);
         Ok(((), crate::vault::keep_passphrase(o)?))
     });
     if saved.is_ok() {
+        opened.payload.token_encoding = Some(encoding);
         vault.report.detail(
             "the token endpoint needed the other body encoding; remembered it in the vault",
         );

@@ -50,18 +50,11 @@ pub const SALT_LEN: usize = 16;
 /// Domain separation: the salt argon2 sees is this label followed by the random salt.
 const SALT_LABEL: &[u8] = b"ttvault.argon2id.v1/";
 
-/// The time a write aims for per derivation; overrides the one-second default.
-pub const ENV_TARGET_MS: &str = "TTVAULT_KDF_TARGET_MS";
-/// For tests and benchmarks only: a fixed memory in MiB instead of calibrating (never
-/// below the floor's 64 MiB). Real vaults are written without it.
-pub const ENV_MEMORY_MIB: &str = "TTVAULT_KDF_MEMORY_MIB";
-
 /// What a write should aim for: about one second, unless `TTVAULT_KDF_TARGET_MS` asks for
 /// less (tests and benchmarks). The floor applies whatever the target.
 pub fn target_duration() -> Duration {
-    std::env::var(ENV_TARGET_MS)
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
+    crate::settings::get()
+        .kdf_target_ms
         .map(Duration::from_millis)
         .unwrap_or(Duration::from_secs(1))
 }
@@ -87,10 +80,7 @@ pub enum MemoryPlan {
 impl MemoryPlan {
     /// From the environment: the test override, else this machine's free memory.
     pub fn from_env() -> MemoryPlan {
-        match std::env::var(ENV_MEMORY_MIB)
-            .ok()
-            .and_then(|v| v.trim().parse::<u32>().ok())
-        {
+        match crate::settings::get().kdf_memory_mib {
             Some(mib) => MemoryPlan::Fixed {
                 memory_kib: mib
                     .saturating_mul(1024)

@@ -19,8 +19,6 @@ const NOTICE_AFTER: Duration = Duration::from_secs(2);
 /// The longest a write waits for another by default. A write holds the lock for one or two
 /// KDF derivations (about a second each, a few at the read caps), never while prompting.
 const DEFAULT_WAIT: Duration = Duration::from_secs(60);
-/// Overrides `DEFAULT_WAIT`, in whole seconds (scripts that must not wait; tests).
-pub const ENV_LOCK_WAIT: &str = "TTVAULT_LOCK_WAIT_SECS";
 const POLL: Duration = Duration::from_millis(50);
 
 /// Held for the whole of a read-modify-write. Dropping it removes the lock file, then
@@ -111,9 +109,8 @@ pub fn lock(path: &Path) -> Result<WriteLock> {
 }
 
 fn wait_bound() -> Duration {
-    std::env::var(ENV_LOCK_WAIT)
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
+    crate::settings::get()
+        .lock_wait_secs
         .map(Duration::from_secs)
         .unwrap_or(DEFAULT_WAIT)
 }

@@ -1,20 +1,24 @@
 //! The encrypted vault: open it, create it, rewrite it. `format` is the age file with our
 //! passphrase slot, `payload` the document inside, `store` the file on disk.
 
-pub mod describe;
-pub mod discover;
+pub(crate) mod describe;
+pub(crate) mod discover;
+// `pub`: the fuzz targets, the test vectors and the tests read and write the format,
+// header, KDF parameters, payload and reseal directly; the rest is crate-private.
 pub mod format;
+pub(crate) mod grant_parts;
 pub mod header;
 pub mod kdf;
-pub mod lock;
+pub(crate) mod lock;
 pub mod payload;
-pub mod reference;
+pub(crate) mod reference;
 pub mod reseal;
-pub mod rewrite;
-pub mod slot;
-pub mod store;
-pub mod target;
+pub(crate) mod rewrite;
+pub(crate) mod slot;
+pub(crate) mod store;
+pub(crate) mod target;
 
+pub use grant_parts::{GrantInfo, GrantSecrets};
 pub use payload::Payload;
 pub use reference::{UnlockSources, VaultRef};
 pub use rewrite::PassphraseSlot;

@@ -2,9 +2,9 @@
 //! one; a vault written by a newer ttvault is refused with a clear message, never
 //! misread. Unknown fields are ignored so minor additions stay readable.
 
+use crate::body_encoding::BodyEncoding;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
-use crate::oauth::BodyEncoding;
 use crate::secret::{ClientSecret, RefreshToken};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;

@@ -192,7 +192,7 @@ fn an_agent_speaking_another_protocol_version_counts_as_no_agent() {
     // with a grant that is well formed but for its version, which this client must not
     // take.
     let listener = fake_agent_socket(&dir);
-    use ttvault::agent::protocol::{GrantReply, Reply, Response, VERSION};
+    use ttvault::agent::protocol::{GrantReply, Reply, ReplyFrame, VERSION};
     let payload = ttvault::vault::Payload::new(
         CLIENT_ID.into(),
         ttvault::secret::ClientSecret::new("cs"),
@@ -200,10 +200,10 @@ fn an_agent_speaking_another_protocol_version_counts_as_no_agent() {
         ttvault::endpoints::Environment::Production,
         vec!["read".into()],
     );
-    let reply = Response {
+    let reply = ReplyFrame {
         v: VERSION - 1,
         reply: Reply::Grant(GrantReply {
-            grant: ttvault::session::GrantInfo::of(&payload),
+            grant: ttvault::vault::GrantInfo::of(&payload),
             secrets: None,
             access_token: ttvault::secret::AccessToken::new("at-FROM-OTHER-AGENT"),
             expires_at: 4_102_444_800,

@@ -187,8 +187,8 @@ fn status_survives_an_agent_answering_impossible_times() {
     // A same-user process on the vault's socket, answering every request with a status
     // whose times are past what any clock holds.
     let listener = fake_agent_socket(&dir);
-    use ttvault::agent::protocol::{Reply, Response, StatusReply};
-    let reply = ttvault::agent::protocol::encode(&Response::new(Reply::Status(StatusReply {
+    use ttvault::agent::protocol::{Reply, ReplyFrame, StatusReply};
+    let reply = ttvault::agent::protocol::encode(&ReplyFrame::new(Reply::Status(StatusReply {
         pid: 1,
         vault: "x".into(),
         until: u64::MAX,

@@ -39,6 +39,20 @@ fn man_page_is_roff_from_the_same_definitions() {
         .stdout_has("passphrase");
 }
 
+/// A blank `TTVAULT_VAULT` or `TTVAULT_IDENTITY` counts as unset, as every other variable
+/// does (src/settings.rs). Before, clap stopped with "a value is required for '--vault
+/// <PATH>'" (exit 2).
+#[test]
+fn blank_option_variables_count_as_unset() {
+    let dir = Dir::new();
+    dir.vault();
+    let mut cmd = dir.cmd(&["show", "--passphrase-file", "pw"]);
+    cmd.env("TTVAULT_VAULT", "").env("TTVAULT_IDENTITY", " ");
+    Run::from(cmd.output().unwrap())
+        .success()
+        .stdout_has(CLIENT_ID);
+}
+
 /// A mistyped exec flag before the program is a usage error with clap's suggestion (exit
 /// 2), with or without `--` after it; before, `--long-live` was run as a program (exit
 /// 127, "cannot run"). Words after the program are still the program's own.

@@ -145,6 +145,38 @@ fn rotate_toward_other_endpoints_needs_the_flag_and_sends_nothing_without_it() {
         .stdout_has(&elsewhere.base_url());
 }
 
+/// `TTVAULT_API_URL=` (set but empty) is unset everywhere (src/settings.rs). Before,
+/// rotate counted it as an override while the endpoints it then chose did not: the
+/// vault's stand-in endpoints were to be replaced by Tastytrade's production ones, and
+/// rotate stopped with "would change the vault's endpoints" (exit 2).
+#[test]
+fn an_empty_endpoint_variable_is_unset_for_rotate_too() {
+    let dir = Dir::new();
+    let s = standin();
+    dir.standin_vault(&s, "read");
+    let new_rt = s.personal_grant(CLIENT_ID, "read");
+    let run = start(
+        &dir,
+        &s,
+        &["rotate", "--paste"],
+        &[
+            ("TTVAULT_REFRESH_TOKEN", &new_rt),
+            ("TTVAULT_API_URL", ""),
+            ("TTVAULT_AUTHORIZE_URL", ""),
+        ],
+    )
+    .finish();
+    run.success();
+    assert!(
+        !run.stderr.contains("would change the vault's endpoints"),
+        "{}",
+        run.stderr
+    );
+    dir.run(&["show", "--passphrase-file", "pw"])
+        .success()
+        .stdout_has(&s.base_url());
+}
+
 #[test]
 fn rotate_toward_other_endpoints_asks_at_a_terminal() {
     if !require_tool("script") {

@@ -29,6 +29,8 @@ mod endpoints;
 mod exec;
 mod export;
 mod fetch_spx;
+#[cfg(unix)]
+mod grant_access;
 mod import;
 mod init;
 mod init_order;

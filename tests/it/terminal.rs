@@ -91,6 +91,34 @@ impl Terminal {
         }
     }
 
+    /// Waits until the terminal shows one of `needles`; returns which one came first. For
+    /// a test that must see that a prompt did NOT come: the prompt, or the end, is
+    /// waited for.
+    #[track_caller]
+    pub(crate) fn expect_any(&self, needles: &[&str]) -> usize {
+        let give_up = std::time::Instant::now() + Duration::from_secs(300);
+        let (text, changed) = &*self.screen;
+        let mut text = text.lock().unwrap();
+        loop {
+            let first = needles
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| text.find(n).map(|at| (at, i)))
+                .min();
+            if let Some((_, i)) = first {
+                return i;
+            }
+            assert!(
+                !text.contains('\u{4}') && std::time::Instant::now() < give_up,
+                "the terminal never showed any of {needles:?}; it showed:\n{text}"
+            );
+            text = changed
+                .wait_timeout(text, Duration::from_secs(1))
+                .unwrap()
+                .0;
+        }
+    }
+
     #[track_caller]
     pub(crate) fn expect(&self, needle: &str) {
         self.expect_nth(needle, 1);

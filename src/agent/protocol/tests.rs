@@ -9,7 +9,7 @@ fn request_round_trip_and_shape() {
         fresh: false,
         min_ttl_secs: 300,
     };
-    let frame = encode(&Request::new(op.clone()));
+    let frame = encode(&RequestFrame::new(op.clone()));
     let len = frame_len(frame[..4].try_into().unwrap()).unwrap();
     assert_eq!(len, frame.len() - 4);
     assert_eq!(frame.capacity(), frame.len());
@@ -18,10 +18,11 @@ fn request_round_trip_and_shape() {
         text,
         r#"{"v":3,"op":"token","secrets":true,"fresh":false,"min_ttl_secs":300}"#
     );
-    let back: Request = serde_json::from_slice(&frame[4..]).unwrap();
+    let back: RequestFrame = serde_json::from_slice(&frame[4..]).unwrap();
     assert_eq!(back.op, op);
     // The floor and freshness may be left out: any unexpired cached token.
-    let short: Request = serde_json::from_str(r#"{"v":3,"op":"token","secrets":false}"#).unwrap();
+    let short: RequestFrame =
+        serde_json::from_str(r#"{"v":3,"op":"token","secrets":false}"#).unwrap();
     assert_eq!(
         short.op,
         Op::Token {
@@ -34,7 +35,7 @@ fn request_round_trip_and_shape() {
 
 #[test]
 fn replies_have_one_shape_per_kind() {
-    let text = |r: Reply| String::from_utf8(encode(&Response::new(r))[4..].to_vec()).unwrap();
+    let text = |r: Reply| String::from_utf8(encode(&ReplyFrame::new(r))[4..].to_vec()).unwrap();
     assert_eq!(text(Reply::Done), r#"{"v":3,"reply":"done"}"#);
     assert_eq!(
         text(Reply::Error(WireError::new(ErrorKind::Stale, "changed"))),
@@ -59,7 +60,7 @@ fn replies_have_one_shape_per_kind() {
     assert!(!without.contains("cs-value") && !without.contains("rt-value"));
     assert!(!without.contains("\"secrets\"") && !without.contains("client_secret"));
     let with = text(Reply::Grant(grant(true)));
-    let back: Response = serde_json::from_str(&with).unwrap();
+    let back: ReplyFrame = serde_json::from_str(&with).unwrap();
     match back.reply {
         Reply::Grant(g) => {
             let s = g.secrets.expect("secrets sent when asked");

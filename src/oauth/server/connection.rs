@@ -3,7 +3,7 @@
 //! after a bounded number of requests. The flow never touches a socket, so no client can
 //! stall it, whatever it sends or fails to send.
 
-use super::request::{ReadError, Request, RequestReader};
+use super::request::{BrowserRequest, ReadError, RequestReader};
 use super::response;
 use super::route::Answer;
 use crate::oauth::pages;
@@ -30,7 +30,7 @@ pub(super) enum Event {
 }
 
 pub(super) struct Exchange {
-    pub request: Request,
+    pub request: BrowserRequest,
     /// Where the answer goes; the connection waits for it.
     pub reply: Sender<Reply>,
 }

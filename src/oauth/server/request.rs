@@ -18,9 +18,9 @@ const MAX_HEADERS: usize = 64;
 /// Bytes asked of the socket per read.
 const CHUNK: usize = 4096;
 
-/// One request, read whole.
+/// One request a browser (or anything local) sent the loopback server, read whole.
 #[derive(Debug)]
-pub struct Request {
+pub struct BrowserRequest {
     pub method: String,
     /// The request target as sent (path and query).
     pub target: String,
@@ -31,7 +31,7 @@ pub struct Request {
     pub body: Zeroizing<Vec<u8>>,
 }
 
-impl Request {
+impl BrowserRequest {
     /// The first header called `name`, in any case.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -126,7 +126,7 @@ impl RequestReader {
     }
 
     /// Reads the next request from `source`.
-    pub fn next(&mut self, source: &mut dyn Read) -> Result<Request, ReadError> {
+    pub fn next(&mut self, source: &mut dyn Read) -> Result<BrowserRequest, ReadError> {
         self.buf.drain(..self.consumed);
         self.consumed = 0;
         let mut scanned = 0;
@@ -188,7 +188,7 @@ impl RequestReader {
         }
     }
 
-    fn parse_head(&self, head_len: usize) -> Result<Request, ReadError> {
+    fn parse_head(&self, head_len: usize) -> Result<BrowserRequest, ReadError> {
         let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut parsed = httparse::Request::new(&mut fields);
         match parsed.parse(&self.buf[..head_len]) {
@@ -210,7 +210,7 @@ impl RequestReader {
                 )
             })
             .collect();
-        Ok(Request {
+        Ok(BrowserRequest {
             method: method.to_string(),
             target: target.to_string(),
             minor_version,

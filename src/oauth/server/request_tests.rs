@@ -28,7 +28,7 @@ impl Read for Trickle<'_> {
     }
 }
 
-fn refusal(result: Result<Request, ReadError>) -> Refusal {
+fn refusal(result: Result<BrowserRequest, ReadError>) -> Refusal {
     match result {
         Err(ReadError::Refused(r)) => r,
         other => panic!("not refused: {other:?}"),

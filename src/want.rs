@@ -1,3 +1,7 @@
+//! What a command wants of a grant: whether the long-lived secrets too ([`Secrets`]),
+//! and how fresh the access token ([`Freshness`]). Shared by the session (the one way to
+//! a grant) and the agent, which therefore need nothing of each other.
+//!
 //! `--min-ttl`: the least life a handed-out access token has left. SDKs refresh on their
 //! own when their token has under a minute left, which fails without the long-lived
 //! secrets; a floor of a few minutes keeps a short program from ever reaching that point.
@@ -23,6 +27,15 @@ pub fn parse_min_ttl(text: &str) -> std::result::Result<Duration, String> {
         );
     }
     Ok(d)
+}
+
+/// Whether a caller needs the grant's secrets, or only an access token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Secrets {
+    /// An access token and the public fields are enough.
+    Withheld,
+    /// The client secret and refresh token too (`--long-lived`, `audit`).
+    Included,
 }
 
 /// What a caller needs of the access token it is handed.

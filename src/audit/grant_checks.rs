@@ -6,7 +6,8 @@ use crate::endpoints::Environment;
 use crate::error::{Code, Error};
 use crate::oauth::{self, jwt, Http};
 use crate::secret::RefreshToken;
-use crate::session::{GrantInfo, Session};
+use crate::session::Session;
+use crate::vault::GrantInfo;
 use std::time::{Duration, SystemTime};
 
 pub fn endpoints(report: &mut Report, env: &Environment) {

@@ -1,5 +1,6 @@
-//! The grant as a session shows it: its public fields always, its secrets only when the
-//! caller asked for them (they are what `--long-lived` hands to a program).
+//! The payload split in two for whoever hands the grant on (a session, the agent's
+//! replies): its public fields, and its long-lived secrets, which travel only when asked
+//! for (they are what `--long-lived` hands to a program).
 
 use crate::endpoints::Environment;
 use crate::secret::{ClientSecret, RefreshToken};
@@ -60,13 +61,4 @@ impl GrantSecrets {
             refresh_token: payload.refresh_token.clone(),
         }
     }
-}
-
-/// Whether a caller needs the grant's secrets, or only an access token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Secrets {
-    /// An access token and the public fields are enough.
-    Withheld,
-    /// The client secret and refresh token too (`--long-lived`, `audit`).
-    Included,
 }
