@@ -59,9 +59,13 @@ pub fn run(options: &Options) -> Result<i32> {
                 .build()
                 .map_err(|e| Error::failure(format!("agent: no async runtime: {e}")))?;
             runtime.block_on(serve(Arc::clone(&state), listener, socket));
-            // Tasks still holding the state end with the runtime; then the last reference
-            // goes and the locked buffers are zeroized.
-            drop(runtime);
+            // The TTL, the idle limit, `lock` or a signal decided: the agent ends now, not
+            // when a refresh stuck on a slow endpoint gives up. Waiting for the blocking
+            // refresh thread is what dropping the runtime would do, so it is left behind
+            // instead; the process exits right after, taking that thread's copies of the
+            // client secret and refresh token with it. Tasks still holding the state are
+            // dropped; then the last reference goes and the locked buffers are zeroized.
+            runtime.shutdown_background();
             drop(state);
             drop(http);
             Ok(0)
@@ -303,7 +307,7 @@ async fn answer(body: &[u8], state: &State, arrival: Instant) -> (Response, bool
         // (`status` and `lock` still see it); only a changed file ends it.
         Op::Status => match state.check_vault() {
             Err((e, true)) => (Response::error(e), true),
-            _ => (Response::new(Reply::Status(state.status().await)), false),
+            _ => (Response::new(Reply::Status(state.status())), false),
         },
         Op::Token {
             secrets,

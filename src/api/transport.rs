@@ -1,16 +1,13 @@
 //! Carrying one API request: GET or HEAD with the bearer token, the status line and every
 //! header back (for `-i`), and a body read up to [`MAX_BODY`]. Behind the [`Transport`]
-//! seam so the call logic is tested with a closure; [`Client`] is the real one (reqwest,
-//! set up as the token client is: `ttvault/<version>` User-Agent, `Accept:
-//! application/json`, timeouts, no redirects followed, no proxy for loopback).
+//! seam so the call logic is tested with a closure; [`Client`] is the real one, the shared
+//! [`crate::http::Wire`] with `api`'s limits (64 MiB, 120 s for the whole exchange).
 
 use super::request::Method;
-use crate::endpoints::hosts::is_loopback;
-use crate::oauth::client::{builder, transport_error};
+use crate::http::{deadline, Exchange, Wire};
 use crate::oauth::http::{TransportError, TransportKind};
 use crate::secret::AccessToken;
 use std::fmt;
-use std::io::Read;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -18,8 +15,9 @@ use zeroize::Zeroizing;
 /// and strike) is a few MiB; a server streaming without end must not eat the memory.
 pub const MAX_BODY: u64 = 64 * 1024 * 1024;
 
-/// Whole-request bound: generous, since a chain download on a slow line takes a while.
-const TOTAL_TIMEOUT: Duration = Duration::from_secs(120);
+/// Connect, send, headers and the whole answer: generous, since a chain download on a slow
+/// line takes a while, but one bound whatever the server trickles.
+pub const DEADLINE: Duration = Duration::from_secs(120);
 
 pub struct Request<'a> {
     pub method: Method,
@@ -113,87 +111,40 @@ where
 }
 
 pub struct Client {
-    inner: reqwest::blocking::Client,
-    loopback: reqwest::blocking::Client,
+    wire: Wire,
 }
 
 impl Client {
     pub fn new() -> crate::Result<Client> {
-        let build = |b: reqwest::blocking::ClientBuilder| {
-            b.build()
-                .map_err(|e| crate::Error::failure(format!("could not set up HTTPS: {e}")))
-        };
-        // A redirect is reported instead of followed (see `call`).
-        Ok(Client {
-            inner: build(builder(TOTAL_TIMEOUT))?,
-            loopback: build(builder(TOTAL_TIMEOUT).no_proxy())?,
-        })
+        Ok(Client { wire: Wire::new()? })
     }
 }
 
 impl Transport for Client {
     fn send(&self, request: &Request<'_>) -> Result<Response, Failure> {
-        let client = if is_loopback(request.url) {
-            &self.loopback
-        } else {
-            &self.inner
-        };
-        let builder = match request.method {
-            Method::Get => client.get(request.url),
-            Method::Head => client.head(request.url),
-        };
-        let response = builder
-            .bearer_auth(request.bearer.expose())
-            .send()
-            .map_err(|e| Failure::Unreachable(transport_error(e)))?;
-        if response.content_length().is_some_and(|n| n > MAX_BODY) {
-            return Err(Failure::TooLarge);
-        }
-        let status = response.status();
-        let status_line = format!(
-            "{:?} {} {}",
-            response.version(),
-            status.as_u16(),
-            status.canonical_reason().unwrap_or("")
-        )
-        .trim_end()
-        .to_string();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_string(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
+        let answer = self
+            .wire
+            .send(&Exchange {
+                method: match request.method {
+                    Method::Get => reqwest::Method::GET,
+                    Method::Head => reqwest::Method::HEAD,
+                },
+                url: request.url,
+                bearer: Some(request.bearer.expose()),
+                body: None,
+                cap: MAX_BODY as usize,
+                deadline: deadline(DEADLINE),
             })
-            .collect();
-        let mut body = Zeroizing::new(Vec::new());
-        response
-            .take(MAX_BODY + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| Failure::Unreachable(read_error(&e)))?;
-        if body.len() as u64 > MAX_BODY {
-            return Err(Failure::TooLarge);
-        }
+            .map_err(|e| match e.kind {
+                TransportKind::TooLarge => Failure::TooLarge,
+                _ => Failure::Unreachable(e),
+            })?;
         Ok(Response {
-            status: status.as_u16(),
-            status_line,
-            headers,
-            body,
+            status: answer.status,
+            status_line: answer.status_line,
+            headers: answer.headers,
+            body: answer.body,
         })
-    }
-}
-
-/// A body that broke off while being read.
-fn read_error(err: &std::io::Error) -> TransportError {
-    let kind = match err.kind() {
-        std::io::ErrorKind::TimedOut => TransportKind::Timeout,
-        _ => TransportKind::Reset,
-    };
-    TransportError {
-        kind,
-        detail: format!("the answer broke off: {}", err.kind()),
     }
 }
 

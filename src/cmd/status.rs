@@ -75,6 +75,8 @@ struct AgentStatus {
     token_left: Option<u64>,
     memory_locked: bool,
     unsaved_refresh_token: bool,
+    /// A refresh is in flight right now.
+    refreshing: bool,
 }
 
 impl AgentStatus {
@@ -86,6 +88,7 @@ impl AgentStatus {
             "access_token_expires_in_secs": self.token_left,
             "memory_locked": self.memory_locked,
             "unsaved_refresh_token": self.unsaved_refresh_token,
+            "refreshing": self.refreshing,
         })
     }
 
@@ -110,7 +113,11 @@ impl AgentStatus {
                 "; access token valid for {}",
                 span(std::time::Duration::from_secs(s))
             )),
+            None if self.refreshing => {}
             None => line.push_str("; no access token yet"),
+        }
+        if self.refreshing {
+            line.push_str("; refreshing the access token now");
         }
         if !self.memory_locked {
             line.push_str("; memory NOT locked (mlock refused)");
@@ -146,6 +153,7 @@ fn agent_status(vault: &VaultRef) -> Option<AgentStatus> {
         token_left,
         memory_locked: s.memory_locked,
         unsaved_refresh_token: s.unsaved_refresh_token,
+        refreshing: s.refreshing,
     })
 }
 
