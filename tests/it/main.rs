@@ -23,6 +23,7 @@ mod browser;
 mod children;
 mod cli;
 mod crash;
+mod deadlines;
 #[cfg(unix)]
 mod discovery;
 mod endpoints;
