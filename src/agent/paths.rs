@@ -110,9 +110,9 @@ impl VaultStamp {
         Self::read(file, &meta)
     }
 
-    /// The stamp of the vault at its canonical path, checked on the open descriptor the way
-    /// opening checks the vault (`vault::store`): a regular file (a link there now is a
-    /// swap: the canonical path had none), the user's own, closed to group and others.
+    /// The stamp of the vault at its canonical path, checked on the open descriptor by the
+    /// store's own policy ([`crate::vault::store::check_opened`]); a link there now is a
+    /// swap (the canonical path had none) and is not followed.
     pub fn checked(canonical: &Path) -> Result<VaultStamp, VaultCheck> {
         let refused =
             |message: String, hint: String| VaultCheck::Refused(Error::vault(message).hint(hint));
@@ -131,40 +131,8 @@ impl VaultStamp {
             Err(e) => return Err(VaultCheck::Unreadable(e)),
         };
         let meta = file.metadata().map_err(VaultCheck::Unreadable)?;
-        if !meta.is_file() {
-            return Err(refused(
-                format!(
-                    "{} is {}, not a vault file",
-                    canonical.display(),
-                    describe_type(&meta)
-                ),
-                "put the vault file back; the agent serves nothing else".into(),
-            ));
-        }
-        let mode = meta.mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(refused(
-                format!(
-                    "the vault {} can be read by other users (mode {mode:04o})",
-                    canonical.display()
-                ),
-                format!(
-                    "run `{}` and try again",
-                    crate::vault::store::chmod_private(canonical)
-                ),
-            ));
-        }
-        let uid = crate::harden::current_uid();
-        if meta.uid() != uid && uid != 0 {
-            return Err(refused(
-                format!(
-                    "the vault {} belongs to another user (uid {})",
-                    canonical.display(),
-                    meta.uid()
-                ),
-                "copy it to a file you own, or run ttvault as its owner".into(),
-            ));
-        }
+        // The store's own policy, on this descriptor: what is hashed is what was checked.
+        crate::vault::store::check_opened(canonical, &meta).map_err(VaultCheck::Refused)?;
         Self::read(file, &meta).map_err(VaultCheck::Unreadable)
     }
 
@@ -213,22 +181,6 @@ fn open_nonblocking(path: &Path, no_follow: bool) -> std::io::Result<std::fs::Fi
         .read(true)
         .custom_flags(flags)
         .open(path)
-}
-
-fn describe_type(meta: &std::fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_block_device() || t.is_char_device() {
-        "a device"
-    } else {
-        "not a regular file"
-    }
 }
 
 #[cfg(test)]

@@ -8,10 +8,10 @@ use serde_json::json;
 
 pub fn run(ctx: &Context) -> Result<i32> {
     let path = &ctx.vault.path;
-    let bytes = store::read(path)?;
-    let header = format::read_header(&bytes)?;
+    let file = store::open(path)?;
+    let header = format::read_header(&file.bytes)?;
     let slots = header.slots();
-    let not_private = store::check_private(path).err();
+    let not_private = file.check_private(path).err();
     let private = not_private.is_none();
     let agent = agent_status(&ctx.vault);
     if ctx.json {

@@ -28,6 +28,7 @@ mod deadlines;
 mod discovery;
 mod endpoints;
 mod exec;
+mod swap;
 mod export;
 mod fetch_spx;
 mod import;
