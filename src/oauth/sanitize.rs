@@ -26,11 +26,34 @@ pub fn sanitize(text: &str, max: usize) -> String {
     out
 }
 
-/// Characters that move the cursor, change colours, reorder or hide text.
-fn is_hidden(c: char) -> bool {
+/// `text` for a terminal with every hidden character (see [`is_hidden`]) but line breaks
+/// and tabs shown escaped (`\u{202e}`), nothing removed: for data a person asked for
+/// (`api` bodies and `-i` headers at a terminal), where what was sent must stay visible.
+pub fn escape_hidden(text: &str) -> std::borrow::Cow<'_, str> {
+    let escaped = |c: char| is_hidden(c) && c != '\n' && c != '\t';
+    if !text.chars().any(escaped) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if escaped(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Characters that move the cursor, change colours, reorder or hide text: C0 and C1
+/// controls, bidirectional controls (embeddings, overrides, isolates, LRM, RLM and the
+/// Arabic letter mark), zero-width characters. The one list for all server text.
+pub fn is_hidden(c: char) -> bool {
     c.is_control()
         || matches!(c,
-            '\u{200b}'..='\u{200f}' // zero-width spaces and joiners, LRM, RLM
+            '\u{061c}' // Arabic letter mark (a bidi control)
+            | '\u{180e}' // Mongolian vowel separator (zero width)
+            | '\u{200b}'..='\u{200f}' // zero-width spaces and joiners, LRM, RLM
             | '\u{2028}'..='\u{202e}' // line/paragraph separators, bidi embeddings, overrides
             | '\u{2060}'..='\u{206f}' // word joiner, invisible operators, bidi isolates
             | '\u{feff}' // zero-width no-break space
@@ -69,6 +92,19 @@ mod tests {
     fn invisible_reordering_is_removed_but_text_is_kept() {
         let s = sanitize("Roth \u{202e}AEI\u{202c} — Ma’s \u{200b}account", 200);
         assert_eq!(s, "Roth AEI — Ma’s account");
+    }
+
+    #[test]
+    fn escaping_keeps_text_and_shows_every_hidden_character() {
+        assert_eq!(escape_hidden("plain\ttext\n"), "plain\ttext\n");
+        for c in [
+            '\u{1b}', '\u{9b}', '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200e}',
+            '\u{200f}', '\u{061c}', '\u{200b}', '\u{2060}', '\u{feff}',
+        ] {
+            let shown = escape_hidden(&format!("a{c}b")).into_owned();
+            assert_eq!(shown, format!("a{}b", c.escape_unicode()));
+            assert_eq!(sanitize(&format!("a{c}b"), 10), "a b");
+        }
     }
 
     #[test]
