@@ -78,7 +78,10 @@ impl Api<'_> {
                     Failure::Unreachable(e) => OAuthFailure::Unreachable {
                         url: url.as_str().to_string(),
                         kind: e.kind,
-                        detail: e.detail,
+                        detail: crate::oauth::sanitize::mask_secrets(
+                            &e.detail,
+                            &[request.bearer.expose()],
+                        ),
                         attempts: attempt + 1,
                     }
                     .into(),

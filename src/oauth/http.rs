@@ -109,6 +109,18 @@ impl<'a> Request<'a> {
         }
     }
 
+    /// The secrets this request carries (the bearer token and the values of secret
+    /// fields), for masking them in whatever error text comes back.
+    pub fn secrets(&self) -> Vec<&'a str> {
+        const SECRET_FIELDS: [&str; 4] = ["client_secret", "refresh_token", "code", "code_verifier"];
+        let fields = self
+            .fields
+            .iter()
+            .filter(|(k, _)| SECRET_FIELDS.contains(k))
+            .map(|(_, v)| *v);
+        self.bearer.map(|b| b.expose()).into_iter().chain(fields).collect()
+    }
+
     /// The body as it goes on the wire, in a buffer wiped on drop.
     pub fn body(&self) -> Zeroizing<String> {
         match self.encoding {

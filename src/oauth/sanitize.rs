@@ -26,6 +26,73 @@ pub fn sanitize(text: &str, max: usize) -> String {
     out
 }
 
+/// Any 12 characters in a row of a secret are enough to help a guess; a secret shorter
+/// than this is masked wherever it appears whole.
+const SECRET_WINDOW: usize = 12;
+
+/// `text` (words from a library ttvault does not control: the OS, TLS, a resolver) with
+/// every stretch that repeats part of one of `secrets` replaced by `[…]`: any
+/// [`SECRET_WINDOW`] bytes in a row of a secret, and the rest of the word they sit in.
+/// A run of [`SECRET_WINDOW`] or more token characters is masked too, whatever it is: a
+/// library's words may echo a secret of another request, one this request never carried
+/// (the token fuzzer found a resolver error holding 12 characters of a PKCE verifier).
+/// What is lost is a long identifier (`UnknownIssuer`); the message still names the kind
+/// of failure.
+pub fn mask_secrets(text: &str, secrets: &[&str]) -> String {
+    let bytes = text.as_bytes();
+    let mut hidden = vec![false; bytes.len()];
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        run = if b.is_ascii_alphanumeric() || b"-_~+/=".contains(&b) {
+            run + 1
+        } else {
+            0
+        };
+        if run >= SECRET_WINDOW {
+            hidden[i + 1 - run..=i].fill(true);
+        }
+    }
+    for secret in secrets.iter().map(|s| s.as_bytes()).filter(|s| !s.is_empty()) {
+        let window = secret.len().min(SECRET_WINDOW);
+        for piece in secret.windows(window) {
+            for start in 0..bytes.len().saturating_sub(window - 1) {
+                if &bytes[start..start + window] == piece {
+                    hidden[start..start + window].fill(true);
+                }
+            }
+        }
+    }
+    if !hidden.contains(&true) {
+        return text.to_string();
+    }
+    // Widen to whole words, so no fragment of a secret is left beside the mask.
+    let word = |b: u8| !b.is_ascii_whitespace();
+    for i in 1..bytes.len() {
+        if hidden[i - 1] && word(bytes[i]) {
+            hidden[i] = true;
+        }
+    }
+    for i in (0..bytes.len().saturating_sub(1)).rev() {
+        if hidden[i + 1] && word(bytes[i]) {
+            hidden[i] = true;
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut in_mask = false;
+    for (i, c) in text.char_indices() {
+        if hidden[i] {
+            if !in_mask {
+                out.push_str("[…]");
+            }
+            in_mask = true;
+        } else {
+            in_mask = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `text` for a terminal with every hidden character (see [`is_hidden`]) but line breaks
 /// and tabs shown escaped (`\u{202e}`), nothing removed: for data a person asked for
 /// (`api` bodies and `-i` headers at a terminal), where what was sent must stay visible.
@@ -105,6 +172,25 @@ mod tests {
             assert_eq!(shown, format!("a{}b", c.escape_unicode()));
             assert_eq!(sanitize(&format!("a{c}b"), 10), "a b");
         }
+    }
+
+    #[test]
+    fn secrets_the_request_carried_are_masked_in_any_words() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        // The fuzzer's find: a resolver's words holding 12 characters of the verifier.
+        let said = "its host name does not resolve (0 \u{fffd}1r_wW1gFWFOE./)";
+        let masked = mask_secrets(said, &[verifier, "hunter2"]);
+        assert_eq!(masked, "its host name does not resolve (0 […]");
+        assert_eq!(mask_secrets("no hunter2 here", &["hunter2"]), "no […] here");
+        assert_eq!(
+            mask_secrets("Connection refused (os error 111)", &[verifier, ""]),
+            "Connection refused (os error 111)"
+        );
+        // Long runs go whoever's they are; the sentence around them stays.
+        assert_eq!(
+            mask_secrets("invalid peer certificate: UnknownIssuer", &[]),
+            "invalid peer certificate: […]"
+        );
     }
 
     #[test]
