@@ -95,7 +95,17 @@ pub fn session(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<An
         {
             Err(e.into_error())
         }
-        _ => Ok(Answer::NoAgent),
+        _ => {
+            // An agent directory that is there but not trusted is someone's doing: say so,
+            // or the prompt that follows would come without a reason.
+            if let Some(e) = paths::refused_dir() {
+                vault.report.warning(
+                    &format!("not asking an agent: {}", e.message),
+                    e.hint.as_deref(),
+                );
+            }
+            Ok(Answer::NoAgent)
+        }
     }
 }
 

@@ -1,9 +1,11 @@
 //! Where a vault's agent listens, and how the agent recognises "its" vault file.
 //!
 //! The socket lives in a private directory: `$XDG_RUNTIME_DIR/ttvault/` or, when that is
-//! unset, `<tempdir>/ttvault-<uid>/`. The directory is created 0700 and, every time it
-//! is used, checked to be a real directory (not a symlink) owned by us and closed to
-//! others; otherwise it is not used at all. The socket's name is a hash of the vault's
+//! unset, `$HOME/.ttvault-agent/` (as gpg-agent uses `~/.gnupg`): never a predictable name
+//! in a shared folder such as /tmp, where another user could create it first and so keep
+//! every `unlock` failing. The directory is created 0700 and, every time it is used,
+//! checked to be a real directory (not a symlink) owned by us and closed to others;
+//! otherwise it is not used at all, and clients say why ([`refused_dir`]). The socket's name is a hash of the vault's
 //! canonical path, so one vault has one agent however it is named on the command line.
 
 use crate::error::{Error, Result};
@@ -11,12 +13,36 @@ use sha2::{Digest, Sha256};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+/// The agent directory's name in the home directory, without XDG_RUNTIME_DIR.
+pub const HOME_DIR_NAME: &str = ".ttvault-agent";
+
+/// Where the private socket directory is (whether or not it exists).
+pub fn socket_dir_path() -> Result<PathBuf> {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    match (set("XDG_RUNTIME_DIR"), set("HOME")) {
+        (Some(runtime), _) => Ok(PathBuf::from(runtime).join("ttvault")),
+        (None, Some(home)) => Ok(PathBuf::from(home).join(HOME_DIR_NAME)),
+        (None, None) => Err(Error::failure(
+            "no private place for the agent's socket: neither XDG_RUNTIME_DIR nor HOME is set",
+        )
+        .hint("set XDG_RUNTIME_DIR to a private directory (or HOME) and try again")),
+    }
+}
+
+/// Why the agent directory exists but is not used (another user's, open to others, a
+/// link): what a client says before it opens the vault itself. None when it is fine or
+/// simply absent (no agent).
+pub fn refused_dir() -> Option<Error> {
+    let dir = socket_dir_path().ok()?;
+    match std::fs::symlink_metadata(&dir) {
+        Err(_) => None,
+        Ok(_) => check_private_dir(&dir).err(),
+    }
+}
+
 /// The private socket directory; created when `create`, else only checked.
 pub fn socket_dir(create: bool) -> Result<PathBuf> {
-    let dir = match std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
-        Some(runtime) => PathBuf::from(runtime).join("ttvault"),
-        None => std::env::temp_dir().join(format!("ttvault-{}", crate::harden::current_uid())),
-    };
+    let dir = socket_dir_path()?;
     if create {
         match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
             Ok(()) => {}
@@ -36,9 +62,10 @@ fn check_private_dir(dir: &Path) -> Result<()> {
             "the agent directory {} {why}; not using it",
             dir.display()
         ))
-        .hint(
-            "remove it (it is recreated privately), or set XDG_RUNTIME_DIR to a private directory",
-        )
+        .hint(format!(
+            "remove it (`rm -r {}`; ttvault recreates it privately), or set XDG_RUNTIME_DIR to a private directory",
+            dir.display()
+        ))
     };
     if meta.file_type().is_symlink() || !meta.is_dir() {
         return Err(unsafe_dir("is not a plain directory"));
