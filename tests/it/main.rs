@@ -42,6 +42,7 @@ mod network;
 mod rotate;
 mod rotated;
 mod sdk;
+mod start_page;
 #[cfg(unix)]
 mod terminal;
 mod transcripts;
