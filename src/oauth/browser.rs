@@ -29,10 +29,15 @@ impl StartPage {
         let mut file = options.open(&path)?;
         let page = StartPage { path };
         let href = crate::oauth::pages::escape(url);
+        // A script goes on at once (before the page's load event, which is when a headless
+        // browser's `--dump-dom` is done); the refresh and the link are for browsers
+        // without scripts. The URL is ttvault's own (host, port, random path): no `<`.
+        let js = serde_json::to_string(url).unwrap_or_default().replace('<', "\\u003c");
         write!(
             file,
             "<!doctype html><html><head><meta charset=\"utf-8\">\
              <meta http-equiv=\"refresh\" content=\"0;url={href}\">\
+             <script>location.replace({js})</script>\
              <title>ttvault</title></head><body>\
              <p><a href=\"{href}\">Continue to ttvault's sign-in page</a></p></body></html>\n"
         )?;
@@ -211,6 +216,26 @@ mod tests {
             );
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_start_page_is_private_leads_on_and_goes_away() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let start = "http://localhost:8000/start/AbC-d_9";
+        let page = StartPage::write(dir.path(), start).unwrap();
+        let url = page.file_url();
+        assert!(url.starts_with("file:///"), "{url}");
+        assert!(!url.contains("/start/"), "{url}");
+        let path = url::Url::parse(&url).unwrap().to_file_path().unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        let html = std::fs::read_to_string(&path).unwrap();
+        assert!(html.contains(&format!("content=\"0;url={start}\"")), "{html}");
+        assert!(html.contains(&format!("location.replace(\"{start}\")")), "{html}");
+        drop(page);
+        assert!(!path.exists());
     }
 
     #[test]
