@@ -10,6 +10,8 @@
 //! connection and wipes the partial body (it lives in a `Zeroizing` buffer).
 
 use crate::oauth::http::{TransportError, TransportKind, USER_AGENT};
+/// The request method, as the HTTP library spells it.
+pub use reqwest::Method;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -32,7 +34,7 @@ pub fn deadline(default: Duration) -> Duration {
 /// One request as it goes on the wire. Secrets are borrowed; the body buffer is the
 /// caller's (already encoded, wiped by the caller).
 pub struct Exchange<'a> {
-    pub method: reqwest::Method,
+    pub method: Method,
     pub url: &'a str,
     /// `Authorization: Bearer …` (API calls only, never the token endpoint).
     pub bearer: Option<&'a str>,

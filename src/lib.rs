@@ -16,7 +16,7 @@ pub mod env;
 pub mod error;
 pub mod gitignore;
 pub mod harden;
-pub(crate) mod http;
+pub mod http;
 pub mod oauth;
 pub mod output;
 pub(crate) mod passphrase;
