@@ -1,15 +1,19 @@
-//! The one piece of ttvault that talks HTTP to a server: the token client
-//! ([`crate::oauth::Client`]) and `api`'s ([`crate::api::Client`]) both send through
-//! [`Wire`]. Each exchange has its own body cap and ONE deadline covering connect, send,
-//! headers and the complete body: a server that trickles a byte a second cannot keep
-//! ttvault waiting past it (reqwest's blocking client restarts its timeout on every read,
-//! which is how a trickling token endpoint once held `ttvault token` for minutes).
+//! The one piece of ttvault that talks HTTP to a server. Every request (token calls, the
+//! accounts probe, `api`, `audit`'s checks) is an [`crate::oauth::http::Request`] sent
+//! through the one seam, [`crate::oauth::http::Http`], and answered with the one
+//! [`Response`]; [`Client`] is the real carrier. Each request has its own body cap and ONE
+//! deadline covering connect, send, headers and the complete body: a server that trickles
+//! a byte a second cannot keep ttvault waiting past it (reqwest's blocking client restarts
+//! its timeout on every read, which is how a trickling token endpoint once held
+//! `ttvault token` for minutes).
 //!
 //! Why async reqwest on a runtime of our own: the whole exchange is one future, so one
 //! `tokio::time::timeout` bounds it, and dropping the future on the deadline drops the
 //! connection and wipes the partial body (it lives in a `Zeroizing` buffer).
 
-use crate::oauth::http::{TransportError, TransportKind, USER_AGENT};
+use crate::oauth::http::{
+    Http, Method as RequestMethod, Request, TransportError, TransportKind, USER_AGENT,
+};
 /// The request method, as the HTTP library spells it.
 pub use reqwest::Method;
 use std::time::Duration;
@@ -47,7 +51,7 @@ pub struct Exchange<'a> {
 }
 
 /// What came back, whole.
-pub struct Answer {
+pub struct Response {
     pub status: u16,
     /// `HTTP/1.1 200 OK`, as `api -i` prints it.
     pub status_line: String,
@@ -57,9 +61,9 @@ pub struct Answer {
     pub body: Zeroizing<Vec<u8>>,
 }
 
-impl std::fmt::Debug for Answer {
+impl std::fmt::Debug for Response {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Answer")
+        f.debug_struct("Response")
             .field("status", &self.status)
             .field("headers", &self.headers.len())
             .field("body_len", &self.body.len())
@@ -67,12 +71,85 @@ impl std::fmt::Debug for Answer {
     }
 }
 
-impl Answer {
+impl Response {
+    /// A response as a test, a fuzzer or a closure seam builds it.
+    pub fn new(status: u16, content_type: Option<&str>, body: impl Into<Vec<u8>>) -> Response {
+        Response {
+            status,
+            status_line: format!("HTTP/1.1 {status}"),
+            headers: content_type
+                .map(|ct| vec![("content-type".to_string(), ct.to_string())])
+                .unwrap_or_default(),
+            body: Zeroizing::new(body.into()),
+        }
+    }
+
+    /// The same with one more header (`name` lowercased, as received ones are).
+    pub fn with_header(mut self, name: &str, value: &str) -> Response {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_string()));
+        self
+    }
+
+    /// The first header called `name`, in any case.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    pub fn content_type(&self) -> Option<&str> {
+        self.header("content-type")
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.header("location")
+    }
+
+    /// Declared JSON, or a body that starts like a JSON object (some servers omit the
+    /// header on errors).
+    pub fn looks_like_json(&self) -> bool {
+        if self
+            .content_type()
+            .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"))
+        {
+            return true;
+        }
+        let first = self.body.iter().find(|b| !b.is_ascii_whitespace());
+        matches!(first, Some(b'{'))
+    }
+}
+
+/// The real client behind the [`Http`] seam: each request carried by [`Wire`] within the
+/// request's own cap and deadline.
+pub struct Client {
+    wire: Wire,
+}
+
+impl Client {
+    pub fn new() -> crate::Result<Client> {
+        Ok(Client { wire: Wire::new()? })
+    }
+}
+
+impl Http for Client {
+    fn send(&self, request: &Request<'_>) -> Result<Response, TransportError> {
+        let body = (request.method == RequestMethod::Post).then(|| request.body());
+        self.wire.send(&Exchange {
+            method: match request.method {
+                RequestMethod::Get => Method::GET,
+                RequestMethod::Head => Method::HEAD,
+                RequestMethod::Post => Method::POST,
+            },
+            url: request.url,
+            bearer: request.bearer.map(|t| t.expose()),
+            body: body
+                .as_ref()
+                .map(|b| (request.encoding.content_type(), b.as_bytes())),
+            cap: request.cap,
+            deadline: deadline(request.deadline),
+        })
     }
 }
 
@@ -103,7 +180,7 @@ impl Wire {
 
     /// Carries one exchange within its deadline. Blocking; not to be called from inside
     /// an async task (the agent calls it from a blocking thread).
-    pub fn send(&self, exchange: &Exchange<'_>) -> Result<Answer, TransportError> {
+    pub fn send(&self, exchange: &Exchange<'_>) -> Result<Response, TransportError> {
         // The callers check this too; the client is the last line.
         if !crate::endpoints::hosts::is_secure(exchange.url) {
             return Err(TransportError {
@@ -117,7 +194,8 @@ impl Wire {
             &self.direct
         };
         // The timer is made inside the runtime: it needs the runtime's clock.
-        let whole = async { tokio::time::timeout(exchange.deadline, carry(client, exchange)).await };
+        let whole =
+            async { tokio::time::timeout(exchange.deadline, carry(client, exchange)).await };
         match self.runtime.block_on(whole) {
             Ok(outcome) => outcome,
             Err(_) => Err(TransportError {
@@ -147,7 +225,7 @@ fn builder() -> reqwest::ClientBuilder {
         .redirect(reqwest::redirect::Policy::none())
 }
 
-async fn carry(client: &reqwest::Client, ex: &Exchange<'_>) -> Result<Answer, TransportError> {
+async fn carry(client: &reqwest::Client, ex: &Exchange<'_>) -> Result<Response, TransportError> {
     let mut request = client.request(ex.method.clone(), ex.url);
     if let Some(token) = ex.bearer {
         request = request.bearer_auth(token);
@@ -194,7 +272,7 @@ async fn carry(client: &reqwest::Client, ex: &Exchange<'_>) -> Result<Answer, Tr
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Answer {
+    Ok(Response {
         status: status.as_u16(),
         status_line,
         headers,

@@ -4,7 +4,7 @@
 //! side (controls, bidirectional and zero-width characters) are shown escaped, never sent
 //! to the terminal (they could rewrite or reorder the screen).
 
-use super::transport::Response;
+use crate::http::Response;
 use jaq_json::write::Pp;
 use jaq_json::Val;
 use std::io::{self, Write};

@@ -67,10 +67,7 @@ fn a_declared_huge_length_is_refused_unread() {
         3000u64 * 1024 * 1024
     );
     let (url, written) = server(head, 3000 * 1024 * 1024);
-    let err = Wire::new()
-        .unwrap()
-        .send(&get(&url))
-        .unwrap_err();
+    let err = Wire::new().unwrap().send(&get(&url)).unwrap_err();
     assert_eq!(err.kind, TransportKind::TooLarge);
     assert!(written.join().unwrap() < 256 * 1024 * 1024);
 }
@@ -81,10 +78,7 @@ fn an_answer_at_the_cap_is_read_whole() {
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {MAX_BODY}\r\n\r\n"
     );
     let (url, written) = server(head, MAX_BODY as u64);
-    let response = Wire::new()
-        .unwrap()
-        .send(&get(&url))
-        .unwrap();
+    let response = Wire::new().unwrap().send(&get(&url)).unwrap();
     assert_eq!(response.body.len(), MAX_BODY);
     assert_eq!(written.join().unwrap(), MAX_BODY as u64);
 }
@@ -126,7 +120,8 @@ fn a_trickling_answer_ends_at_the_deadline() {
             line.clear();
         }
         let mut out = stream;
-        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
+        let head =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
         let mut whole = out.write_all(head.as_bytes()).is_ok();
         for _ in 0..1000 {
             if !whole || out.write_all(b" ").is_err() {

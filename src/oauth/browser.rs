@@ -20,7 +20,10 @@ impl StartPage {
     /// the agent directory), readable by the user alone, under a fresh random name.
     pub fn write(dir: &Path, url: &str) -> std::io::Result<StartPage> {
         use std::io::Write;
-        let name = format!("start-{}.html", oauth2::CsrfToken::new_random_len(9).into_secret());
+        let name = format!(
+            "start-{}.html",
+            oauth2::CsrfToken::new_random_len(9).into_secret()
+        );
         let path = dir.join(name);
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
@@ -32,14 +35,16 @@ impl StartPage {
         // A script goes on at once (before the page's load event, which is when a headless
         // browser's `--dump-dom` is done); the refresh and the link are for browsers
         // without scripts. The URL is ttvault's own (host, port, random path): no `<`.
-        let js = serde_json::to_string(url).unwrap_or_default().replace('<', "\\u003c");
-        write!(
+        let js = serde_json::to_string(url)
+            .unwrap_or_default()
+            .replace('<', "\\u003c");
+        writeln!(
             file,
             "<!doctype html><html><head><meta charset=\"utf-8\">\
              <meta http-equiv=\"refresh\" content=\"0;url={href}\">\
              <script>location.replace({js})</script>\
              <title>ttvault</title></head><body>\
-             <p><a href=\"{href}\">Continue to ttvault's sign-in page</a></p></body></html>\n"
+             <p><a href=\"{href}\">Continue to ttvault's sign-in page</a></p></body></html>"
         )?;
         file.sync_all()?;
         Ok(page)
@@ -232,8 +237,14 @@ mod tests {
         let meta = std::fs::metadata(&path).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
         let html = std::fs::read_to_string(&path).unwrap();
-        assert!(html.contains(&format!("content=\"0;url={start}\"")), "{html}");
-        assert!(html.contains(&format!("location.replace(\"{start}\")")), "{html}");
+        assert!(
+            html.contains(&format!("content=\"0;url={start}\"")),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!("location.replace(\"{start}\")")),
+            "{html}"
+        );
         drop(page);
         assert!(!path.exists());
     }

@@ -3,14 +3,13 @@
 //! a grant works before anything is written.
 //!
 //! Everything that talks HTTP goes through [`http::Http`], so the logic is tested
-//! without a network; [`client::Client`] is the real thing. What goes wrong is a
+//! without a network; [`crate::http::Client`] is the real thing. What goes wrong is a
 //! [`failure::Failure`]; server text reaches people only through [`sanitize::sanitize`].
 
 pub mod api;
 pub mod authorize;
 pub mod b64token;
 pub mod browser;
-pub mod client;
 pub mod failure;
 pub mod http;
 pub mod jwt;
@@ -21,7 +20,7 @@ pub mod server;
 pub mod token;
 pub mod verify;
 
+pub use crate::http::Client;
 pub use api::{accounts, mask, Account};
-pub use client::Client;
 pub use http::{BodyEncoding, Http};
 pub use token::{exchange_code, refresh, refresh_remembered};

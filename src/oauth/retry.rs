@@ -112,7 +112,7 @@ pub fn send(
                     // is not trusted to leave out what the request carried.
                     detail: super::sanitize::mask_secrets(&e.detail, &request.secrets()),
                     attempts: retry + 1,
-                })
+                });
             }
         }
     }

@@ -52,7 +52,11 @@ pub fn mask_secrets(text: &str, secrets: &[&str]) -> String {
             hidden[i + 1 - run..=i].fill(true);
         }
     }
-    for secret in secrets.iter().map(|s| s.as_bytes()).filter(|s| !s.is_empty()) {
+    for secret in secrets
+        .iter()
+        .map(|s| s.as_bytes())
+        .filter(|s| !s.is_empty())
+    {
         let window = secret.len().min(SECRET_WINDOW);
         for piece in secret.windows(window) {
             for start in 0..bytes.len().saturating_sub(window - 1) {

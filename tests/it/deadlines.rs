@@ -115,7 +115,10 @@ fn token_against_a_trickling_endpoint_ends_with_exit_5_while_it_trickles() {
     vault_at(&dir, &t.url);
     let run = run_bounded(&dir, &["token", "--passphrase-file", "pw"]);
     // It ended by its own deadline, with the trickle still under way.
-    assert!(!t.finished.load(Ordering::SeqCst), "it waited for the whole body");
+    assert!(
+        !t.finished.load(Ordering::SeqCst),
+        "it waited for the whole body"
+    );
     run.code(5)
         .stderr_has("did not answer in time")
         .stderr_has("no complete answer within 1 s");
@@ -128,7 +131,10 @@ fn api_against_a_trickling_endpoint_ends_with_exit_5_while_it_trickles() {
     let dir = Dir::new();
     vault_at(&dir, &t.url);
     let run = run_bounded(&dir, &["api", "/customers/me", "--passphrase-file", "pw"]);
-    assert!(!t.finished.load(Ordering::SeqCst), "it waited for the whole body");
+    assert!(
+        !t.finished.load(Ordering::SeqCst),
+        "it waited for the whole body"
+    );
     run.code(5)
         .stderr_has("did not answer in time")
         .stderr_has("no complete answer within 1 s");
@@ -176,7 +182,9 @@ fn lock_during_a_stuck_refresh_locks_and_status_says_refreshing() {
     dir.run(&["status"])
         .success()
         .stdout_has("refreshing the access token now");
-    dir.run(&["lock"]).success().stdout_has("the agent has ended");
+    dir.run(&["lock"])
+        .success()
+        .stdout_has("the agent has ended");
     eventually("the agent to end", || process_is_gone(pid));
     assert_locked_out(&dir, waiting);
 }

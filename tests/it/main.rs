@@ -28,7 +28,6 @@ mod deadlines;
 mod discovery;
 mod endpoints;
 mod exec;
-mod swap;
 mod export;
 mod fetch_spx;
 mod import;
@@ -43,6 +42,7 @@ mod rotate;
 mod rotated;
 mod sdk;
 mod start_page;
+mod swap;
 #[cfg(unix)]
 mod terminal;
 mod transcripts;

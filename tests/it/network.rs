@@ -379,7 +379,11 @@ fn api_bidi_and_zero_width_characters_are_escaped_at_a_terminal_only() {
     vault_at(&dir, &hostile.url);
     let piped = dir.run(&["api", "/customers/me", "--passphrase-file", "pw"]);
     piped.success();
-    assert_eq!(piped.stdout.as_bytes(), BODY.as_bytes(), "piped output is exact");
+    assert_eq!(
+        piped.stdout.as_bytes(),
+        BODY.as_bytes(),
+        "piped output is exact"
+    );
 
     let line = format!(
         "{} api /customers/me --passphrase-file pw",
@@ -398,7 +402,9 @@ fn api_bidi_and_zero_width_characters_are_escaped_at_a_terminal_only() {
     );
     run.success()
         .stdout_has(r"Roth \u{202e}AEI\u{202c} x\u{2066}y\u{2069}\u{200f}\u{61c}z\u{200b}!");
-    for c in ['\u{202e}', '\u{202c}', '\u{2066}', '\u{2069}', '\u{200f}', '\u{61c}', '\u{200b}'] {
+    for c in [
+        '\u{202e}', '\u{202c}', '\u{2066}', '\u{2069}', '\u{200f}', '\u{61c}', '\u{200b}',
+    ] {
         assert!(!run.stdout.contains(c), "{c:?} reached the terminal");
     }
 }

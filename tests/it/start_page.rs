@@ -114,7 +114,9 @@ fn assert_no_start_page(dir: &Dir) {
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
     assert!(
-        !left.iter().any(|n| n.to_string_lossy().starts_with("start-")),
+        !left
+            .iter()
+            .any(|n| n.to_string_lossy().starts_with("start-")),
         "{left:?}"
     );
 }
@@ -155,7 +157,10 @@ fn another_user_reading_every_command_line_never_learns_the_start_address() {
     std::fs::write(&stop, "").unwrap();
     let seen = attacker.finish();
     assert!(seen.contains("/ttvault/start-"), "{seen}");
-    assert!(!seen.contains("/start/"), "the start address leaked: {seen}");
+    assert!(
+        !seen.contains("/start/"),
+        "the start address leaked: {seen}"
+    );
     assert_no_start_page(&dir);
 }
 

@@ -98,7 +98,10 @@ fn a_vault_swapped_in_by_rename_exchange_is_never_used() {
     let swaps = swapper.join().unwrap();
     assert!(swaps > 0);
     // The real vault served the runs that were not refused.
-    assert!(used > 0 && !real.token_requests().is_empty(), "{used} used, {refused} refused");
+    assert!(
+        used > 0 && !real.token_requests().is_empty(),
+        "{used} used, {refused} refused"
+    );
 }
 
 #[test]
