@@ -36,17 +36,27 @@ pub fn call(vault: &Path, op: Op, timeout: Duration) -> Option<Reply> {
 }
 
 pub fn call_on(stream: &mut UnixStream, op: Op, timeout: Duration) -> Option<Reply> {
+    exchange(stream, op, timeout).flatten()
+}
+
+/// One request and its reply frame. None: no frame came back (the connection closed or
+/// timed out); `Some(None)`: a frame that is not a reply of our version.
+fn exchange(stream: &mut UnixStream, op: Op, timeout: Duration) -> Option<Option<Reply>> {
     stream.set_read_timeout(Some(timeout)).ok()?;
     stream.set_write_timeout(Some(QUICK_TIMEOUT)).ok()?;
     protocol::write_frame(stream, &Request::new(op)).ok()?;
     let body = protocol::read_frame(stream).ok()?;
-    let versioned: Versioned = serde_json::from_slice(&body).ok()?;
+    let Ok(versioned) = serde_json::from_slice::<Versioned>(&body) else {
+        return Some(None);
+    };
     if versioned.v != Some(u64::from(VERSION)) {
-        return None;
+        return Some(None);
     }
-    serde_json::from_slice::<Response>(&body)
-        .ok()
-        .map(|r| r.reply)
+    Some(
+        serde_json::from_slice::<Response>(&body)
+            .ok()
+            .map(|r| r.reply),
+    )
 }
 
 /// What the vault's agent says about itself: None when no agent answers; an error when
@@ -69,7 +79,20 @@ pub fn session(vault: &VaultRef, secrets: Secrets, want: Freshness) -> Result<An
         fresh: want.fresh,
         min_ttl_secs: want.min_ttl.as_secs(),
     };
-    match call(&vault.path, op, TOKEN_TIMEOUT) {
+    let reply = connect(&vault.path).map(|mut stream| {
+        let reply = exchange(&mut stream, op, TOKEN_TIMEOUT);
+        if reply.is_none() {
+            // It took the request and ended (lock, TTL, a signal) or stopped answering
+            // before it replied, typically during a refresh: say so, rather than fall back
+            // to the passphrase without a word.
+            vault.report.warning(
+                "the agent ended or stopped answering before it handed out a token; opening the vault here",
+                None,
+            );
+        }
+        reply.flatten()
+    });
+    match reply.flatten() {
         Some(Reply::Grant(g)) => {
             vault
                 .report
