@@ -218,3 +218,39 @@ fn the_ttl_ends_the_agent_during_a_stuck_refresh() {
     assert_eq!(s.token_requests().len(), 1);
     assert_locked_out(&dir, waiting);
 }
+
+#[test]
+fn clients_waiting_on_an_agent_refresh_against_a_trickle_get_exit_5() {
+    let t = Trickle::start(false);
+    let dir = Dir::new();
+    vault_at(&dir, &t.url);
+    // The agent inherits the lowered bound from `unlock`'s environment.
+    Run::from(
+        dir.cmd(&["unlock", "--passphrase-file", "pw"])
+            .env("TTVAULT_HTTP_TIMEOUT_SECS", "1")
+            .output()
+            .unwrap(),
+    )
+    .success();
+    let _guard = LockOnDrop(&dir);
+    let clients: Vec<_> = (0..3)
+        .map(|_| {
+            dir.cmd(&["token"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in clients {
+        let run = Run::from(child.wait_with_output().unwrap());
+        run.code(5).stderr_has("did not answer in time");
+        assert!(run.stdout.is_empty());
+    }
+    assert!(
+        !t.finished.load(Ordering::SeqCst),
+        "it waited for the whole body"
+    );
+    // The agent is still there, and still answers.
+    dir.run(&["status"]).success().stdout_has("unlocked until");
+}
