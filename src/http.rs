@@ -134,6 +134,10 @@ impl Client {
 }
 
 impl Http for Client {
+    fn cancel(&self) {
+        self.wire.cancel();
+    }
+
     fn send(&self, request: &Request<'_>) -> Result<Response, TransportError> {
         let body = (request.method == RequestMethod::Post).then(|| request.body());
         self.wire.send(&Exchange {
@@ -160,6 +164,9 @@ pub struct Wire {
     direct: reqwest::Client,
     loopback: reqwest::Client,
     runtime: tokio::runtime::Runtime,
+    /// Set by [`Wire::cancel`]: exchanges in flight end at once, new ones are refused.
+    cancelled: std::sync::atomic::AtomicBool,
+    cancel: tokio::sync::Notify,
 }
 
 impl Wire {
@@ -175,7 +182,17 @@ impl Wire {
             direct: builder().build().map_err(|e| setup(&e))?,
             loopback: builder().no_proxy().build().map_err(|e| setup(&e))?,
             runtime,
+            cancelled: std::sync::atomic::AtomicBool::new(false),
+            cancel: tokio::sync::Notify::new(),
         })
+    }
+
+    /// Ends every exchange in flight (its future dropped: connection closed, partial body
+    /// wiped) and refuses any later one.
+    pub fn cancel(&self) {
+        self.cancelled
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.cancel.notify_waiters();
     }
 
     /// Carries one exchange within its deadline. Blocking; not to be called from inside
@@ -193,12 +210,28 @@ impl Wire {
         } else {
             &self.direct
         };
+        let cancelled = || TransportError {
+            kind: TransportKind::Other,
+            detail: "abandoned: ttvault is ending".into(),
+        };
         // The timer is made inside the runtime: it needs the runtime's clock.
-        let whole =
-            async { tokio::time::timeout(exchange.deadline, carry(client, exchange)).await };
+        let whole = async {
+            let notified = self.cancel.notified();
+            tokio::pin!(notified);
+            // Registered before the flag is read, so a cancel in between is not missed.
+            notified.as_mut().enable();
+            if self.cancelled.load(std::sync::atomic::Ordering::SeqCst) {
+                return None;
+            }
+            tokio::select! {
+                outcome = tokio::time::timeout(exchange.deadline, carry(client, exchange)) => Some(outcome),
+                () = notified => None,
+            }
+        };
         match self.runtime.block_on(whole) {
-            Ok(outcome) => outcome,
-            Err(_) => Err(TransportError {
+            None => Err(cancelled()),
+            Some(Ok(outcome)) => outcome,
+            Some(Err(_)) => Err(TransportError {
                 kind: TransportKind::Timeout,
                 detail: format!(
                     "no complete answer within {} s",

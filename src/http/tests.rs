@@ -140,3 +140,34 @@ fn a_trickling_answer_ends_at_the_deadline() {
     // The server was still trickling: it found the connection closed, not finished.
     assert!(!done_rx.recv().unwrap(), "the whole answer was sent first");
 }
+
+#[test]
+fn a_cancel_abandons_the_exchange_in_flight_and_refuses_later_ones() {
+    // A server that takes the request and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/oauth/token", listener.local_addr().unwrap());
+    let (arrived_tx, arrived) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+            line.clear();
+        }
+        arrived_tx.send(()).unwrap();
+        // Held open until the client goes away.
+        let _ = reader.read_line(&mut line);
+    });
+    let wire = std::sync::Arc::new(Wire::new().unwrap());
+    let sender = {
+        let wire = std::sync::Arc::clone(&wire);
+        std::thread::spawn(move || wire.send(&get(&url)).unwrap_err())
+    };
+    arrived.recv().unwrap();
+    wire.cancel();
+    let err = sender.join().unwrap();
+    assert_eq!(err.kind, TransportKind::Other, "{err:?}");
+    assert!(err.detail.contains("abandoned"), "{}", err.detail);
+    let later = wire.send(&get("http://127.0.0.1:9/x")).unwrap_err();
+    assert!(later.detail.contains("abandoned"), "{}", later.detail);
+}

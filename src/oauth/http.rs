@@ -215,6 +215,10 @@ pub struct TransportError {
 /// The seam: anything that can carry one request.
 pub trait Http {
     fn send(&self, request: &Request<'_>) -> Result<Response, TransportError>;
+
+    /// Abandons every exchange in flight and refuses new ones (the agent, ending while a
+    /// refresh waits on a slow endpoint). Nothing to do for a seam that never waits.
+    fn cancel(&self) {}
 }
 
 impl<F> Http for F
