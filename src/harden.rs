@@ -83,6 +83,24 @@ pub fn current_uid() -> u32 {
     unsafe { libc::getuid() }
 }
 
+/// The login name of `uid`, from the password database; None when it has none.
+#[cfg(unix)]
+pub fn user_name(uid: u32) -> Option<String> {
+    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut buf = vec![0 as libc::c_char; 4096];
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is to a live local of the right type and `buf`'s length is
+    // passed with it; getpwuid_r writes only within them and sets `found` to `&mut pw` or
+    // null. The name is copied out before `buf` goes.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut found) };
+    if rc != 0 || found.is_null() || pw.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: pw_name points into `buf`, NUL-terminated by getpwuid_r.
+    let name = unsafe { std::ffi::CStr::from_ptr(pw.pw_name) };
+    Some(name.to_string_lossy().into_owned())
+}
+
 /// Locks `buf`'s pages into RAM so they are never written to swap (the agent's secrets).
 /// Returns false where the OS refuses (e.g. RLIMIT_MEMLOCK) or has no mlock; the caller
 /// says so.

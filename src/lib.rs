@@ -29,6 +29,8 @@ pub(crate) mod error;
 pub(crate) mod gitignore;
 /// main hardens the process first; tests ask the current uid.
 pub mod harden;
+/// The one HTTP client: token calls and `api` (fuzz: http_response).
+pub mod http;
 /// Fuzz: the token, JWT, accounts, HTTP request and callback parsers.
 pub mod oauth;
 /// main prints its errors through it; fuzz: api_answer's sink.

@@ -29,6 +29,9 @@ pub const SHELL_MARK: &str = "TTVAULT_SHELL";
 pub const KDF_TARGET_MS: &str = "TTVAULT_KDF_TARGET_MS";
 /// For tests and benchmarks only: a fixed KDF memory in MiB instead of calibrating.
 pub const KDF_MEMORY_MIB: &str = "TTVAULT_KDF_MEMORY_MIB";
+/// Lowers every whole-exchange HTTP deadline to this many seconds (never raises one):
+/// for tests against a stalling server, and for people who would rather fail fast.
+pub const HTTP_TIMEOUT_SECS: &str = "TTVAULT_HTTP_TIMEOUT_SECS";
 /// How long a writer waits for the vault's write lock, in seconds (tests).
 pub const LOCK_WAIT_SECS: &str = "TTVAULT_LOCK_WAIT_SECS";
 
@@ -54,10 +57,13 @@ pub struct Settings {
     pub browser: Option<String>,
     /// `XDG_RUNTIME_DIR`, where the agent's socket directory goes.
     pub runtime_dir: Option<PathBuf>,
+    /// `HOME`: the agent's socket directory when there is no `XDG_RUNTIME_DIR`.
+    pub home: Option<PathBuf>,
     /// Test knobs (see the constants).
     pub kdf_target_ms: Option<u64>,
     pub kdf_memory_mib: Option<u32>,
     pub lock_wait_secs: Option<u64>,
+    pub http_timeout_secs: Option<u64>,
     /// `NO_COLOR` (no-color.org), `CLICOLOR_FORCE` (set and not `0`).
     pub no_color: bool,
     pub clicolor_force: bool,
@@ -103,9 +109,11 @@ impl Settings {
                 "SHELL" => s.shell = set.then(|| value.clone()),
                 "BROWSER" => s.browser = text(),
                 "XDG_RUNTIME_DIR" => s.runtime_dir = set.then(|| PathBuf::from(&value)),
+                "HOME" => s.home = set.then(|| PathBuf::from(&value)),
                 KDF_TARGET_MS => s.kdf_target_ms = number(),
                 KDF_MEMORY_MIB => s.kdf_memory_mib = number().and_then(|n: u64| n.try_into().ok()),
                 LOCK_WAIT_SECS => s.lock_wait_secs = number(),
+                HTTP_TIMEOUT_SECS => s.http_timeout_secs = number(),
                 "NO_COLOR" => s.no_color = set,
                 "CLICOLOR_FORCE" => s.clicolor_force = set && value != "0",
                 _ => {}

@@ -15,7 +15,7 @@ use std::cell::Cell;
 use ttvault::api::call::{Api, Tokens};
 use ttvault::api::output::{self, Style};
 use ttvault::api::pagination::{self, Next, MAX_PAGES};
-use ttvault::api::transport::{Failure, Request, Response};
+use ttvault::oauth::http::{Request, Response, TransportError};
 use ttvault::api::Method;
 use ttvault::oauth::retry::NoWait;
 use ttvault::secret::AccessToken;
@@ -49,9 +49,9 @@ fuzz_target!(|data: &[u8]| {
     let asked = u64::from(first >> 3);
     let json_type = first & 0x80 != 0;
     let attempts = Cell::new(0u32);
-    let transport = |r: &Request<'_>| -> Result<Response, Failure> {
+    let transport = |r: &Request<'_>| -> Result<Response, TransportError> {
         attempts.set(attempts.get() + 1);
-        assert_eq!(r.bearer.expose(), TOKEN);
+        assert_eq!(r.bearer.map(|b| b.expose()), Some(TOKEN));
         let ct = if json_type { "application/json" } else { "text/html" };
         let mut response = Response::new(status, Some(ct), body.to_vec());
         if status == 302 {

@@ -281,9 +281,11 @@ fuzz_target!(|data: &[u8]| {
                 location,
                 body,
             } => {
-                let mut r = Response::new(status, content_type.as_deref(), body);
-                r.location = location;
-                Ok(r)
+                let r = Response::new(status, content_type.as_deref(), body);
+                Ok(match location {
+                    Some(l) => r.with_header("location", &l),
+                    None => r,
+                })
             }
             Reply::Transport { kind, detail } => Err(TransportError {
                 kind: match kind % 7 {

@@ -36,17 +36,27 @@ pub fn call(vault: &Path, op: Op, timeout: Duration) -> Option<Reply> {
 }
 
 pub fn call_on(stream: &mut UnixStream, op: Op, timeout: Duration) -> Option<Reply> {
+    exchange(stream, op, timeout).flatten()
+}
+
+/// One request and its reply frame. None: no frame came back (the connection closed or
+/// timed out); `Some(None)`: a frame that is not a reply of our version.
+fn exchange(stream: &mut UnixStream, op: Op, timeout: Duration) -> Option<Option<Reply>> {
     stream.set_read_timeout(Some(timeout)).ok()?;
     stream.set_write_timeout(Some(QUICK_TIMEOUT)).ok()?;
     protocol::write_frame(stream, &RequestFrame::new(op)).ok()?;
     let body = protocol::read_frame(stream).ok()?;
-    let versioned: Versioned = serde_json::from_slice(&body).ok()?;
+    let Ok(versioned) = serde_json::from_slice::<Versioned>(&body) else {
+        return Some(None);
+    };
     if versioned.v != Some(u64::from(VERSION)) {
-        return None;
+        return Some(None);
     }
-    serde_json::from_slice::<ReplyFrame>(&body)
-        .ok()
-        .map(|r| r.reply)
+    Some(
+        serde_json::from_slice::<ReplyFrame>(&body)
+            .ok()
+            .map(|r| r.reply),
+    )
 }
 
 /// What the vault's agent says about itself: None when no agent answers; an error when
@@ -100,7 +110,20 @@ fn answer<T>(
     timeout: Duration,
     served: impl FnOnce(Reply) -> Option<T>,
 ) -> Result<AgentAnswer<T>> {
-    match call(&vault.path, op, timeout) {
+    let reply = connect(&vault.path).map(|mut stream| {
+        let reply = exchange(&mut stream, op, timeout);
+        if reply.is_none() {
+            // It took the request and ended (lock, TTL, a signal) or stopped answering
+            // before it replied, typically during a refresh: say so, rather than fall back
+            // to the passphrase without a word.
+            vault.report.warning(
+                "the agent ended or stopped answering before it answered; opening the vault here",
+                None,
+            );
+        }
+        reply.flatten()
+    });
+    match reply.flatten() {
         Some(Reply::Error(e)) if e.kind == ErrorKind::Withheld => {
             Ok(AgentAnswer::Withheld(e.into_error()))
         }
@@ -121,7 +144,17 @@ fn answer<T>(
             }
             None => Ok(AgentAnswer::NoAgent),
         },
-        None => Ok(AgentAnswer::NoAgent),
+        None => {
+            // An agent directory that is there but not trusted is someone's doing: say so,
+            // or the prompt that follows would come without a reason.
+            if let Some(e) = paths::refused_dir() {
+                vault.report.warning(
+                    &format!("not asking an agent: {}", e.message),
+                    e.hint.as_deref(),
+                );
+            }
+            Ok(AgentAnswer::NoAgent)
+        }
     }
 }
 

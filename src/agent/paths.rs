@@ -1,9 +1,11 @@
 //! Where a vault's agent listens, and how the agent recognises "its" vault file.
 //!
 //! The socket lives in a private directory: `$XDG_RUNTIME_DIR/ttvault/` or, when that is
-//! unset, `<tempdir>/ttvault-<uid>/`. The directory is created 0700 and, every time it
-//! is used, checked to be a real directory (not a symlink) owned by us and closed to
-//! others; otherwise it is not used at all. The socket's name is a hash of the vault's
+//! unset, `$HOME/.ttvault-agent/` (as gpg-agent uses `~/.gnupg`): never a predictable name
+//! in a shared folder such as /tmp, where another user could create it first and so keep
+//! every `unlock` failing. The directory is created 0700 and, every time it is used,
+//! checked to be a real directory (not a symlink) owned by us and closed to others;
+//! otherwise it is not used at all, and clients say why ([`refused_dir`]). The socket's name is a hash of the vault's
 //! canonical path, so one vault has one agent however it is named on the command line.
 
 use crate::error::{Error, Result};
@@ -11,12 +13,36 @@ use sha2::{Digest, Sha256};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+/// The agent directory's name in the home directory, without XDG_RUNTIME_DIR.
+pub const HOME_DIR_NAME: &str = ".ttvault-agent";
+
+/// Where the private socket directory is (whether or not it exists).
+pub fn socket_dir_path() -> Result<PathBuf> {
+    let settings = crate::settings::get();
+    match (&settings.runtime_dir, &settings.home) {
+        (Some(runtime), _) => Ok(runtime.join("ttvault")),
+        (None, Some(home)) => Ok(home.join(HOME_DIR_NAME)),
+        (None, None) => Err(Error::failure(
+            "no private place for the agent's socket: neither XDG_RUNTIME_DIR nor HOME is set",
+        )
+        .hint("set XDG_RUNTIME_DIR to a private directory (or HOME) and try again")),
+    }
+}
+
+/// Why the agent directory exists but is not used (another user's, open to others, a
+/// link): what a client says before it opens the vault itself. None when it is fine or
+/// simply absent (no agent).
+pub fn refused_dir() -> Option<Error> {
+    let dir = socket_dir_path().ok()?;
+    match std::fs::symlink_metadata(&dir) {
+        Err(_) => None,
+        Ok(_) => check_private_dir(&dir).err(),
+    }
+}
+
 /// The private socket directory; created when `create`, else only checked.
 pub fn socket_dir(create: bool) -> Result<PathBuf> {
-    let dir = match &crate::settings::get().runtime_dir {
-        Some(runtime) => runtime.join("ttvault"),
-        None => std::env::temp_dir().join(format!("ttvault-{}", crate::harden::current_uid())),
-    };
+    let dir = socket_dir_path()?;
     if create {
         match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
             Ok(()) => {}
@@ -36,9 +62,10 @@ fn check_private_dir(dir: &Path) -> Result<()> {
             "the agent directory {} {why}; not using it",
             dir.display()
         ))
-        .hint(
-            "remove it (it is recreated privately), or set XDG_RUNTIME_DIR to a private directory",
-        )
+        .hint(format!(
+            "remove it (`rm -r {}`; ttvault recreates it privately), or set XDG_RUNTIME_DIR to a private directory",
+            dir.display()
+        ))
     };
     if meta.file_type().is_symlink() || !meta.is_dir() {
         return Err(unsafe_dir("is not a plain directory"));
@@ -110,9 +137,9 @@ impl VaultStamp {
         Self::read(file, &meta)
     }
 
-    /// The stamp of the vault at its canonical path, checked on the open descriptor the way
-    /// opening checks the vault (`vault::store`): a regular file (a link there now is a
-    /// swap: the canonical path had none), the user's own, closed to group and others.
+    /// The stamp of the vault at its canonical path, checked on the open descriptor by the
+    /// store's own policy ([`crate::vault::store::check_opened`]); a link there now is a
+    /// swap (the canonical path had none) and is not followed.
     pub fn checked(canonical: &Path) -> Result<VaultStamp, VaultCheck> {
         let refused =
             |message: String, hint: String| VaultCheck::Refused(Error::vault(message).hint(hint));
@@ -131,40 +158,8 @@ impl VaultStamp {
             Err(e) => return Err(VaultCheck::Unreadable(e)),
         };
         let meta = file.metadata().map_err(VaultCheck::Unreadable)?;
-        if !meta.is_file() {
-            return Err(refused(
-                format!(
-                    "{} is {}, not a vault file",
-                    canonical.display(),
-                    describe_type(&meta)
-                ),
-                "put the vault file back; the agent serves nothing else".into(),
-            ));
-        }
-        let mode = meta.mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(refused(
-                format!(
-                    "the vault {} can be read by other users (mode {mode:04o})",
-                    canonical.display()
-                ),
-                format!(
-                    "run `{}` and try again",
-                    crate::vault::store::chmod_private(canonical)
-                ),
-            ));
-        }
-        let uid = crate::harden::current_uid();
-        if meta.uid() != uid && uid != 0 {
-            return Err(refused(
-                format!(
-                    "the vault {} belongs to another user (uid {})",
-                    canonical.display(),
-                    meta.uid()
-                ),
-                "copy it to a file you own, or run ttvault as its owner".into(),
-            ));
-        }
+        // The store's own policy, on this descriptor: what is hashed is what was checked.
+        crate::vault::store::check_opened(canonical, &meta).map_err(VaultCheck::Refused)?;
         Self::read(file, &meta).map_err(VaultCheck::Unreadable)
     }
 
@@ -213,22 +208,6 @@ fn open_nonblocking(path: &Path, no_follow: bool) -> std::io::Result<std::fs::Fi
         .read(true)
         .custom_flags(flags)
         .open(path)
-}
-
-fn describe_type(meta: &std::fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_block_device() || t.is_char_device() {
-        "a device"
-    } else {
-        "not a regular file"
-    }
 }
 
 #[cfg(test)]

@@ -196,6 +196,9 @@ pub struct StatusReply {
     pub memory_locked: bool,
     /// The token endpoint rotated the refresh token and no client has saved it yet.
     pub unsaved_refresh_token: bool,
+    /// A refresh is in flight (absent from older agents).
+    #[serde(default)]
+    pub refreshing: bool,
 }
 
 /// A fresh access token and the grant it came from.

@@ -28,6 +28,8 @@ use zeroize::Zeroizing;
 
 /// How long a client may take to send one frame, and the agent to write one.
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an abandoned refresh may take to return and wipe its copies at the end.
+const CLEANUP: Duration = Duration::from_millis(500);
 /// How often the agent checks its idle limit and that its socket is still its own.
 const TICK: Duration = Duration::from_millis(250);
 
@@ -60,9 +62,15 @@ pub fn run(options: &Options) -> Result<i32> {
                 .build()
                 .map_err(|e| Error::failure(format!("agent: no async runtime: {e}")))?;
             runtime.block_on(serve(Arc::clone(&state), listener, socket));
-            // Tasks still holding the state end with the runtime; then the last reference
-            // goes and the locked buffers are zeroized.
-            drop(runtime);
+            // The TTL, the idle limit, `lock` or a signal decided: the agent ends now, not
+            // when a refresh stuck on a slow endpoint gives up. The refresh is abandoned
+            // (its exchange dropped at once), and its thread gets a moment to return and
+            // drop its copies of the client secret and refresh token (zeroized on drop);
+            // one still sleeping between retries is not waited for: the process exits and
+            // takes it along. Tasks still holding the state are dropped; then the last
+            // reference goes and the locked buffers are zeroized.
+            http.cancel();
+            runtime.shutdown_timeout(CLEANUP);
             drop(state);
             drop(http);
             Ok(0)
@@ -304,7 +312,7 @@ async fn answer(body: &[u8], state: &State, arrival: Instant) -> (ReplyFrame, bo
         // (`status` and `lock` still see it); only a changed file ends it.
         Op::Status => match state.check_vault() {
             Err((e, true)) => (ReplyFrame::error(e), true),
-            _ => (ReplyFrame::new(Reply::Status(state.status().await)), false),
+            _ => (ReplyFrame::new(Reply::Status(state.status())), false),
         },
         Op::Token {
             secrets,

@@ -61,6 +61,13 @@ impl Cached {
     }
 }
 
+/// The token cache as `status` sees it.
+#[derive(Default, Clone, Copy)]
+struct Shown {
+    token_expires: Option<u64>,
+    refreshing: bool,
+}
+
 #[derive(Default)]
 struct TokenCache {
     current: Option<Cached>,
@@ -82,6 +89,9 @@ pub struct State {
     long_lived: bool,
     stamp: Mutex<VaultStamp>,
     token: tokio::sync::Mutex<TokenCache>,
+    /// What `status` shows of the token cache, kept beside it: `status` and `lock` must
+    /// answer at once, never wait behind a refresh that holds the cache's mutex.
+    shown: Mutex<Shown>,
     http: Arc<dyn Http + Send + Sync>,
     last_request: Mutex<Instant>,
     unsaved: AtomicBool,
@@ -125,6 +135,7 @@ impl State {
             long_lived: long_lived || payload.long_lived,
             stamp: Mutex::new(stamp),
             token: tokio::sync::Mutex::new(TokenCache::default()),
+            shown: Mutex::new(Shown::default()),
             http,
             last_request: Mutex::new(Instant::now()),
             unsaved: AtomicBool::new(false),
@@ -224,14 +235,11 @@ impl State {
         Ok(())
     }
 
-    pub async fn status(&self) -> StatusReply {
-        let token_expires = self
-            .token
-            .lock()
-            .await
-            .current
-            .as_ref()
-            .map(|c| unix(c.expires_at));
+    pub fn status(&self) -> StatusReply {
+        let Shown {
+            token_expires,
+            refreshing,
+        } = *lock(&self.shown);
         StatusReply {
             pid: std::process::id(),
             vault: self.vault.display().to_string(),
@@ -240,6 +248,7 @@ impl State {
             token_expires,
             memory_locked: self.memory_locked,
             unsaved_refresh_token: self.unsaved(),
+            refreshing,
         }
     }
 
@@ -266,10 +275,14 @@ impl State {
                 return Err(err.clone());
             }
         }
-        match self.refresh().await {
+        lock(&self.shown).refreshing = true;
+        let refreshed = self.refresh().await;
+        lock(&self.shown).refreshing = false;
+        match refreshed {
             Ok(c) => {
                 let out = (token_of(&c.token), c.expires_at);
                 let lifetime = c.lifetime;
+                lock(&self.shown).token_expires = Some(unix(c.expires_at));
                 cache.current = Some(c);
                 cache.failure = None;
                 if lifetime < want.min_ttl {

@@ -8,14 +8,23 @@
 
 use super::errors::{accounts_in_path, api_error, mask_accounts, shown_path};
 use super::request::Method;
-use super::transport::{Failure, Request, Response, Transport, MAX_BODY};
 use crate::endpoints::hosts::origin_of as endpoint_of;
 use crate::error::{Error, Result};
 use crate::oauth::failure::{redirect_target, Failure as OAuthFailure};
+use crate::oauth::http::{self, Http, Request, Response, TransportKind};
 use crate::oauth::retry::{self, Sleep, MAX_RETRIES};
 use crate::output::Reporter;
 use crate::secret::AccessToken;
+use std::time::Duration;
 use url::Url;
+
+/// The largest answer read. Tastytrade's biggest (the full SPX chain, every expiration
+/// and strike) is a few MiB; a server streaming without end must not eat the memory.
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// Connect, send, headers and the whole answer: generous, since a chain download on a slow
+/// line takes a while, but one bound whatever the server trickles.
+pub const DEADLINE: Duration = Duration::from_secs(120);
 
 /// Where access tokens come from (the agent, or the vault opened by the command).
 pub trait Tokens {
@@ -26,7 +35,7 @@ pub trait Tokens {
 
 /// What an API call needs besides the request itself.
 pub struct Api<'a> {
-    pub transport: &'a dyn Transport,
+    pub transport: &'a dyn Http,
     pub sleep: &'a dyn Sleep,
     pub tokens: &'a mut dyn Tokens,
     /// Says (with `-v`) which request goes out, account numbers masked.
@@ -60,35 +69,33 @@ impl Api<'_> {
         shown: &Shown,
     ) -> Result<Response> {
         self.report.detail(&shown.text);
-        let request = Request {
-            method,
-            url: url.as_str(),
-            bearer: token,
-        };
+        let mut request = Request::get(url.as_str(), Some(token)).limits(MAX_BODY, DEADLINE);
+        if method == Method::Head {
+            request.method = http::Method::Head;
+        }
         let mut attempt = 0;
         loop {
             let outcome = self.transport.send(&request);
             let again = match &outcome {
                 Ok(r) => r.status == 429 || (500..=599).contains(&r.status),
-                Err(Failure::Unreachable(e)) => e.kind == crate::oauth::http::TransportKind::Reset,
-                Err(Failure::TooLarge) => false,
+                Err(e) => e.kind == TransportKind::Reset,
             };
             if !again || attempt >= MAX_RETRIES {
-                return outcome.map_err(|f| match f {
-                    Failure::Unreachable(e) => OAuthFailure::Unreachable {
-                        url: url.as_str().to_string(),
-                        kind: e.kind,
-                        detail: e.detail,
-                        attempts: attempt + 1,
-                    }
-                    .into(),
-                    Failure::TooLarge => Error::network(format!(
+                return outcome.map_err(|e| match e.kind {
+                    TransportKind::TooLarge => Error::network(format!(
                         "{} answered {} with more than {} MiB; ttvault stopped reading",
                         endpoint_of(url.as_str()),
                         shown.text,
                         MAX_BODY / (1024 * 1024)
                     ))
                     .hint("ask for less: a narrower path, or -F per-page=N with --paginate"),
+                    kind => OAuthFailure::Unreachable {
+                        url: url.as_str().to_string(),
+                        kind,
+                        detail: crate::oauth::sanitize::mask_secrets(&e.detail, &request.secrets()),
+                        attempts: attempt + 1,
+                    }
+                    .into(),
                 });
             }
             self.sleep.sleep(retry::backoff(attempt));
@@ -227,7 +234,7 @@ fn is_json(body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::http::{TransportError, TransportKind};
+    use crate::oauth::http::TransportError;
     use crate::oauth::retry::NoWait;
     use crate::Code;
     use std::cell::RefCell;
@@ -253,9 +260,11 @@ mod tests {
     ) -> (Result<Response>, Vec<String>, u32) {
         let seen = RefCell::new(Vec::new());
         let replies = RefCell::new(replies.to_vec());
-        let transport = |r: &Request<'_>| -> std::result::Result<Response, Failure> {
+        let transport = |r: &Request<'_>| -> std::result::Result<Response, TransportError> {
+            let bearer = r.bearer.map(|b| b.expose()).unwrap_or_default();
             seen.borrow_mut()
-                .push(format!("{:?} {} {}", r.method, r.url, r.bearer.expose()));
+                .push(format!("{:?} {} {bearer}", r.method, r.url));
+            assert_eq!((r.cap, r.deadline), (MAX_BODY, DEADLINE));
             let mut list = replies.borrow_mut();
             let (status, ct, body) = if list.len() > 1 {
                 list.remove(0)
@@ -391,13 +400,11 @@ mod tests {
     fn unreachable_and_oversized_answers_are_exit_5() {
         let mut tokens = Counter::default();
         let url = Url::parse("http://127.0.0.1:9/x").unwrap();
-        for failure in [
-            Failure::Unreachable(TransportError {
-                kind: TransportKind::Refused,
+        for kind in [TransportKind::Refused, TransportKind::TooLarge] {
+            let failure = TransportError {
+                kind,
                 detail: "connection refused".into(),
-            }),
-            Failure::TooLarge,
-        ] {
+            };
             let transport = |_: &Request<'_>| Err(failure.clone());
             let e = Api {
                 transport: &transport,

@@ -3,7 +3,6 @@
 //!
 //! - `request`: the method (GET or HEAD only), the path under the vault's API base, `-F`
 //!   query fields; all checked before anything is sent.
-//! - `transport`: carrying one request (reqwest), with a body cap.
 //! - `call`: retries, one fresh token after a 401, errors with the API's own message.
 //! - `pagination`: following `page-offset` through Tastytrade's `pagination` object.
 //! - `jq`: `--jq` filters (the jaq crates).
@@ -15,12 +14,12 @@ pub mod jq;
 pub mod output;
 pub mod pagination;
 pub mod request;
-pub mod transport;
 
+/// The one HTTP client ([`crate::http`]); `api` sends with its own cap and deadline.
+pub use crate::http::Client;
 pub use call::{Api, Tokens};
 pub use output::{Sink, Style};
 pub use request::Method;
-pub use transport::Client;
 
 use crate::error::{Error, Result};
 use jaq_json::Val;

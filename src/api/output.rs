@@ -1,9 +1,10 @@
 //! How answers are printed, as `gh api` does: pretty JSON at a terminal and the body
 //! exactly as received when piped; `--jq` results one per line, strings raw; `-i` puts
 //! the status line and headers first. At a terminal, control characters from the other
-//! side are shown escaped, never sent to the terminal (they could rewrite the screen).
+//! side (controls, bidirectional and zero-width characters) are shown escaped, never sent
+//! to the terminal (they could rewrite or reorder the screen).
 
-use super::transport::Response;
+use crate::http::Response;
 use jaq_json::write::Pp;
 use jaq_json::Val;
 use std::io::{self, Write};
@@ -175,24 +176,14 @@ fn json(style: Style, value: &Val, level: usize) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
-/// At a terminal, control characters other than newline and tab (C0, DEL and C1, which
-/// start escape sequences) are shown as `\u{…}` escapes; piped output is left alone.
+/// At a terminal, every character the server-text sanitizer hides (controls other than
+/// newline and tab, bidirectional and zero-width characters) is shown as a `\u{…}`
+/// escape; piped output is left alone, byte for byte.
 pub fn terminal_safe(style: Style, text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
-    if !style.terminal || !text.chars().any(unsafe_char) {
+    if !style.terminal {
         return std::borrow::Cow::Borrowed(text);
     }
-    std::borrow::Cow::Owned(
-        text.chars()
-            .map(|c| {
-                if unsafe_char(c) {
-                    c.escape_unicode().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
+    crate::oauth::sanitize::escape_hidden(text)
 }
 
 #[cfg(test)]

@@ -15,6 +15,11 @@ const FINDS: &[&str] = &[
 /// The commands that make a grant.
 const GRANTS: &[&str] = &["init", "rotate"];
 
+/// The commands that talk to Tastytrade (or start the agent that does).
+const NETWORK: &[&str] = &[
+    "init", "rotate", "import", "exec", "export", "token", "api", "audit", "unlock",
+];
+
 /// One environment variable ttvault reads (or sets), and the commands it matters to.
 pub struct EnvVar {
     pub name: &'static str,
@@ -64,6 +69,12 @@ pub const ENVIRONMENT: &[EnvVar] = &[
         name: "TTVAULT_AUTHORIZE_URL",
         what: "A new grant's authorize page, for the stand-in and tests.",
         used_by: GRANTS,
+    },
+    EnvVar {
+        name: "TTVAULT_HTTP_TIMEOUT_SECS",
+        what: "Lowers every request's whole-exchange deadline (30 s for token calls, 120 s for \
+               api) to this many seconds; never raises it.",
+        used_by: NETWORK,
     },
     EnvVar {
         name: "BROWSER",
@@ -119,7 +130,7 @@ pub const FILES: &[(&str, &str)] = &[
     (".secrets.lock", "Held while the vault is rewritten."),
     (
         "$XDG_RUNTIME_DIR/ttvault/",
-        "The agents' sockets (else <tempdir>/ttvault-<uid>/), a private folder.",
+        "The agents' sockets and the browser's one-time start page (else ~/.ttvault-agent/), a private folder.",
     ),
 ];
 

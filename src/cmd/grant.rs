@@ -317,14 +317,21 @@ pub(super) fn browser_flow(
         );
     }
     output::say(&format!("  {start_url}"));
-    if args.open_browser {
-        if let Err(why) = browser::open(&start_url) {
+    // Handed over through a private file, never a command line (see oauth::browser).
+    #[cfg(unix)]
+    let opened = args.open_browser.then(|| browser::open_start(&start_url));
+    #[cfg(not(unix))]
+    let opened = args.open_browser.then(|| browser::open(&start_url));
+    let page = match opened {
+        Some(Err(why)) => {
             output::warning(
                 &format!("could not open a browser ({why})"),
                 Some("open the address above yourself"),
             );
+            None
         }
-    }
+        other => other.and_then(Result::ok),
+    };
     let waiting = output::Activity::until(
         &format!(
             "Waiting for the browser… (Ctrl-C to cancel, times out in {})",
@@ -341,12 +348,13 @@ pub(super) fn browser_flow(
             authorize: &build,
         },
     };
-    let callback = server
-        .wait(start, &pending.state, args.timeout)
-        .map_err(|e| match e {
-            LoopbackError::Declined => Missed::Declined(loopback_error(e, &redirect.uri)),
-            e => Missed::Other(loopback_error(e, &redirect.uri)),
-        })?;
+    let callback = server.wait(start, &pending.state, args.timeout);
+    // The start page has done its job (or the flow is over): no copy stays on disk.
+    drop(page);
+    let callback = callback.map_err(|e| match e {
+        LoopbackError::Declined => Missed::Declined(loopback_error(e, &redirect.uri)),
+        e => Missed::Other(loopback_error(e, &redirect.uri)),
+    })?;
     drop(waiting);
     let responder = callback.responder;
     let (client_id, client_secret) = match (callback.credentials, known) {
@@ -483,6 +491,10 @@ pub(super) fn loopback_error(e: LoopbackError, redirect_uri: &str) -> Error {
         LoopbackError::ListenerDied { .. } => err.hint(
             "run the command again; if it keeps happening, another program on this computer \
              may be flooding the port",
+        ),
+        LoopbackError::StartReused => err.hint(
+            "run the command again and open the new address once; if you did not open it \
+             twice, another program or user on this computer may have read it",
         ),
         LoopbackError::Listen { .. } | LoopbackError::Finished => err,
     }

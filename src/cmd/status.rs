@@ -9,10 +9,10 @@ use serde_json::json;
 
 pub fn run(ctx: &Context) -> Result<i32> {
     let path = &ctx.vault.path;
-    let bytes = store::read(path)?;
-    let header = format::read_header(&bytes)?;
+    let file = store::open(path)?;
+    let header = format::read_header(&file.bytes)?;
     let slots = header.slots();
-    let not_private = store::check_private(path).err();
+    let not_private = file.check_private(path).err();
     let private = not_private.is_none();
     let agent = agent_status(&ctx.vault);
     if ctx.json {
@@ -76,6 +76,8 @@ struct AgentStatus {
     token_left: Option<u64>,
     memory_locked: bool,
     unsaved_refresh_token: bool,
+    /// A refresh is in flight right now.
+    refreshing: bool,
 }
 
 impl AgentStatus {
@@ -87,6 +89,7 @@ impl AgentStatus {
             "access_token_expires_in_secs": self.token_left,
             "memory_locked": self.memory_locked,
             "unsaved_refresh_token": self.unsaved_refresh_token,
+            "refreshing": self.refreshing,
         })
     }
 
@@ -111,7 +114,11 @@ impl AgentStatus {
                 "; access token valid for {}",
                 span(std::time::Duration::from_secs(s))
             )),
+            None if self.refreshing => {}
             None => line.push_str("; no access token yet"),
+        }
+        if self.refreshing {
+            line.push_str("; refreshing the access token now");
         }
         if !self.memory_locked {
             line.push_str("; memory NOT locked (mlock refused)");
@@ -147,6 +154,7 @@ fn agent_status(vault: &VaultRef) -> Option<AgentStatus> {
         token_left,
         memory_locked: s.memory_locked,
         unsaved_refresh_token: s.unsaved_refresh_token,
+        refreshing: s.refreshing,
     })
 }
 

@@ -61,6 +61,9 @@ pub fn run(ctx: &Context, args: &UnlockArgs) -> Result<i32> {
         client::end(&vault.path);
     }
 
+    // Made (or refused) here, so a directory someone else put in the way is reported
+    // with its fix rather than as the agent's one line.
+    crate::agent::paths::socket_dir(true)?;
     let pid = spawn_agent(ctx, args, &canonical, &opened.payload, &stamp)?;
     drop(opened);
     let status = client::status(&vault.path)

@@ -1,7 +1,80 @@
-//! Opening the authorize page in a browser. Failing to is never fatal: the URL is
-//! always printed, and the wait goes on (headless servers, SSH sessions).
+//! Opening the start page in a browser. Failing to is never fatal: the URL is always
+//! printed, and the wait goes on (headless servers, SSH sessions).
+//!
+//! The start address never goes on a command line: on Linux without `hidepid` every
+//! local user can read `/proc/PID/cmdline` of the opener (and of a browser it starts),
+//! and the start page leads to the state. So ttvault writes a small redirect page, 0600,
+//! into its private runtime directory and hands the browser that file's `file://` path;
+//! the page is removed when the flow ends ([`StartPage`]'s drop).
 
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
+
+/// The redirect page that carries the start address to the browser.
+pub struct StartPage {
+    path: PathBuf,
+}
+
+impl StartPage {
+    /// Writes a page that sends the browser on to `url` into `dir` (which must be private:
+    /// the agent directory), readable by the user alone, under a fresh random name.
+    pub fn write(dir: &Path, url: &str) -> std::io::Result<StartPage> {
+        use std::io::Write;
+        let name = format!(
+            "start-{}.html",
+            oauth2::CsrfToken::new_random_len(9).into_secret()
+        );
+        let path = dir.join(name);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path)?;
+        let page = StartPage { path };
+        let href = crate::oauth::pages::escape(url);
+        // A script goes on at once (before the page's load event, which is when a headless
+        // browser's `--dump-dom` is done); the refresh and the link are for browsers
+        // without scripts. The URL is ttvault's own (host, port, random path): no `<`.
+        let js = serde_json::to_string(url)
+            .unwrap_or_default()
+            .replace('<', "\\u003c");
+        writeln!(
+            file,
+            "<!doctype html><html><head><meta charset=\"utf-8\">\
+             <meta http-equiv=\"refresh\" content=\"0;url={href}\">\
+             <script>location.replace({js})</script>\
+             <title>ttvault</title></head><body>\
+             <p><a href=\"{href}\">Continue to ttvault's sign-in page</a></p></body></html>"
+        )?;
+        file.sync_all()?;
+        Ok(page)
+    }
+
+    /// The page's `file://` address: what the browser is given.
+    pub fn file_url(&self) -> String {
+        url::Url::from_file_path(&self.path)
+            .map(String::from)
+            .unwrap_or_else(|()| format!("file://{}", self.path.display()))
+    }
+}
+
+impl Drop for StartPage {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Opens the start address `url` through a [`StartPage`] in the private runtime
+/// directory; keep the page until the flow ends. `Err` says why not, for a notice (the
+/// address is printed anyway); the address is never passed as an argument.
+#[cfg(unix)]
+pub fn open_start(url: &str) -> Result<StartPage, String> {
+    let dir = crate::agent::paths::socket_dir(true).map_err(|e| e.message)?;
+    let page = StartPage::write(&dir, url)
+        .map_err(|e| format!("could not write the start page in {}: {e}", dir.display()))?;
+    open(&page.file_url())?;
+    Ok(page)
+}
 
 /// The command that opens `url`: `$BROWSER` when set (split like a command line; the
 /// URL replaces a `%s` or is appended), else the platform's default opener.
@@ -148,6 +221,32 @@ mod tests {
             );
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_start_page_is_private_leads_on_and_goes_away() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let start = "http://localhost:8000/start/AbC-d_9";
+        let page = StartPage::write(dir.path(), start).unwrap();
+        let url = page.file_url();
+        assert!(url.starts_with("file:///"), "{url}");
+        assert!(!url.contains("/start/"), "{url}");
+        let path = url::Url::parse(&url).unwrap().to_file_path().unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        let html = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            html.contains(&format!("content=\"0;url={start}\"")),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!("location.replace(\"{start}\")")),
+            "{html}"
+        );
+        drop(page);
+        assert!(!path.exists());
     }
 
     #[test]

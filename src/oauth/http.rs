@@ -1,10 +1,11 @@
 //! The seam between ttvault and the network: one [`Request`], one [`Response`], and the
-//! [`Http`] trait that carries a request. Token and API logic is unit-tested with a closure
-//! instead of a network (the pattern of oauth2-rs's HTTP client seam); the real client is
-//! [`super::client::Client`].
+//! [`Http`] trait that carries a request, for the token client and `api` alike. Token and
+//! API logic is unit-tested with a closure instead of a network (the pattern of oauth2-rs's
+//! HTTP client seam); the real client is [`crate::http::Client`].
 
 use crate::secret::AccessToken;
 use std::fmt;
+use std::time::Duration;
 use zeroize::Zeroizing;
 
 /// Every request says who we are: Tastytrade answers a request without a User-Agent of
@@ -19,8 +20,12 @@ pub const MAX_BODY: usize = 1024 * 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
     Get,
+    Head,
     Post,
 }
+
+/// Connect, send, headers and the whole answer of one token or accounts request.
+pub const DEADLINE: Duration = Duration::from_secs(30);
 
 // Recorded in the vault's payload too, so it lives in a module neither side owns.
 pub use crate::body_encoding::BodyEncoding;
@@ -37,6 +42,10 @@ pub struct Request<'a> {
     pub fields: Vec<(&'a str, &'a str)>,
     /// How `fields` are encoded.
     pub encoding: BodyEncoding,
+    /// The most of the answer's body that is read ([`MAX_BODY`] unless set).
+    pub cap: usize,
+    /// The whole exchange, connect to last body byte ([`DEADLINE`] unless set).
+    pub deadline: Duration,
 }
 
 impl fmt::Debug for Request<'_> {
@@ -48,6 +57,8 @@ impl fmt::Debug for Request<'_> {
             .field("bearer", &self.bearer.map(|_| "[REDACTED]"))
             .field("fields", &keys)
             .field("encoding", &self.encoding)
+            .field("cap", &self.cap)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -61,7 +72,16 @@ impl<'a> Request<'a> {
             bearer,
             fields: Vec::new(),
             encoding: BodyEncoding::Form,
+            cap: MAX_BODY,
+            deadline: DEADLINE,
         }
+    }
+
+    /// The same request with another body cap and deadline (`api`'s are larger).
+    pub fn limits(mut self, cap: usize, deadline: Duration) -> Self {
+        self.cap = cap;
+        self.deadline = deadline;
+        self
     }
 
     /// A POST of `fields` encoded as `encoding`, without any Authorization header.
@@ -72,7 +92,26 @@ impl<'a> Request<'a> {
             bearer: None,
             fields,
             encoding,
+            cap: MAX_BODY,
+            deadline: DEADLINE,
         }
+    }
+
+    /// The secrets this request carries (the bearer token and the values of secret
+    /// fields), for masking them in whatever error text comes back.
+    pub fn secrets(&self) -> Vec<&'a str> {
+        const SECRET_FIELDS: [&str; 4] =
+            ["client_secret", "refresh_token", "code", "code_verifier"];
+        let fields = self
+            .fields
+            .iter()
+            .filter(|(k, _)| SECRET_FIELDS.contains(k))
+            .map(|(_, v)| *v);
+        self.bearer
+            .map(|b| b.expose())
+            .into_iter()
+            .chain(fields)
+            .collect()
     }
 
     /// The body as it goes on the wire, in a buffer wiped on drop.
@@ -110,46 +149,8 @@ impl<'a> Request<'a> {
     }
 }
 
-/// What came back. The body may hold tokens: it is wiped on drop.
-pub struct Response {
-    pub status: u16,
-    pub content_type: Option<String>,
-    pub location: Option<String>,
-    pub body: Zeroizing<Vec<u8>>,
-}
-
-impl fmt::Debug for Response {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Response")
-            .field("status", &self.status)
-            .field("content_type", &self.content_type)
-            .field("body_len", &self.body.len())
-            .finish()
-    }
-}
-
-impl Response {
-    pub fn new(status: u16, content_type: Option<&str>, body: impl Into<Vec<u8>>) -> Self {
-        Response {
-            status,
-            content_type: content_type.map(str::to_string),
-            location: None,
-            body: Zeroizing::new(body.into()),
-        }
-    }
-
-    /// A JSON answer (by content type, or by a body that starts like JSON: some servers
-    /// omit the header on errors).
-    pub fn looks_like_json(&self) -> bool {
-        if let Some(ct) = &self.content_type {
-            if ct.to_ascii_lowercase().contains("json") {
-                return true;
-            }
-        }
-        let first = self.body.iter().find(|b| !b.is_ascii_whitespace());
-        matches!(first, Some(b'{'))
-    }
-}
+/// What came back: the one response type of every request (see [`crate::http`]).
+pub use crate::http::Response;
 
 /// Why no (usable) response came back. Each kind leads to different advice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,6 +181,10 @@ pub struct TransportError {
 /// The seam: anything that can carry one request.
 pub trait Http {
     fn send(&self, request: &Request<'_>) -> Result<Response, TransportError>;
+
+    /// Abandons every exchange in flight and refuses new ones (the agent, ending while a
+    /// refresh waits on a slow endpoint). Nothing to do for a seam that never waits.
+    fn cancel(&self) {}
 }
 
 impl<F> Http for F

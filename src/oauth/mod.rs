@@ -3,7 +3,7 @@
 //! a grant works before anything is written.
 //!
 //! Everything that talks HTTP goes through [`http::Http`], so the logic is tested
-//! without a network; [`client::Client`] is the real thing. What goes wrong is a
+//! without a network; [`crate::http::Client`] is the real thing. What goes wrong is a
 //! [`failure::Failure`]; server text reaches people only through [`sanitize::sanitize`].
 
 // `pub`: the fuzz targets (accounts, b64token, http, jwt, pages, server, token) and the
@@ -12,7 +12,6 @@ pub mod accounts;
 pub(crate) mod authorize;
 pub mod b64token;
 pub(crate) mod browser;
-pub(crate) mod client;
 pub(crate) mod failure;
 pub mod http;
 pub mod jwt;
@@ -23,7 +22,7 @@ pub mod server;
 pub mod token;
 pub(crate) mod verify;
 
+pub use crate::http::Client;
 pub use accounts::{accounts, mask, Account};
-pub use client::Client;
 pub use http::{BodyEncoding, Http};
 pub use token::{refresh, refresh_remembered};

@@ -108,9 +108,11 @@ pub fn send(
                 return Err(Failure::Unreachable {
                     url: request.url.to_string(),
                     kind: e.kind,
-                    detail: e.detail,
+                    // The one place a transport's words become ttvault's: a library's text
+                    // is not trusted to leave out what the request carried.
+                    detail: super::sanitize::mask_secrets(&e.detail, &request.secrets()),
                     attempts: retry + 1,
-                })
+                });
             }
         }
     }
@@ -160,6 +162,63 @@ pub(crate) mod tests {
             kind,
             detail: "x".into(),
         })
+    }
+
+    /// The token fuzzer's find (fuzz/seeds/token_response/transport_detail_echo*): a
+    /// resolver error whose words hold 12 characters of the PKCE verifier. Nothing of a
+    /// secret, sent or not, reaches the error a person reads.
+    #[test]
+    fn a_transport_error_never_repeats_a_secret() {
+        use crate::secret::{AuthCode, ClientSecret, PkceVerifier, RefreshToken};
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let secret = "9c1e4f7a2b5d8e0f3a6c9b2e5f8a1d4c7b0e3f6a";
+        let refresh = "eyJ0eXAiOiJydCtqd3QiLCJhbGciOiJFUzI1NiJ9.e30.c2ln";
+        let details = [
+            "0\u{8}\u{fffd}1r_wW1gFWFOE./".to_string(),
+            format!("lookup of {secret} and {verifier} failed"),
+            format!("bad {}", &refresh[4..30]),
+        ];
+        for detail in details {
+            let http = |_: &Request<'_>| -> Result<Response, TransportError> {
+                Err(TransportError {
+                    kind: TransportKind::Dns,
+                    detail: detail.clone(),
+                })
+            };
+            let url = "https://api.tastyworks.com/oauth/token";
+            let errors = [
+                crate::oauth::token::refresh_with(
+                    &http,
+                    &NoWait,
+                    url,
+                    "client",
+                    &ClientSecret::new(secret),
+                    &RefreshToken::new(refresh),
+                )
+                .unwrap_err(),
+                crate::oauth::token::exchange_code_with(
+                    &http,
+                    &NoWait,
+                    url,
+                    "client",
+                    &ClientSecret::new(secret),
+                    &AuthCode::new("ac_Zx81QvR2mN5pL7kT9wY3hJ6dF4sG0bC"),
+                    "http://localhost:8000",
+                    &PkceVerifier::new(verifier),
+                )
+                .unwrap_err(),
+            ];
+            for e in errors {
+                let said = format!("{} {}", e.message, e.hint.unwrap_or_default());
+                assert!(said.contains("does not resolve"), "{said}");
+                for s in [verifier, secret, refresh] {
+                    for w in s.as_bytes().windows(12) {
+                        let w = std::str::from_utf8(w).unwrap();
+                        assert!(!said.contains(w), "{w:?} in {said:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -119,11 +119,21 @@ pub fn open_despite_permissions(vault: &VaultRef) -> Result<Opened> {
 
 fn open_inner(vault: &VaultRef, known: Option<&Passphrase>, check_private: bool) -> Result<Opened> {
     let path = vault.path.clone();
-    let bytes = store::read(&path)?;
-    let header = format::read_header(&bytes)?;
+    let file = store::open(&path)?;
+    let header = format::read_header(&file.bytes)?;
     if check_private {
-        store::check_private(&path)?;
+        file.check_private(&path)?;
     }
+    if let Some(owner) = file.foreign_owner() {
+        vault.report.warning(
+            &format!(
+                "running as root: opening {}, which belongs to {owner}",
+                path.display()
+            ),
+            Some("root may open any vault; run ttvault as that user unless this is meant"),
+        );
+    }
+    let bytes = file.bytes;
     let (plain, passphrase) = if let Some(identity) = &vault.unlock.identity {
         let ids = recipients::load_identities(identity)?;
         (format::decrypt(&bytes, Unlock::Identities(&ids))?, None)

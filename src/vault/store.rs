@@ -11,12 +11,45 @@ use std::path::{Path, PathBuf};
 /// A vault is a few kilobytes; a huge file is not one, and is not read whole.
 const MAX_VAULT_BYTES: u64 = 4 << 20;
 
+/// A vault file as read, with what its open descriptor said about it (fstat), so every
+/// check is made on the file whose bytes are used, never on the path again: a path can
+/// be swapped between a look and a read (`renameat2(RENAME_EXCHANGE)` swaps two files
+/// atomically), a descriptor cannot.
+pub struct VaultFile {
+    pub bytes: Vec<u8>,
+    meta: fs::Metadata,
+}
+
+impl VaultFile {
+    /// The privacy check ([`check_private`]) on what was read.
+    pub fn check_private(&self, path: &Path) -> Result<()> {
+        check_private(path, &self.meta)
+    }
+
+    /// Root opening a vault another user owns: that user's name (or uid), so the command
+    /// can say so, as ssh does. None otherwise.
+    pub fn foreign_owner(&self) -> Option<String> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let owner = self.meta.uid();
+            if crate::harden::current_uid() == 0 && owner != 0 {
+                return Some(
+                    crate::harden::user_name(owner)
+                        .map_or_else(|| format!("uid {owner}"), |n| format!("{n} (uid {owner})")),
+                );
+            }
+        }
+        None
+    }
+}
+
 /// Reads the vault file, refusing what cannot be one. Permissions are checked separately
-/// (`check_private`), after the content has been recognized, so a plaintext `.secrets`
-/// gets the `import` hint first. A FIFO, socket or device at the path is refused at once:
-/// it is opened without blocking and checked on the open descriptor, so nothing another
-/// user puts there can make ttvault hang.
-pub fn read(path: &Path) -> Result<Vec<u8>> {
+/// ([`VaultFile::check_private`]), after the content has been recognized, so a plaintext
+/// `.secrets` gets the `import` hint first. A FIFO, socket or device at the path is refused
+/// at once: it is opened without blocking and checked on the open descriptor, so nothing
+/// another user puts there can make ttvault hang.
+pub fn open(path: &Path) -> Result<VaultFile> {
     let file = open_nonblocking(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::vault(format!("no vault at {}", path.display()))
             .hint("create one with `ttvault init` (or `ttvault import` for a plaintext .secrets), or pass --vault"),
@@ -25,11 +58,33 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
     let meta = file
         .metadata()
         .map_err(|e| Error::vault(format!("cannot read the vault {}: {e}", path.display())))?;
+    check_type(path, &meta)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_VAULT_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::vault(format!("cannot read the vault {}: {e}", path.display())))?;
+    Ok(VaultFile { bytes, meta })
+}
+
+/// The bytes of the vault file ([`open`] without the privacy facts).
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    open(path).map(|f| f.bytes)
+}
+
+/// The one file policy of a vault, for the store and the agent alike, on what fstat said
+/// of an open descriptor: a regular file of vault size, private ([`check_private`]).
+pub fn check_opened(path: &Path, meta: &fs::Metadata) -> Result<()> {
+    check_type(path, meta)?;
+    check_private(path, meta)
+}
+
+/// A regular file of at most [`MAX_VAULT_BYTES`].
+fn check_type(path: &Path, meta: &fs::Metadata) -> Result<()> {
     if !meta.is_file() {
         return Err(Error::vault(format!(
             "{} is {}, not a vault file",
             path.display(),
-            describe_type(&meta)
+            describe_type(meta)
         ))
         .hint("pass the vault file with --vault PATH"));
     }
@@ -41,11 +96,7 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
         ))
         .hint("check --vault / TTVAULT_VAULT"));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_VAULT_BYTES)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::vault(format!("cannot read the vault {}: {e}", path.display())))?;
-    Ok(bytes)
+    Ok(())
 }
 
 /// The contents of `path` when it is a regular file of at most `max` bytes (links
@@ -93,12 +144,11 @@ fn describe_type(meta: &fs::Metadata) -> &'static str {
 }
 
 /// Like ssh with private keys: refuse a vault that other users can read or that belongs
-/// to someone else.
-pub fn check_private(path: &Path) -> Result<()> {
+/// to someone else (root excepted: it may open any vault, and is told whose it is).
+fn check_private(path: &Path, meta: &fs::Metadata) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        let meta = fs::metadata(path).map_err(|e| Error::io("inspect", path, e))?;
         let mode = meta.mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(Error::vault(format!(
@@ -118,7 +168,7 @@ pub fn check_private(path: &Path) -> Result<()> {
         }
     }
     #[cfg(not(unix))]
-    let _ = path;
+    let _ = (path, meta);
     Ok(())
 }
 
@@ -292,9 +342,9 @@ mod tests {
             fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600
         );
-        check_private(&path).unwrap();
+        open(&path).unwrap().check_private(&path).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        let err = check_private(&path).unwrap_err();
+        let err = open(&path).unwrap().check_private(&path).unwrap_err();
         assert_eq!(err.code, crate::Code::Vault);
         assert!(err.hint.unwrap().contains("chmod 600"));
     }

@@ -196,6 +196,7 @@ fn status_survives_an_agent_answering_impossible_times() {
         token_expires: Some(u64::MAX),
         memory_locked: true,
         unsaved_refresh_token: false,
+        refreshing: false,
     })))
     .to_vec();
     std::thread::spawn(move || {

@@ -1,6 +1,6 @@
 //! The agent's one token for many clients: single-flight refresh, failures fanned out once,
 //! an unreachable endpoint, a rotated refresh token kept and saved, and where its socket
-//! lives without XDG_RUNTIME_DIR.
+//! lives without XDG_RUNTIME_DIR (the home directory, whatever another user made in /tmp).
 
 use crate::agent::*;
 use crate::common::*;
@@ -126,28 +126,37 @@ fn a_rotated_refresh_token_is_kept_by_the_agent_and_saved_by_a_client_with_the_p
 }
 
 #[test]
-fn without_xdg_runtime_dir_a_private_temp_directory_is_used_and_a_planted_one_refused() {
+fn without_xdg_runtime_dir_the_home_directory_is_used_whatever_another_user_made_in_tmp() {
     let s = standin();
     let dir = Dir::new();
     dir.standin_vault(&s, "read");
-    let tmp = dir.join("tmp");
+    let (home, tmp) = (dir.join("home"), dir.join("tmp"));
+    std::fs::create_dir(&home).unwrap();
     std::fs::create_dir(&tmp).unwrap();
+    // A shared temp folder, as /tmp is.
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let uid = ttvault::harden::current_uid();
+    if uid == 0 {
+        // Another user makes the old predictable directory first, as the attack did.
+        use std::os::unix::process::CommandExt;
+        let squat = std::process::Command::new("mkdir")
+            .arg("-m700")
+            .arg(tmp.join(format!("ttvault-{uid}")))
+            .uid(65534)
+            .gid(65534)
+            .status()
+            .unwrap();
+        assert!(squat.success());
+    }
     let run = |args: &[&str]| {
         let mut cmd = dir.cmd(args);
-        cmd.env_remove("XDG_RUNTIME_DIR").env("TMPDIR", &tmp);
+        cmd.env_remove("XDG_RUNTIME_DIR")
+            .env("TMPDIR", &tmp)
+            .env("HOME", &home);
         Run::from(cmd.output().unwrap())
     };
-    let private = tmp.join(format!("ttvault-{}", ttvault::harden::current_uid()));
-
-    // Someone planted a symlink where the directory would go: not used.
-    let elsewhere = dir.join("elsewhere");
-    std::fs::create_dir(&elsewhere).unwrap();
-    std::os::unix::fs::symlink(&elsewhere, &private).unwrap();
-    run(&["unlock", "--passphrase-file", "pw"])
-        .code(1)
-        .stderr_has("not a plain directory");
-    run(&["token"]).code(2).stderr_has("no terminal");
-    std::fs::remove_file(&private).unwrap();
+    let private = home.join(".ttvault-agent");
 
     run(&["unlock", "--passphrase-file", "pw"]).success();
     let meta = std::fs::symlink_metadata(&private).unwrap();
@@ -156,4 +165,19 @@ fn without_xdg_runtime_dir_a_private_temp_directory_is_used_and_a_planted_one_re
     run(&["token"]).success();
     run(&["lock"]).success().stdout_has("Locked");
     run(&["token"]).code(2).stderr_has("no terminal");
+
+    // Something planted where the directory goes: refused with the fix, and a client
+    // says why it does not ask an agent before it asks for the passphrase.
+    std::fs::remove_dir(&private).unwrap();
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &private).unwrap();
+    run(&["unlock", "--passphrase-file", "pw"])
+        .code(1)
+        .stderr_has("not a plain directory")
+        .stderr_has("rm -r");
+    run(&["token"])
+        .code(2)
+        .stderr_has("not asking an agent")
+        .stderr_has("no terminal");
 }

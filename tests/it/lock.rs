@@ -7,7 +7,7 @@ use crate::links::wait_or_release;
 use std::io::Read;
 use std::process::{Command, Stdio};
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     let out = Command::new("id").arg("-u").output().unwrap();
     String::from_utf8_lossy(&out.stdout).trim() == "0"
 }

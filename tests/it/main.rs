@@ -23,6 +23,7 @@ mod browser;
 mod children;
 mod cli;
 mod crash;
+mod deadlines;
 #[cfg(unix)]
 mod discovery;
 mod endpoints;
@@ -45,6 +46,8 @@ mod prompts;
 mod rotate;
 mod rotated;
 mod sdk;
+mod start_page;
+mod swap;
 #[cfg(unix)]
 mod terminal;
 mod transcripts;

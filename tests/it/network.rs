@@ -355,3 +355,56 @@ fn a_dotenv_export_refuses_a_secret_the_readers_would_disagree_on() {
     assert!(run.stdout.is_empty());
     assert!(!run.stderr.contains("${HOME}"));
 }
+
+/// An API answer with bidirectional and zero-width characters: escaped at a terminal
+/// (they could reorder what the screen shows), the bytes as received when piped.
+#[test]
+fn api_bidi_and_zero_width_characters_are_escaped_at_a_terminal_only() {
+    if !require_tool("script") {
+        return;
+    }
+    const BODY: &str = "{\"data\":{\"nickname\":\"Roth \u{202e}AEI\u{202c} x\u{2066}y\u{2069}\u{200f}\u{061c}z\u{200b}!\"}}";
+    let hostile = Hostile::start(|path| {
+        if path.starts_with("/oauth/token") {
+            Answer::Fixed(
+                200,
+                "application/json",
+                r#"{"access_token":"at-1","expires_in":900}"#.into(),
+            )
+        } else {
+            Answer::Fixed(200, "application/json", BODY.into())
+        }
+    });
+    let dir = Dir::new();
+    vault_at(&dir, &hostile.url);
+    let piped = dir.run(&["api", "/customers/me", "--passphrase-file", "pw"]);
+    piped.success();
+    assert_eq!(
+        piped.stdout.as_bytes(),
+        BODY.as_bytes(),
+        "piped output is exact"
+    );
+
+    let line = format!(
+        "{} api /customers/me --passphrase-file pw",
+        env!("CARGO_BIN_EXE_ttvault")
+    );
+    let run = Run::from(
+        Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap(),
+    );
+    run.success()
+        .stdout_has(r"Roth \u{202e}AEI\u{202c} x\u{2066}y\u{2069}\u{200f}\u{61c}z\u{200b}!");
+    for c in [
+        '\u{202e}', '\u{202c}', '\u{2066}', '\u{2069}', '\u{200f}', '\u{61c}', '\u{200b}',
+    ] {
+        assert!(!run.stdout.contains(c), "{c:?} reached the terminal");
+    }
+}

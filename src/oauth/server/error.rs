@@ -43,6 +43,9 @@ pub enum LoopbackError {
     },
     /// A callback with the right state but no code.
     NoCode,
+    /// The one-time start page was loaded a second time: its address got out (a copy,
+    /// another user), so the flow ends before anyone can use what it leads to.
+    StartReused,
     /// `wait` was called a second time.
     Finished,
 }
@@ -59,6 +62,7 @@ impl LoopbackError {
             | LoopbackError::TimedOut(_)
             | LoopbackError::Declined
             | LoopbackError::AuthorizeError { .. }
+            | LoopbackError::StartReused
             | LoopbackError::Finished => Code::Failure,
         }
     }
@@ -120,6 +124,11 @@ impl fmt::Display for LoopbackError {
             LoopbackError::NoCode => write!(
                 f,
                 "the authorize page answered without an authorization code"
+            ),
+            LoopbackError::StartReused => write!(
+                f,
+                "the one-time start address was opened a second time; ttvault stopped the \
+                 sign-in there, and nothing was written"
             ),
             LoopbackError::Finished => write!(f, "the local server has already finished"),
         }

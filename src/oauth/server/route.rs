@@ -2,8 +2,9 @@
 //! callback, and the credentials form. The server calls [`route`] for every request it
 //! reads, and the `oauth_callback` fuzz target calls it the same way.
 //!
-//! Nothing but the start path, whose name ttvault prints and opens, leads to the state:
-//! `/` and every other path answer the same "nothing here" page.
+//! Nothing but the start path, whose name ttvault prints and hands to the browser through
+//! a private file, leads to the state, and only once: a second load ends the flow. `/` and
+//! every other path answer the same "nothing here" page.
 
 use super::error::LoopbackError;
 use super::{callback, form};
@@ -47,6 +48,8 @@ pub struct Flow {
     pub credentials: Option<(String, ClientSecret)>,
     /// Where the start page sends the browser, once known.
     pub authorize_url: Option<String>,
+    /// The start page has been served: its address is good for one load.
+    pub start_loaded: bool,
 }
 
 impl Flow {
@@ -57,6 +60,7 @@ impl Flow {
                 Start::Authorize(url) => Some(url.to_string()),
                 Start::Form { .. } => None,
             },
+            start_loaded: false,
         }
     }
 }
@@ -110,7 +114,22 @@ pub fn route(expect: &Expect<'_>, flow: &mut Flow, incoming: &Incoming<'_>) -> D
 
     match (incoming.method, path) {
         ("GET", _) if is_callback => callback::interpret(expect, flow, &params),
-        ("GET", p) if p == expect.start_path => Decision::Answer(start_page(expect, flow)),
+        // Good for one load: a second means the address reached someone else (or a copy),
+        // and whoever loads it would learn the state; the flow ends with nothing written.
+        ("GET", p) if p == expect.start_path && flow.start_loaded => Decision::Fail(
+            Answer::Page(
+                410,
+                pages::refused(
+                    "Already used",
+                    "This sign-in address works once. ttvault has stopped; run it again for a new one.",
+                ),
+            ),
+            LoopbackError::StartReused,
+        ),
+        ("GET", p) if p == expect.start_path => {
+            flow.start_loaded = true;
+            Decision::Answer(start_page(expect, flow))
+        }
         ("POST", "/credentials") => Decision::Answer(match expect.start {
             Start::Form { authorize, .. } => {
                 match form::credentials(expect, *authorize, flow, incoming.headers, incoming.body) {

@@ -122,7 +122,15 @@ fn in_form_mode_the_form_is_only_at_the_start_path_and_the_post_reveals_the_rest
     let (status, shows) = shown(&get(&mut flow, &start, "/"));
     assert_eq!(status, 404);
     assert!(!shows.contains(STATE));
-    assert_eq!(shown(&get(&mut flow, &start, START)).0, 302);
+    // The start path works once: loading it again ends the flow, revealing nothing.
+    let again = get(&mut flow, &start, START);
+    let (status, page) = shown(&again);
+    assert_eq!(status, 410);
+    assert!(!page.contains(STATE) && !page.contains(AUTH));
+    assert!(matches!(
+        again,
+        Decision::Fail(_, LoopbackError::StartReused)
+    ));
 }
 
 #[test]

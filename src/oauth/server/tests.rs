@@ -181,6 +181,20 @@ fn an_error_without_the_state_does_not_end_the_flow() {
 }
 
 #[test]
+fn a_second_load_of_the_start_page_ends_the_flow() {
+    let (run, _keep) = serve(false, Duration::from_secs(60));
+    assert_eq!(get(run.port, &run.start_path).0, 302);
+    let (status, page) = get(run.port, &run.start_path);
+    assert_eq!(status, 410);
+    assert!(page.contains("works once"), "{page}");
+    assert!(!page.contains(STATE));
+    assert_eq!(
+        run.outcome.recv().unwrap().err(),
+        Some(LoopbackError::StartReused)
+    );
+}
+
+#[test]
 fn credentials_form_with_csrf_and_origin_checks() {
     let (run, _keep) = serve(true, Duration::from_secs(60));
     let (port, csrf) = (run.port, run.csrf.clone());
@@ -202,7 +216,6 @@ fn credentials_form_with_csrf_and_origin_checks() {
     let (status, resp) = post(port, &good, Some(&format!("http://localhost:{port}")));
     assert_eq!(status, 303, "{resp}");
     assert!(!resp.contains("hunter2"));
-    assert_eq!(get(port, &run.start_path).0, 302);
     let (status, page) = get(port, "/");
     assert_eq!(status, 404, "the state is still only behind the start path");
     secret_free(&page);

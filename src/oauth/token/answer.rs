@@ -61,10 +61,7 @@ pub(crate) fn status_failure(response: &Response, url: &str, endpoint: Endpoint)
         url: url.to_string(),
         status: response.status,
         html_401: response.status == 401 && !response.looks_like_json(),
-        redirect_to: response
-            .location
-            .as_deref()
-            .and_then(failure::redirect_target),
+        redirect_to: response.location().and_then(failure::redirect_target),
     }
 }
 

@@ -177,9 +177,7 @@ fn redirect_mismatch_quotes_the_uri_and_the_advice() {
 #[test]
 fn a_redirect_is_not_followed() {
     let http = |_: &Request<'_>| {
-        let mut r = Response::new(301, None, "");
-        r.location = Some("https://evil.example/steal?x=1".into());
-        Ok(r)
+        Ok(Response::new(301, None, "").with_header("Location", "https://evil.example/steal?x=1"))
     };
     let e = refresh_at(&http, URL).unwrap_err();
     assert_eq!(e.code, Code::Network);
@@ -195,9 +193,7 @@ fn a_redirect_target_that_looks_like_a_token_is_not_repeated() {
         format!("x-{long}://host/"),
     ] {
         let http = move |_: &Request<'_>| {
-            let mut r = Response::new(302, Some("text/html"), "");
-            r.location = Some(location.clone());
-            Ok(r)
+            Ok(Response::new(302, Some("text/html"), "").with_header("Location", &location))
         };
         let e = refresh_at(&http, URL).unwrap_err();
         assert_eq!(e.code, Code::Network);
