@@ -6,6 +6,7 @@
 //! inputs (`vault::VaultRef`, each command's options) once, and prints through `output`.
 
 pub mod agent;
+pub mod broker;
 pub mod api;
 pub(crate) mod audit;
 pub mod cli;
