@@ -6,9 +6,9 @@
 //! inputs (`vault::VaultRef`, each command's options) once, and prints through `output`.
 
 pub mod agent;
-pub mod broker;
 pub mod api;
 pub(crate) mod audit;
+pub mod broker;
 pub mod cli;
 pub(crate) mod cmd;
 pub mod dotenv;
