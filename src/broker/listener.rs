@@ -15,10 +15,42 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// The place taken by one open connection (its permit under the cap), counted in
+/// [`Gate::open`]; held by the connection's tasks, released when the last one ends.
+pub struct Held {
+    _permit: OwnedSemaphorePermit,
+    open: Arc<AtomicUsize>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The connection cap and the count of connections open.
+pub struct Gate {
+    places: Arc<Semaphore>,
+    open: Arc<AtomicUsize>,
+}
+
+impl Gate {
+    pub fn new() -> Gate {
+        Gate {
+            places: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            open: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+}
 
 /// Connections served at once (tunnels and terminated connections alike).
 pub const MAX_CONNECTIONS: usize = 512;
@@ -43,13 +75,18 @@ pub fn bind() -> io::Result<TcpListener> {
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     let mut pause = FIRST_PAUSE;
     loop {
-        let Ok(permit) = Arc::clone(&shared.gate).acquire_owned().await else {
+        let Ok(permit) = Arc::clone(&shared.gate.places).acquire_owned().await else {
             return;
         };
         match listener.accept().await {
             Ok((stream, _)) => {
                 pause = FIRST_PAUSE;
-                tokio::spawn(connection(stream, Arc::clone(&shared), Arc::new(permit)));
+                shared.gate.open.fetch_add(1, Ordering::SeqCst);
+                let held = Arc::new(Held {
+                    _permit: permit,
+                    open: Arc::clone(&shared.gate.open),
+                });
+                tokio::spawn(connection(stream, Arc::clone(&shared), held));
             }
             // Out of descriptors or memory, or a connection reset before we took it: wait
             // with a growing pause and go on. The listener is ours until the broker stops.
@@ -62,7 +99,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
-async fn connection(stream: TcpStream, shared: Arc<Shared>, permit: Arc<OwnedSemaphorePermit>) {
+async fn connection(stream: TcpStream, shared: Arc<Shared>, permit: Arc<Held>) {
     let _ = stream.set_nodelay(true);
     let service =
         service_fn(move |request| proxy_request(request, Arc::clone(&shared), Arc::clone(&permit)));
@@ -78,7 +115,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, permit: Arc<OwnedSem
 async fn proxy_request(
     mut request: Request<Incoming>,
     shared: Arc<Shared>,
-    permit: Arc<OwnedSemaphorePermit>,
+    permit: Arc<Held>,
 ) -> Result<Response<Body>, Infallible> {
     if !authorized(request.headers(), &shared.credential) {
         let mut refused = reply::text(

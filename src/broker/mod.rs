@@ -36,7 +36,7 @@ use crate::secret::AccessToken;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::sync::{oneshot, Semaphore};
+use tokio::sync::oneshot;
 
 /// The values handed to the program under the long-lived names: random per run, useless
 /// anywhere but at this broker, and self-describing for a person who finds one in a traceback.
@@ -167,7 +167,7 @@ struct Shared {
     tls: HashMap<String, Arc<rustls::ServerConfig>>,
     upstream: forward::Upstream,
     route: tunnel::Route,
-    gate: Arc<Semaphore>,
+    gate: Arc<listener::Gate>,
 }
 
 /// The running broker: a listener on 127.0.0.1 served by a thread with its own tokio
@@ -176,7 +176,7 @@ pub struct Broker {
     proxy_url: String,
     ca_pem: String,
     terminated_hosts: Vec<String>,
-    gate: Arc<Semaphore>,
+    gate: Arc<listener::Gate>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -234,7 +234,7 @@ impl Broker {
             .port();
         let credential = random_b64();
         let proxy_url = format!("http://ttvault:{credential}@127.0.0.1:{port}");
-        let gate = Arc::new(Semaphore::new(listener::MAX_CONNECTIONS));
+        let gate = Arc::new(listener::Gate::new());
         let shared = Arc::new(Shared {
             config,
             tokens,
@@ -284,7 +284,7 @@ impl Broker {
     /// Connections open right now (tunnels and terminated connections): for tests and
     /// diagnostics that nothing leaks.
     pub fn open_connections(&self) -> usize {
-        listener::MAX_CONNECTIONS - self.gate.available_permits()
+        self.gate.open()
     }
     /// Stops serving, closes the listener and every connection, wipes the CA key. Also on Drop.
     pub fn shutdown(mut self) {

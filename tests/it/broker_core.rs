@@ -1,0 +1,471 @@
+//! The broker (src/broker/) as a library, through a real proxy connection: the token
+//! answer, the read-only policy, placeholder misuse, the proxy credential, tunnels to other
+//! hosts, an upstream that breaks off, a flood of connections, and shutdown.
+
+use crate::broker_client::*;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use ttvault::broker::Event;
+
+fn token_json(running: &Running) -> String {
+    let (_, secret, refresh) = &running.placeholders;
+    format!(
+        r#"{{"grant_type":"refresh_token","refresh_token":"{refresh}","client_secret":"{secret}"}}"#
+    )
+}
+
+#[test]
+fn token_requests_are_answered_by_the_broker_in_json_and_form() {
+    let (standin, running, access) = with_standin(false);
+    let mut tls = terminated(&running, "api.tastyworks.com");
+    let json = exchange(
+        &mut tls,
+        "POST",
+        "/oauth/token",
+        &[("Content-Type", "application/json")],
+        &token_json(&running),
+    );
+    let (client_id, secret, refresh) = &running.placeholders;
+    let form = format!("grant_type=refresh_token&refresh_token={refresh}&client_secret={secret}&client_id={client_id}");
+    // The same connection, kept alive, in the other encoding.
+    let formed = exchange(
+        &mut tls,
+        "POST",
+        "/oauth/token",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &form,
+    );
+    for answer in [json, formed] {
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let v = answer.json();
+        assert_eq!(v["access_token"], access.as_str());
+        assert_eq!(v["token_type"], "Bearer");
+        let left = v["expires_in"].as_u64().unwrap();
+        assert!(left > 60 && left <= 900, "{left}");
+        assert_eq!(v["refresh_token"], refresh.as_str());
+    }
+    // Never forwarded: the stand-in saw no token request.
+    assert!(standin.requests().is_empty(), "{:?}", standin.requests());
+}
+
+#[test]
+fn a_token_request_with_wrong_values_gets_401_naming_ttvault_and_is_not_forwarded() {
+    let (standin, running, _) = with_standin(false);
+    let mut tls = terminated(&running, "api.tastytrade.com");
+    let wrong =
+        r#"{"grant_type":"refresh_token","refresh_token":"rt-real-looking","client_secret":"cs"}"#;
+    let answer = exchange(
+        &mut tls,
+        "POST",
+        "/oauth/token",
+        &[("Content-Type", "application/json")],
+        wrong,
+    );
+    assert_eq!(answer.status, 401);
+    assert!(answer.json()["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("ttvault"));
+    assert!(standin.requests().is_empty());
+}
+
+#[test]
+fn a_failing_token_source_answers_401_with_the_reason_and_an_event() {
+    let standin = crate::common::standin();
+    let running = start(
+        &standin.base_url(),
+        false,
+        Tokens {
+            token: Err("the agent is locked and no prompt is possible".into()),
+        },
+    );
+    let mut tls = terminated(&running, "api.cert.tastyworks.com");
+    let answer = exchange(&mut tls, "POST", "/oauth/token", &[], &token_json(&running));
+    assert_eq!(answer.status, 401);
+    let text = answer.json()["error_description"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.contains("ttvault") && text.contains("agent is locked"),
+        "{text}"
+    );
+    assert_eq!(
+        running.events.recv().unwrap(),
+        Event::TokenFailed {
+            reason: "the agent is locked and no prompt is possible".into()
+        }
+    );
+}
+
+#[test]
+fn reads_are_forwarded_with_the_programs_own_headers() {
+    let (standin, running, access) = with_standin(false);
+    let mut tls = terminated(&running, "api.tastyworks.com");
+    let bearer = format!("Bearer {access}");
+    let answer = exchange(
+        &mut tls,
+        "GET",
+        "/customers/me/accounts",
+        &[
+            ("Authorization", &bearer),
+            ("Proxy-Authorization", "Basic eA=="),
+        ],
+        "",
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(answer.json()["data"]["items"].is_array());
+    let seen = standin.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].path, "/customers/me/accounts");
+    assert_eq!(seen[0].header("authorization"), Some(bearer.as_str()));
+    assert_eq!(seen[0].header("user-agent"), Some("test/1"));
+    let standin_host = url::Url::parse(&standin.base_url()).unwrap();
+    let host = seen[0].header("host").unwrap();
+    assert!(host.starts_with(standin_host.host_str().unwrap()), "{host}");
+    assert_eq!(seen[0].header("proxy-authorization"), None);
+}
+
+#[test]
+fn writes_are_refused_unless_trading_is_allowed() {
+    let (standin, running, access) = with_standin(false);
+    let mut tls = terminated(&running, "api.tastyworks.com");
+    let bearer = format!("Bearer {access}");
+    let order = r#"{"order-type":"Limit"}"#;
+    let refused = exchange(
+        &mut tls,
+        "POST",
+        "/accounts/5WT00001/orders?x=1",
+        &[("Authorization", &bearer)],
+        order,
+    );
+    assert_eq!(refused.status, 403);
+    let error = &refused.json()["error"];
+    assert_eq!(error["code"], "ttvault_read_only");
+    assert!(error["message"]
+        .as_str()
+        .unwrap()
+        .contains("ttvault exec --allow-trade"));
+    assert_eq!(
+        running.events.recv().unwrap(),
+        Event::Refused {
+            method: "POST".into(),
+            host: "api.tastyworks.com".into(),
+            path: "/accounts/5WT00001/orders".into()
+        }
+    );
+    for (method, path) in [
+        ("DELETE", "/accounts/5WT00001/orders/1"),
+        ("PUT", "/customers/me"),
+    ] {
+        assert_eq!(exchange(&mut tls, method, path, &[], "").status, 403);
+    }
+    assert!(
+        standin.requests().is_empty(),
+        "a refused write reached upstream"
+    );
+    // Validation and dry-runs pass the policy and reach the stand-in.
+    exchange(
+        &mut tls,
+        "POST",
+        "/sessions/validate",
+        &[("Authorization", &bearer)],
+        "",
+    );
+    exchange(
+        &mut tls,
+        "POST",
+        "/accounts/5WT00001/orders/dry-run",
+        &[("Authorization", &bearer)],
+        order,
+    );
+    let paths: Vec<String> = standin
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "POST /sessions/validate",
+            "POST /accounts/5WT00001/orders/dry-run"
+        ]
+    );
+
+    // With --allow-trade the order goes through.
+    let (standin, running, _) = with_standin(true);
+    let mut tls = terminated(&running, "api.tastyworks.com");
+    exchange(
+        &mut tls,
+        "POST",
+        "/accounts/5WT00001/orders",
+        &[("Authorization", &bearer)],
+        order,
+    );
+    let seen = standin.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].body, order);
+}
+
+#[test]
+fn a_placeholder_outside_a_token_request_is_refused_and_never_forwarded() {
+    let (standin, running, _) = with_standin(true);
+    let mut tls = terminated(&running, "api.tastyworks.com");
+    let (_, secret, refresh) = running.placeholders.clone();
+    let in_header = exchange(
+        &mut tls,
+        "GET",
+        "/customers/me",
+        &[("Authorization", &format!("Bearer {refresh}"))],
+        "",
+    );
+    let in_query = exchange(
+        &mut tls,
+        "GET",
+        &format!("/customers/me?secret={secret}"),
+        &[],
+        "",
+    );
+    let in_body = exchange(
+        &mut tls,
+        "POST",
+        "/sessions/validate",
+        &[],
+        &format!(r#"{{"s":"{secret}"}}"#),
+    );
+    for answer in [in_header, in_query, in_body] {
+        assert_eq!(answer.status, 401);
+        assert_eq!(answer.json()["error"]["code"], "ttvault_placeholder");
+        assert!(answer.body.contains("ttvault"));
+    }
+    assert!(standin.requests().is_empty());
+    let event = running.events.recv().unwrap();
+    assert_eq!(
+        event,
+        Event::PlaceholderMisused {
+            host: "api.tastyworks.com".into(),
+            path: "/customers/me".into()
+        }
+    );
+}
+
+#[test]
+fn without_the_credential_the_proxy_answers_407_and_nothing_else() {
+    let (standin, running, _) = with_standin(false);
+    let (_, credential) = proxy(&running.broker);
+    let wrong = format!("{credential}x");
+    for given in [None, Some(wrong.as_str()), Some("")] {
+        let (mut stream, status, head) = connect(&running.broker, "api.tastyworks.com:443", given);
+        assert_eq!(status, 407, "{head}");
+        // Nothing after the refusal: the connection is closed.
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+        let body = String::from_utf8_lossy(&rest);
+        assert!(body.contains("ttvault") && !body.contains("200"), "{body}");
+    }
+    assert!(standin.requests().is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn another_user_without_the_credential_gets_407() {
+    use std::os::unix::process::CommandExt;
+    let (_, running, _) = with_standin(false);
+    let (address, _) = proxy(&running.broker);
+    // curl as uid 65534 (nobody) through the proxy, knowing its address but not its
+    // credential: the answer to its CONNECT is 407.
+    let mut curl = std::process::Command::new("curl");
+    curl.args([
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_connect}",
+        "--max-time",
+        "60",
+    ])
+    .args(["--proxy", &format!("http://{address}")])
+    .arg("https://api.tastyworks.com/customers/me");
+    if ttvault::harden::current_uid() == 0 {
+        curl.uid(65534).gid(65534);
+    }
+    let out = curl.output().expect("curl is installed");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "407");
+}
+
+#[test]
+fn curl_trusts_the_runs_ca_and_gets_the_token_answer() {
+    let (_standin, running, access) = with_standin(false);
+    let dir = crate::common::Dir::new();
+    let ca = dir.write("ca.pem", running.broker.ca_pem());
+    let out = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "--fail-with-body",
+            "--max-time",
+            "60",
+            "--proxy",
+            running.broker.proxy_url(),
+        ])
+        .arg("--cacert")
+        .arg(&ca)
+        .args([
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            &token_json(&running),
+        ])
+        .arg("https://api.tastyworks.com/oauth/token")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["access_token"], access.as_str());
+}
+
+#[test]
+fn an_upstream_that_breaks_off_mid_answer_gives_a_502_naming_ttvault() {
+    // A stand-in that reads the request, starts its answer, and goes away.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = stream.read(&mut buf);
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"data\":");
+    });
+    let running = start(
+        &format!("http://127.0.0.1:{port}"),
+        false,
+        Tokens {
+            token: Ok("at".into()),
+        },
+    );
+    let mut tls = terminated(&running, "api.tastyworks.com");
+    let answer = exchange(&mut tls, "GET", "/customers/me", &[], "");
+    assert_eq!(answer.status, 502);
+    assert!(answer.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("ttvault"));
+    assert!(
+        matches!(running.events.recv().unwrap(), Event::UpstreamFailed { host, .. } if host == "127.0.0.1")
+    );
+    // The connection to the program survives: the next request is answered too.
+    let again = exchange(&mut tls, "GET", "/customers/me", &[], "");
+    assert_eq!(again.status, 502);
+}
+
+#[test]
+fn a_thousand_parallel_connections_neither_kill_nor_leak() {
+    let (_standin, running, access) = with_standin(false);
+    let (address, credential) = proxy(&running.broker);
+    // All open at once (those past the broker's cap wait in the kernel's backlog), each
+    // with its CONNECT sent; then answered and closed one by one.
+    let mut streams: Vec<TcpStream> = (0..1000)
+        .map(|_| {
+            let mut s = TcpStream::connect(&address).unwrap();
+            s.write_all(connect_request("api.tastyworks.com:443", Some(&credential)).as_bytes())
+                .unwrap();
+            s
+        })
+        .collect();
+    for (i, mut stream) in streams.drain(..).enumerate() {
+        let (status, head) = read_head(&mut stream);
+        assert_eq!(status, 200, "connection {i}: {head}");
+        if i % 100 == 0 {
+            let mut tls = tls(stream, "api.tastyworks.com", running.broker.ca_pem());
+            let bearer = format!("Bearer {access}");
+            let answer = exchange(
+                &mut tls,
+                "GET",
+                "/customers/me",
+                &[("Authorization", &bearer)],
+                "",
+            );
+            assert_eq!(answer.status, 200, "{}", answer.body);
+        }
+    }
+    // Still serving, and every connection the broker held is gone once the clients are.
+    let mut tls = terminated(&running, "api.tastyworks.com");
+    assert_eq!(
+        exchange(&mut tls, "POST", "/oauth/token", &[], &token_json(&running)).status,
+        200
+    );
+    drop(tls);
+    let mut waited = 0;
+    while running.broker.open_connections() > 0 {
+        // A guard against hanging, not a timing assumption: 10 minutes.
+        assert!(
+            waited < 60_000,
+            "{} connections left open",
+            running.broker.open_connections()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        waited += 1;
+    }
+}
+
+#[test]
+fn a_client_that_never_finishes_its_handshake_blocks_no_one() {
+    let (_, running, _) = with_standin(false);
+    let (_, credential) = proxy(&running.broker);
+    let (_silent, status, _) =
+        connect(&running.broker, "api.tastyworks.com:443", Some(&credential));
+    assert_eq!(status, 200);
+    let mut tls = terminated(&running, "api.tastyworks.com");
+    assert_eq!(
+        exchange(&mut tls, "POST", "/oauth/token", &[], &token_json(&running)).status,
+        200
+    );
+}
+
+#[test]
+fn shutdown_closes_the_listener_and_every_connection() {
+    let (_, running, _) = with_standin(false);
+    let (address, _) = proxy(&running.broker);
+    let mut tls = terminated(&running, "api.tastyworks.com");
+    assert_eq!(
+        exchange(&mut tls, "POST", "/oauth/token", &[], &token_json(&running)).status,
+        200
+    );
+    running.broker.shutdown();
+    let mut rest = Vec::new();
+    let closed = tls.read_to_end(&mut rest);
+    assert!(closed.is_err() || rest.is_empty(), "{closed:?}");
+    assert!(
+        TcpStream::connect(&address).is_err(),
+        "the port still accepts"
+    );
+}
+
+#[test]
+fn the_ca_is_constrained_to_the_terminated_hosts() {
+    let (_, running, _) = with_standin(false);
+    let hosts = running.broker.terminated_hosts();
+    for host in ttvault::broker::BUILT_IN_HOSTS {
+        assert!(hosts.iter().any(|h| h == host));
+    }
+    // openssl reads the extensions a client sees.
+    let dir = crate::common::Dir::new();
+    let ca = dir.write("ca.pem", running.broker.ca_pem());
+    let out = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(&ca)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("X509v3 Name Constraints: critical"), "{text}");
+    assert!(
+        text.contains("Permitted:") && text.contains("DNS:api.tastyworks.com"),
+        "{text}"
+    );
+    assert!(text.contains("CA:TRUE, pathlen:0"), "{text}");
+    // The terminated connection presents a leaf for the host the program asked for.
+    let tls = terminated(&running, "api.sandbox.tastytrade.com");
+    assert_eq!(tls.conn.peer_certificates().unwrap().len(), 1);
+}
