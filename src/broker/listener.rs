@@ -4,6 +4,7 @@
 //! accept loop that waits out errors (out of descriptors) instead of dying, deadlines on
 //! every stage, and a cap on the request head.
 
+use super::deadline::{WriteDeadline, WRITE_DEADLINE};
 use super::reply::{self, Body};
 use super::{terminate, tunnel, Shared};
 use base64::Engine;
@@ -149,7 +150,8 @@ async fn proxy_request(
     if let Some(tls) = shared.tls.get(&host).cloned() {
         tokio::spawn(async move {
             if let Ok(upgraded) = upgrade.await {
-                terminate::serve(TokioIo::new(upgraded), host, tls, shared).await;
+                let client = WriteDeadline::new(TokioIo::new(upgraded), WRITE_DEADLINE);
+                terminate::serve(client, host, tls, shared).await;
             }
             drop(permit);
         });
@@ -159,7 +161,8 @@ async fn proxy_request(
         Ok(server) => {
             tokio::spawn(async move {
                 if let Ok(upgraded) = upgrade.await {
-                    tunnel::splice(TokioIo::new(upgraded), server).await;
+                    let client = WriteDeadline::new(TokioIo::new(upgraded), WRITE_DEADLINE);
+                    tunnel::splice(client, server).await;
                 }
                 drop(permit);
             });

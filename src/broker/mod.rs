@@ -19,9 +19,11 @@
 //! credential and `CONNECT`), `terminate` (TLS and the HTTP inside it), `policy` (what a
 //! request inside is: token request, misuse, refused write, or forwarded), `token` (the token
 //! answer), `forward` (to the vault's endpoint), `tunnel` (other hosts, and the user's own
-//! proxy), `reply` (the broker's own JSON answers).
+//! proxy), `reply` (the broker's own JSON answers), `deadline` (a write deadline for the
+//! program's side of a connection).
 
 mod ca;
+mod deadline;
 mod forward;
 mod listener;
 mod policy;
