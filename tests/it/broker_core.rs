@@ -469,3 +469,46 @@ fn the_ca_is_constrained_to_the_terminated_hosts() {
     let tls = terminated(&running, "api.sandbox.tastytrade.com");
     assert_eq!(tls.conn.peer_certificates().unwrap().len(), 1);
 }
+
+#[test]
+fn a_stock_python_client_goes_through_with_only_the_environment() {
+    // Python's own urllib reads HTTPS_PROXY (credential included) and SSL_CERT_FILE, as the
+    // SDK's httpx does: nothing in the program names the broker.
+    let (standin, running, access) = with_standin(false);
+    let dir = crate::common::Dir::new();
+    let ca = dir.write("ca.pem", running.broker.ca_pem());
+    let script = r#"
+import json, os, urllib.request
+body = json.dumps({"grant_type": "refresh_token", "refresh_token": os.environ["TT_REFRESH_TOKEN"],
+                   "client_secret": os.environ["TT_API_CLIENT_SECRET"]}).encode()
+req = urllib.request.Request("https://api.tastyworks.com/oauth/token", data=body,
+                             headers={"Content-Type": "application/json", "User-Agent": "py/1"})
+token = json.load(urllib.request.urlopen(req))["access_token"]
+req = urllib.request.Request("https://api.tastyworks.com/customers/me",
+                             headers={"Authorization": "Bearer " + token, "User-Agent": "py/1"})
+print(json.load(urllib.request.urlopen(req))["data"]["id"])
+"#;
+    let (_, secret, refresh) = &running.placeholders;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .env("HTTPS_PROXY", running.broker.proxy_url())
+        .env("SSL_CERT_FILE", &ca)
+        .env("TT_REFRESH_TOKEN", refresh)
+        .env("TT_API_CLIENT_SECRET", secret)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).trim().is_empty());
+    let seen = standin.requests();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(
+        seen[0].header("authorization"),
+        Some(format!("Bearer {access}").as_str())
+    );
+}
