@@ -95,6 +95,7 @@ impl Upstream {
         headers: &HeaderMap,
         body: Bytes,
     ) -> Result<Response<Body>, String> {
+        let method_is_head = method == Method::HEAD;
         let mut request = self
             .client
             .request(method, self.url(path_and_query))
@@ -104,7 +105,13 @@ impl Upstream {
         }
         let mut answer = request.send().await.map_err(describe)?;
         let status = answer.status();
-        let headers = end_to_end(answer.headers());
+        let mut headers = end_to_end(answer.headers());
+        // A HEAD answer's length describes the GET's body, not this empty one: keep it.
+        if method_is_head {
+            if let Some(length) = answer.headers().get(header::CONTENT_LENGTH) {
+                headers.insert(header::CONTENT_LENGTH, length.clone());
+            }
+        }
         let mut collected = Vec::new();
         while let Some(chunk) = answer.chunk().await.map_err(describe)? {
             if collected.len() + chunk.len() > MAX_RESPONSE {

@@ -72,15 +72,26 @@ pub fn bind() -> io::Result<TcpListener> {
     socket.listen(BACKLOG)
 }
 
+/// Where connections come from: the listener, or a test's stand-in for one.
+pub trait Accept: Send {
+    fn accept_one(&self) -> impl std::future::Future<Output = io::Result<TcpStream>> + Send;
+}
+
+impl Accept for TcpListener {
+    async fn accept_one(&self) -> io::Result<TcpStream> {
+        self.accept().await.map(|(stream, _)| stream)
+    }
+}
+
 /// Accepts connections until the broker stops (the future is dropped).
-pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+pub async fn serve(listener: impl Accept, shared: Arc<Shared>) {
     let mut pause = FIRST_PAUSE;
     loop {
         let Ok(permit) = Arc::clone(&shared.gate.places).acquire_owned().await else {
             return;
         };
-        match listener.accept().await {
-            Ok((stream, _)) => {
+        match listener.accept_one().await {
+            Ok(stream) => {
                 pause = FIRST_PAUSE;
                 shared.gate.open.fetch_add(1, Ordering::SeqCst);
                 let held = Arc::new(Held {
@@ -206,6 +217,71 @@ pub fn authorized(headers: &HeaderMap, credential: &str) -> bool {
 mod tests {
     use super::*;
     use hyper::header::HeaderValue;
+    use std::sync::atomic::AtomicUsize;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    struct NoTokens;
+    impl super::super::TokenSource for NoTokens {
+        fn access_token(
+            &self,
+            _: Duration,
+        ) -> crate::Result<(crate::secret::AccessToken, std::time::SystemTime)> {
+            Err(crate::Error::grant("no tokens in this test"))
+        }
+    }
+
+    /// A listener that first fails as one does when the process is out of descriptors.
+    struct OutOfDescriptors {
+        failures_left: AtomicUsize,
+        real: TcpListener,
+    }
+
+    impl Accept for OutOfDescriptors {
+        async fn accept_one(&self) -> io::Result<TcpStream> {
+            let left = self.failures_left.load(Ordering::SeqCst);
+            if left > 0 {
+                self.failures_left.store(left - 1, Ordering::SeqCst);
+                return Err(io::Error::other("Too many open files (os error 24)"));
+            }
+            self.real.accept().await.map(|(stream, _)| stream)
+        }
+    }
+
+    #[test]
+    fn the_accept_loop_waits_out_errors_and_goes_on_serving() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (shared, _, _) =
+                Shared::prepare(super::super::test_config(), Arc::new(NoTokens)).unwrap();
+            let real = bind().unwrap();
+            let address = real.local_addr().unwrap();
+            let flaky = OutOfDescriptors {
+                failures_left: AtomicUsize::new(5),
+                real,
+            };
+            tokio::spawn(serve(flaky, Arc::new(shared)));
+            let mut client = TcpStream::connect(address).await.unwrap();
+            client
+                .write_all(b"CONNECT api.tastyworks.com:443 HTTP/1.1\r\n\r\n")
+                .await
+                .unwrap();
+            let mut answer = Vec::new();
+            // A guard against hanging (a loop that died never answers), not a timing claim.
+            let read = client.read_to_end(&mut answer);
+            tokio::time::timeout(Duration::from_secs(600), read)
+                .await
+                .expect("the accept loop stopped serving")
+                .unwrap();
+            assert!(
+                answer.starts_with(b"HTTP/1.1 407"),
+                "{}",
+                String::from_utf8_lossy(&answer)
+            );
+        });
+    }
 
     fn with(value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -172,6 +172,52 @@ struct Shared {
     gate: Arc<listener::Gate>,
 }
 
+impl Shared {
+    /// Everything but the listener: the terminated hosts, their leaves (the CA key is
+    /// dropped when this returns), the upstream client and route, a fresh proxy credential.
+    /// Returns the CA's PEM and the terminated hosts beside.
+    fn prepare(
+        config: Config,
+        tokens: Arc<dyn TokenSource>,
+    ) -> crate::Result<(Shared, String, Vec<String>)> {
+        let mut hosts: Vec<String> = BUILT_IN_HOSTS.iter().map(|h| h.to_string()).collect();
+        for extra in &config.extra_hosts {
+            let extra = ca::normalize_host(extra)?;
+            if !hosts.contains(&extra) {
+                hosts.push(extra);
+            }
+        }
+        let now = SystemTime::now();
+        let authority = ca::Ca::new(&hosts, now)?;
+        let mut tls = HashMap::new();
+        for host in &hosts {
+            let leaf = authority.leaf(host, now)?;
+            tls.insert(host.clone(), terminate::server_config(leaf)?);
+        }
+        let ca_pem = authority.pem().to_owned();
+        drop(authority);
+        let upstream = forward::Upstream::new(
+            config.upstream_api.clone(),
+            config.upstream_proxy.as_ref(),
+            &config.no_proxy,
+        )?;
+        let route = tunnel::Route {
+            proxy: config.upstream_proxy.clone(),
+            no_proxy: config.no_proxy.clone(),
+        };
+        let shared = Shared {
+            config,
+            tokens,
+            credential: random_b64(),
+            tls,
+            upstream,
+            route,
+            gate: Arc::new(listener::Gate::new()),
+        };
+        Ok((shared, ca_pem, hosts))
+    }
+}
+
 /// The running broker: a listener on 127.0.0.1 served by a thread with its own tokio
 /// runtime. Dropping it (or [`Broker::shutdown`]) stops everything.
 pub struct Broker {
@@ -190,34 +236,7 @@ impl Broker {
     /// The CA's key lives only inside this call: every terminated host's leaf is made here,
     /// then the key is dropped, so nothing that can sign a new certificate outlives it.
     pub fn start(config: Config, tokens: Arc<dyn TokenSource>) -> crate::Result<Broker> {
-        let mut hosts: Vec<String> = BUILT_IN_HOSTS.iter().map(|h| h.to_string()).collect();
-        for extra in &config.extra_hosts {
-            let extra = ca::normalize_host(extra)?;
-            if !hosts.contains(&extra) {
-                hosts.push(extra);
-            }
-        }
-        let now = SystemTime::now();
-        let authority = ca::Ca::new(&hosts, now)?;
-        let mut tls = HashMap::new();
-        for host in &hosts {
-            tls.insert(
-                host.clone(),
-                terminate::server_config(authority.leaf(host, now)?)?,
-            );
-        }
-        let ca_pem = authority.pem().to_owned();
-        drop(authority);
-
-        let upstream = forward::Upstream::new(
-            config.upstream_api.clone(),
-            config.upstream_proxy.as_ref(),
-            &config.no_proxy,
-        )?;
-        let route = tunnel::Route {
-            proxy: config.upstream_proxy.clone(),
-            no_proxy: config.no_proxy.clone(),
-        };
+        let (shared, ca_pem, hosts) = Shared::prepare(config, tokens)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .thread_name("ttvault-broker")
@@ -234,18 +253,9 @@ impl Broker {
             .local_addr()
             .map_err(|e| crate::Error::failure(format!("the broker's listener: {e}")))?
             .port();
-        let credential = random_b64();
-        let proxy_url = format!("http://ttvault:{credential}@127.0.0.1:{port}");
-        let gate = Arc::new(listener::Gate::new());
-        let shared = Arc::new(Shared {
-            config,
-            tokens,
-            credential,
-            tls,
-            upstream,
-            route,
-            gate: Arc::clone(&gate),
-        });
+        let proxy_url = format!("http://ttvault:{}@127.0.0.1:{port}", shared.credential);
+        let gate = Arc::clone(&shared.gate);
+        let shared = Arc::new(shared);
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("ttvault-broker".into())
@@ -307,5 +317,20 @@ impl Broker {
 impl Drop for Broker {
     fn drop(&mut self) {
         self.stop_now();
+    }
+}
+
+/// A configuration for unit tests: forwarding to a closed port, events dropped.
+#[cfg(test)]
+fn test_config() -> Config {
+    Config {
+        upstream_api: url::Url::parse("http://127.0.0.1:9").unwrap(),
+        extra_hosts: Vec::new(),
+        allow_trade: false,
+        min_ttl: Duration::from_secs(60),
+        placeholders: Placeholders::generate(),
+        upstream_proxy: None,
+        no_proxy: Vec::new(),
+        on_event: Box::new(|_| {}),
     }
 }

@@ -183,6 +183,7 @@ pub fn terminated(running: &Running, host: &str) -> Tls {
 
 pub struct Answer {
     pub status: u16,
+    pub head: String,
     pub body: String,
 }
 
@@ -234,6 +235,7 @@ pub fn exchange(
     reader.read_exact(&mut body).unwrap();
     Answer {
         status,
+        head,
         body: String::from_utf8_lossy(&body).into_owned(),
     }
 }

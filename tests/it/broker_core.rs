@@ -124,6 +124,28 @@ fn reads_are_forwarded_with_the_programs_own_headers() {
     let host = seen[0].header("host").unwrap();
     assert!(host.starts_with(standin_host.host_str().unwrap()), "{host}");
     assert_eq!(seen[0].header("proxy-authorization"), None);
+    // HEAD passes too, and keeps the length of the body it describes.
+    let get = exchange(
+        &mut tls,
+        "GET",
+        "/customers/me",
+        &[("Authorization", &bearer)],
+        "",
+    );
+    let head = exchange(
+        &mut tls,
+        "HEAD",
+        "/customers/me",
+        &[("Authorization", &bearer)],
+        "",
+    );
+    assert_eq!(head.status, 200);
+    let length = format!("content-length: {}", get.body.len());
+    assert!(
+        head.head.to_ascii_lowercase().contains(&length),
+        "{}",
+        head.head
+    );
 }
 
 #[test]
