@@ -9,7 +9,8 @@
 //!   per-run credential in [`Broker::proxy_url`] may use (everyone else gets 407);
 //! - `CONNECT` to a Tastytrade API host is TLS-terminated with a leaf from a CA made for this
 //!   run ([`Broker::ca_pem`]), name-constrained to those hosts and valid a day at most; the
-//!   CA's key is dropped (zeroized) as soon as the leaves are made, at start;
+//!   CA's key is dropped as soon as the leaves are made, at start, so no key that can sign
+//!   a certificate exists while the program runs;
 //! - inside, `POST /oauth/token` with the placeholders is answered by ttvault from a
 //!   [`TokenSource`]; a placeholder anywhere else is refused (401), writes are refused (403)
 //!   unless `allow_trade`, and everything else is forwarded to the vault's own API endpoint;
@@ -298,7 +299,8 @@ impl Broker {
     pub fn open_connections(&self) -> usize {
         self.gate.open()
     }
-    /// Stops serving, closes the listener and every connection, wipes the CA key. Also on Drop.
+    /// Stops serving, closes the listener and every connection, and drops the leaves' keys
+    /// (the CA's key was dropped at start). Also on Drop. Returns once all of that is done.
     pub fn shutdown(mut self) {
         self.stop_now();
     }
