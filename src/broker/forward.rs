@@ -35,6 +35,13 @@ impl Upstream {
             // Only the proxy the command layer passed: never one read from this process's
             // own environment behind its back.
             None => builder.no_proxy(),
+            // reqwest is built without SOCKS: say so now rather than fail every request.
+            Some(url) if !matches!(url.scheme(), "http" | "https") => {
+                return Err(crate::Error::usage(format!(
+                    "the broker can use an http:// or https:// proxy, not {}://",
+                    url.scheme()
+                )));
+            }
             Some(url) => {
                 let proxy = reqwest::Proxy::all(url.as_str())
                     .map_err(|e| crate::Error::usage(format!("the upstream proxy: {e}")))?
@@ -209,6 +216,13 @@ mod tests {
         let out = end_to_end(&h);
         let names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
         assert_eq!(names, ["authorization", "user-agent"]);
+    }
+
+    #[test]
+    fn a_socks_proxy_is_refused_at_start() {
+        let socks = url::Url::parse("socks5://127.0.0.1:1080").unwrap();
+        let base = url::Url::parse("https://api.tastyworks.com").unwrap();
+        assert!(Upstream::new(base, Some(&socks), &[]).is_err());
     }
 
     #[test]

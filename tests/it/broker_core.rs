@@ -43,6 +43,10 @@ fn token_requests_are_answered_by_the_broker_in_json_and_form() {
         let left = v["expires_in"].as_u64().unwrap();
         assert!(left > 60 && left <= 900, "{left}");
         assert_eq!(v["refresh_token"], refresh.as_str());
+        assert!(answer
+            .head
+            .to_ascii_lowercase()
+            .contains("cache-control: no-store"));
     }
     // Never forwarded: the stand-in saw no token request.
     assert!(standin.requests().is_empty(), "{:?}", standin.requests());
