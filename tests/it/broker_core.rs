@@ -538,3 +538,45 @@ print(json.load(urllib.request.urlopen(req))["data"]["id"])
         Some(format!("Bearer {access}").as_str())
     );
 }
+
+#[test]
+fn any_port_of_a_terminated_host_and_the_vaults_own_host_are_terminated() {
+    let standin = crate::common::standin();
+    let tokens = || Tokens {
+        token: Ok("at".into()),
+    };
+    let running = start_with(&standin.base_url(), false, tokens(), |c| {
+        c.extra_hosts = vec!["API.Vault-Endpoint.example.".into()];
+    });
+    assert!(running
+        .broker
+        .terminated_hosts()
+        .contains(&"api.vault-endpoint.example".to_owned()));
+    let (_, credential) = proxy(&running.broker);
+    for (host, port) in [
+        ("api.tastyworks.com", 8443),
+        ("api.vault-endpoint.example", 443),
+    ] {
+        let target = format!("{host}:{port}");
+        let (stream, status, head) = connect(&running.broker, &target, Some(&credential));
+        assert_eq!(status, 200, "{head}");
+        let mut tls = tls(stream, host, running.broker.ca_pem());
+        let answer = exchange(&mut tls, "POST", "/oauth/token", &[], &token_json(&running));
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    // A host that cannot be name-constrained is refused before anything listens.
+    let config = ttvault::broker::Config {
+        upstream_api: url::Url::parse(&standin.base_url()).unwrap(),
+        extra_hosts: vec!["127.0.0.1".into()],
+        allow_trade: false,
+        min_ttl: std::time::Duration::from_secs(60),
+        placeholders: ttvault::broker::Placeholders::generate(),
+        upstream_proxy: None,
+        no_proxy: Vec::new(),
+        on_event: Box::new(|_| {}),
+    };
+    match ttvault::broker::Broker::start(config, std::sync::Arc::new(tokens())) {
+        Ok(_) => panic!("an IP address was accepted as a terminated host"),
+        Err(e) => assert!(e.message.contains("127.0.0.1"), "{e}"),
+    }
+}
