@@ -94,6 +94,14 @@ pub fn with_standin(allow_trade: bool) -> (tt_standin::StandIn, Running, String)
     (standin, running, access)
 }
 
+/// A refresh request carrying this run's placeholders, as tastyware's SDK sends it (JSON).
+pub fn token_json(running: &Running) -> String {
+    let (_, secret, refresh) = &running.placeholders;
+    format!(
+        r#"{{"grant_type":"refresh_token","refresh_token":"{refresh}","client_secret":"{secret}"}}"#
+    )
+}
+
 /// The proxy's address and credential, from its URL.
 pub fn proxy(broker: &Broker) -> (String, String) {
     let url = url::Url::parse(broker.proxy_url()).unwrap();

@@ -20,6 +20,7 @@ mod api_grant;
 mod audit;
 mod broker_client;
 mod broker_core;
+mod broker_requests;
 mod broker_tunnel;
 mod browser;
 #[cfg(unix)]
