@@ -265,3 +265,23 @@ fn a_placeholder_outside_a_token_request_is_refused_and_never_forwarded() {
         }
     );
 }
+
+#[test]
+fn a_body_past_the_cap_is_refused_and_not_forwarded() {
+    let (standin, running, _) = with_standin(true);
+    let mut tls = terminated(&running, "api.tastyworks.com");
+    let big = "x".repeat(1024 * 1024 + 1);
+    let answer = exchange(&mut tls, "POST", "/sessions/validate", &[], &big);
+    assert_eq!(answer.status, 413);
+    assert!(answer.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("ttvault"));
+    // A body of exactly the cap passes.
+    let mut tls = terminated(&running, "api.tastyworks.com");
+    let fits = "x".repeat(1024 * 1024);
+    exchange(&mut tls, "POST", "/sessions/validate", &[], &fits);
+    let seen = standin.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].body.len(), fits.len());
+}
