@@ -222,16 +222,6 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    struct NoTokens;
-    impl super::super::TokenSource for NoTokens {
-        fn access_token(
-            &self,
-            _: Duration,
-        ) -> crate::Result<(crate::secret::AccessToken, std::time::SystemTime)> {
-            Err(crate::Error::grant("no tokens in this test"))
-        }
-    }
-
     /// A listener that first fails as one does when the process is out of descriptors.
     struct OutOfDescriptors {
         failures_left: AtomicUsize,
@@ -250,14 +240,48 @@ mod tests {
     }
 
     #[test]
+    fn a_client_that_never_sends_its_connect_is_dropped_and_its_place_freed() {
+        // Paused time: the clock jumps ahead whenever every task waits, so the deadline
+        // fires at once, and a missing one shows as the test's own far later deadline.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (shared, _) = super::super::test_shared();
+            let shared = Arc::new(shared);
+            let listener = bind().unwrap();
+            let _silent = TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (stream, _) = listener.accept().await.unwrap();
+            let permit = Arc::clone(&shared.gate.places)
+                .acquire_owned()
+                .await
+                .unwrap();
+            shared.gate.open.fetch_add(1, Ordering::SeqCst);
+            let held = Arc::new(Held {
+                _permit: permit,
+                open: Arc::clone(&shared.gate.open),
+            });
+            let served = connection(stream, Arc::clone(&shared), held);
+            tokio::time::timeout(Duration::from_secs(24 * 60 * 60), served)
+                .await
+                .expect("the silent client was never dropped");
+            assert_eq!(shared.gate.open(), 0);
+            assert_eq!(shared.gate.places.available_permits(), MAX_CONNECTIONS);
+        });
+    }
+
+    #[test]
     fn the_accept_loop_waits_out_errors_and_goes_on_serving() {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         runtime.block_on(async {
-            let (shared, _, _) =
-                Shared::prepare(super::super::test_config(), Arc::new(NoTokens)).unwrap();
+            let (shared, _) = super::super::test_shared();
             let real = bind().unwrap();
             let address = real.local_addr().unwrap();
             let flaky = OutOfDescriptors {

@@ -322,6 +322,24 @@ impl Drop for Broker {
     }
 }
 
+/// A token source for unit tests that never hands out a token.
+#[cfg(test)]
+struct NoTokens;
+
+#[cfg(test)]
+impl TokenSource for NoTokens {
+    fn access_token(&self, _: Duration) -> crate::Result<(AccessToken, SystemTime)> {
+        Err(crate::Error::grant("no tokens in this test"))
+    }
+}
+
+/// What connection tasks share, for unit tests, with the CA's PEM.
+#[cfg(test)]
+fn test_shared() -> (Shared, String) {
+    let (shared, pem, _) = Shared::prepare(test_config(), Arc::new(NoTokens)).unwrap();
+    (shared, pem)
+}
+
 /// A configuration for unit tests: forwarding to a closed port, events dropped.
 #[cfg(test)]
 fn test_config() -> Config {
