@@ -72,7 +72,8 @@ fn user_proxy() -> (u16, std::sync::mpsc::Receiver<String>) {
     let (send, heads) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let (mut client, _) = listener.accept().unwrap();
-        let (_, head) = read_request_head(&mut client);
+        // The request head; its "status" (the target, here) is not a number.
+        let (_, head) = read_head(&mut client);
         let target = head.split(' ').nth(1).unwrap().to_owned();
         send.send(head).unwrap();
         let server = std::net::TcpStream::connect(target).unwrap();
@@ -85,15 +86,6 @@ fn user_proxy() -> (u16, std::sync::mpsc::Receiver<String>) {
         let _ = std::io::copy(&mut server, &mut client);
     });
     (port, heads)
-}
-
-fn read_request_head(stream: &mut std::net::TcpStream) -> (usize, String) {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap() == 1 {
-        head.push(byte[0]);
-    }
-    (head.len(), String::from_utf8_lossy(&head).into_owned())
 }
 
 fn echo_through(running: &Running) {
