@@ -219,6 +219,34 @@ mod tests {
     }
 
     #[test]
+    fn an_upstream_that_never_answers_is_a_502_at_the_deadline() {
+        // Paused time: the clock jumps ahead whenever every task waits.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = url::Url::parse(&format!("http://{}", silent.local_addr().unwrap()));
+            let upstream = Upstream::new(base.unwrap(), None, &[]).unwrap();
+            let held = tokio::spawn(async move { silent.accept().await });
+            let events = std::sync::Mutex::new(Vec::new());
+            let on_event = |e: Event| events.lock().unwrap().push(e);
+            let answer = upstream
+                .send(Method::GET, "/customers/me", &HeaderMap::new(), Bytes::new(), &on_event)
+                .await;
+            assert_eq!(answer.status(), StatusCode::BAD_GATEWAY);
+            let events = events.lock().unwrap();
+            assert!(
+                matches!(&events[..], [Event::UpstreamFailed { reason, .. }] if reason.contains("timed out")),
+                "{events:?}"
+            );
+            held.abort();
+        });
+    }
+
+    #[test]
     fn a_socks_proxy_is_refused_at_start() {
         let socks = url::Url::parse("socks5://127.0.0.1:1080").unwrap();
         let base = url::Url::parse("https://api.tastyworks.com").unwrap();
