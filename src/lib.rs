@@ -16,6 +16,8 @@ pub mod agent;
 pub mod api;
 pub(crate) mod audit;
 pub(crate) mod body_encoding;
+/// Tests run the credential broker (exec --broker) against the stand-in.
+pub mod broker;
 /// main parses with it; tests check help and completions.
 pub mod cli;
 pub(crate) mod cmd;

@@ -18,6 +18,10 @@ mod agent_refresh;
 mod api;
 mod api_grant;
 mod audit;
+mod broker_client;
+mod broker_core;
+mod broker_requests;
+mod broker_tunnel;
 mod browser;
 #[cfg(unix)]
 mod children;
