@@ -166,7 +166,7 @@ fn stuck_refresh(dir: &Dir, s: &tt_standin::StandIn, extra: &[&str]) -> std::pro
 fn assert_locked_out(dir: &Dir, waiting: std::process::Child) {
     let run = Run::from(waiting.wait_with_output().unwrap());
     run.code(2)
-        .stderr_has("the agent ended or stopped answering before it handed out a token")
+        .stderr_has("the agent ended or stopped answering before it answered")
         .stderr_has("no terminal");
     assert!(run.stdout.is_empty());
     dir.run(&["token"]).code(2).stderr_has("no terminal");
