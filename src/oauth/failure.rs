@@ -33,7 +33,11 @@ impl Endpoint {
 pub enum Refusal {
     /// `invalid_grant` "Invalid JWT": the refresh token is damaged or mistyped.
     MalformedToken,
-    /// `invalid_grant` on a refresh: revoked, deleted, or not this server's.
+    /// `invalid_grant` "Client secret mismatch" on a refresh: the refresh token is good,
+    /// but the client secret is another application's. Not a dead grant.
+    SecretMismatch,
+    /// `invalid_grant` on a refresh: revoked ("Grant revoked"), deleted, or not this
+    /// server's.
     Grant,
     /// `invalid_grant` on a code exchange: used, expired, or another client's code.
     Code,
@@ -245,6 +249,14 @@ pub fn endpoint_came_from(err: Error, url: &str, from: &str) -> Error {
     err.hint(hint)
 }
 
+/// The hint for a saved vault whose client secret is not the grant's application's: the
+/// right secret goes into the same vault with `rotate`, which asks for it.
+pub const SAVED_SECRET_MISMATCH: &str = "the client secret saved in the vault is not the one \
+     of the application this grant was created for (the applications were mixed up, or that \
+     secret was regenerated since); the grant itself need not be re-created: run `ttvault \
+     rotate --paste`, give the grant's own client secret when asked (or in \
+     TTVAULT_CLIENT_SECRET) and paste the same refresh token";
+
 /// The hint for a saved vault's refresh token that Tastytrade calls malformed: a new grant
 /// goes into the same vault with `rotate` (`init` refuses an existing vault).
 pub const SAVED_TOKEN_MALFORMED: &str = "the refresh token saved in the vault is damaged or \
@@ -283,6 +295,10 @@ fn unreachable(
     );
     let hint = if let Some(h) = hosts::crossed_hint(url) {
         h
+    } else if let Some(h) = hosts::unconfirmed_hint(url)
+        .filter(|_| matches!(kind, TransportKind::Dns | TransportKind::Refused))
+    {
+        h
     } else if kind == TransportKind::Timeout && host.is_tastytrade() {
         // Tastytrade blocks an address for hours after too many failed logins, and a
         // blocked address sees timeouts, not 429s.
@@ -310,6 +326,18 @@ fn refused(refusal: &Refusal, said: &str, sandbox: bool) -> (String, Option<Stri
                  or run `ttvault init` (or `rotate`) to get a new one"
                     .into(),
             ),
+        ),
+        Refusal::SecretMismatch => (
+            format!(
+                "Tastytrade refused the client secret for this grant ({said}): the secret \
+                 belongs to another application than the one the grant was created for"
+            ),
+            Some(format!(
+                "the grant itself is fine: do not re-create it. Use the client secret of the \
+                 grant's own application (the applications were mixed up, or that \
+                 application's secret was regenerated since: look {where_}) with the same \
+                 refresh token"
+            )),
         ),
         Refusal::Grant => (
             format!("Tastytrade refused the grant ({said})"),

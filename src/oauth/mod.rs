@@ -21,7 +21,7 @@ pub mod server;
 pub mod token;
 pub mod verify;
 
-pub use api::{accounts, mask, Account};
+pub use api::{accounts, mask, validate, Account};
 pub use client::Client;
 pub use http::{BodyEncoding, Http};
 pub use token::{exchange_code, refresh, refresh_remembered};

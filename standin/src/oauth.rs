@@ -360,6 +360,9 @@ fn refresh(shared: &Shared, p: &Params) -> Result<Reply, Reply> {
     if let Some(transient) = take_transient(shared) {
         return Err(transient);
     }
+    if let Some(refusal) = *lock(&shared.refuse_refreshes) {
+        return Err(invalid_grant(refusal.description()));
+    }
     let token = required(p, "refresh_token")?;
     let mut state = lock(&shared.state);
     let id = match state.lookup_refresh(token) {
@@ -379,6 +382,11 @@ fn refresh(shared: &Shared, p: &Params) -> Result<Reply, Reply> {
         return Err(invalid_client("client_id does not match the grant"));
     }
     let secret = required(p, "client_secret")?;
+    // Tastytrade's answer to a good refresh token with another application's secret
+    // (captured 2026-09): an `invalid_grant`, although the grant is fine.
+    if state.app(&client_id).is_some_and(|app| app.secret != secret) {
+        return Err(invalid_grant("Client secret mismatch"));
+    }
     authenticate(&state, &client_id, secret)?;
     if revoked {
         return Err(invalid_grant("Grant revoked"));

@@ -37,6 +37,8 @@ mod lock;
 mod longlived;
 mod loopback_attack;
 mod network;
+mod presets;
+mod refusals;
 mod rotate;
 mod rotated;
 mod sdk;
