@@ -28,7 +28,8 @@ pub fn parse() -> Cli {
 #[derive(Parser, Debug)]
 #[command(
     name = "ttvault",
-    version,
+    // The commit too (build.rs): a bug report then says exactly which code ran.
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("TTVAULT_COMMIT"), ")"),
     about = "Keeps Tastytrade API credentials in a passphrase-encrypted age file",
     long_about = "ttvault keeps a Tastytrade OAuth grant (client id, client secret, refresh \
 token) in one passphrase-encrypted age file, .secrets, and hands short-lived access tokens \

@@ -48,3 +48,4 @@ mod transcripts;
 mod unknowns;
 mod vault;
 mod vectors;
+mod version;
