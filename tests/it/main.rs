@@ -44,6 +44,7 @@ mod rotated;
 mod sdk;
 #[cfg(unix)]
 mod terminal;
+mod tour;
 mod transcripts;
 mod unknowns;
 mod vault;
