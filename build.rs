@@ -45,7 +45,10 @@ fn from_git(dir: &Path) -> Option<String> {
     let git_dir = git(dir, &["rev-parse", "--absolute-git-dir"])?;
     println!("cargo:rerun-if-changed={git_dir}/HEAD");
     if let (Some(common), Some(branch)) = (
-        git(dir, &["rev-parse", "--path-format=absolute", "--git-common-dir"]),
+        git(
+            dir,
+            &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+        ),
         git(dir, &["symbolic-ref", "-q", "HEAD"]),
     ) {
         println!("cargo:rerun-if-changed={common}/{branch}");

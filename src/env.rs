@@ -234,7 +234,10 @@ mod tests {
             assert_eq!(short, names(preset, true)[..short.len()]);
             let long = names(preset, true);
             let generic = |n: &&str| *n == "API_BASE_URL";
-            assert!(long.iter().filter(|n| !generic(n)).all(|n| ALL_NAMES.contains(n)));
+            assert!(long
+                .iter()
+                .filter(|n| !generic(n))
+                .all(|n| ALL_NAMES.contains(n)));
         }
     }
 

@@ -55,16 +55,21 @@ fn build_the_binaries() -> Result<(), String> {
         return Ok(());
     };
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--quiet", "--bin", "ttvault", "--example", "fetch-spx"])
-        .arg("--manifest-path")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
+    cmd.args([
+        "build",
+        "--quiet",
+        "--bin",
+        "ttvault",
+        "--example",
+        "fetch-spx",
+    ])
+    .arg("--manifest-path")
+    .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
     if !cfg!(debug_assertions) {
         cmd.arg("--release");
     }
     eprintln!("tour: building the ttvault binary and the fetch-spx example (cargo build)…");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() {
         Ok(())
     } else {

@@ -100,7 +100,9 @@ impl Tour<'_> {
             self.standin.base_url(),
             self.standin.authorize_url()
         ))?;
-        self.say("\n# 1. Sign in once (the browser step is done by the tour), verify, write .secrets")?;
+        self.say(
+            "\n# 1. Sign in once (the browser step is done by the tour), verify, write .secrets",
+        )?;
         let mut init = vec!["init", "--client-id", CLIENT_ID, "--no-browser"];
         if let Some(r) = &redirect {
             init.extend(["--redirect-uri", r.as_str()]);
@@ -111,7 +113,9 @@ impl Tour<'_> {
         self.say("\n# 2. Run a program with a 15-minute access token in its environment")?;
         self.show(&["exec", pw[0], pw[1], "--", "fetch-spx"], &[], 0)?;
 
-        self.say("\n# 3. Every risk ttvault can see: scopes, files, endpoints, and the grant, live")?;
+        self.say(
+            "\n# 3. Every risk ttvault can see: scopes, files, endpoints, and the grant, live",
+        )?;
         self.show(&["audit", pw[0], pw[1]], &[], 0)?;
 
         self.say("\n# 4. One passphrase for the next 15 minutes: an agent holds the vault open")?;
@@ -169,7 +173,12 @@ impl Tour<'_> {
             // The agent's socket lives in the tour's folder, and goes with it.
             .env("XDG_RUNTIME_DIR", &self.folder)
             .env("NO_COLOR", "1");
-        for name in ["TTVAULT_PASSPHRASE", "TTVAULT_VAULT", "TTVAULT_IDENTITY", "BROWSER"] {
+        for name in [
+            "TTVAULT_PASSPHRASE",
+            "TTVAULT_VAULT",
+            "TTVAULT_IDENTITY",
+            "BROWSER",
+        ] {
             cmd.env_remove(name);
         }
         for (k, v) in &self.settings.env {
@@ -210,7 +219,9 @@ impl Tour<'_> {
                 }
             }
         }
-        let status = child.wait().map_err(|e| format!("waiting for ttvault: {e}"))?;
+        let status = child
+            .wait()
+            .map_err(|e| format!("waiting for ttvault: {e}"))?;
         if status.code() != Some(expect) {
             return Err(format!("`ttvault {}` ended with {status}", args.join(" ")));
         }
@@ -248,7 +259,10 @@ impl Tour<'_> {
         self.say(
             "  [the tour, as your browser: opened the address, pressed Approve on the consent page]",
         )?;
-        let back = hop(browser.post(&consent).form(&[("decision", "approve")]).send())?;
+        let back = hop(browser
+            .post(&consent)
+            .form(&[("decision", "approve")])
+            .send())?;
         browser
             .get(&back)
             .send()

@@ -201,7 +201,11 @@ pub fn live(
     // Whether the token works, apart from what it may read: a grant without `read`
     // still validates, and then the account listing below says what is missing.
     if let Err(e) = oauth::validate(http, api_url, &session.access_token) {
-        report.error("live.token", e.message.clone(), e.hint.clone().unwrap_or_default());
+        report.error(
+            "live.token",
+            e.message.clone(),
+            e.hint.clone().unwrap_or_default(),
+        );
         return (live, Some(e));
     }
     live.token_ok = true;

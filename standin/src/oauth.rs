@@ -384,7 +384,10 @@ fn refresh(shared: &Shared, p: &Params) -> Result<Reply, Reply> {
     let secret = required(p, "client_secret")?;
     // Tastytrade's answer to a good refresh token with another application's secret
     // (captured 2026-09): an `invalid_grant`, although the grant is fine.
-    if state.app(&client_id).is_some_and(|app| app.secret != secret) {
+    if state
+        .app(&client_id)
+        .is_some_and(|app| app.secret != secret)
+    {
         return Err(invalid_grant("Client secret mismatch"));
     }
     authenticate(&state, &client_id, secret)?;

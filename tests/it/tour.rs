@@ -68,7 +68,9 @@ fn normalise(text: &str, chosen: &script::Chosen) -> String {
         text = replace_between(&text, before, after, name);
     }
     // "1 day", "2 days": the count is gone, so is the plural.
-    text = text.replace("[N] days", "[N] day").replace("[N] day", "[N] day(s)");
+    text = text
+        .replace("[N] days", "[N] day")
+        .replace("[N] day", "[N] day(s)");
     text.lines()
         .map(|line| {
             // Column widths follow the numbers just replaced.
@@ -97,7 +99,8 @@ fn replace_between(text: &str, before: &str, after: &str, name: &str) -> String 
         let Some(at) = rest.find(before) else { break };
         let (head, tail) = rest.split_at(at + before.len());
         let len = tail.find(|c: char| !token(c)).unwrap_or(tail.len());
-        let starts_word = !before.is_empty() || !head.ends_with(|c: char| c.is_ascii_alphanumeric());
+        let starts_word =
+            !before.is_empty() || !head.ends_with(|c: char| c.is_ascii_alphanumeric());
         if len > 0 && tail[len..].starts_with(after) && starts_word {
             out.push_str(head);
             out.push_str(name);

@@ -52,7 +52,11 @@ fn a_client_secret_mismatch_is_the_secret_not_the_grant() {
         r#"{"error_code":"invalid_grant","error_description":"Client secret mismatch"}"#,
     );
     assert_eq!(e.code, Code::Grant);
-    assert!(e.message.contains("Client secret mismatch"), "{}", e.message);
+    assert!(
+        e.message.contains("Client secret mismatch"),
+        "{}",
+        e.message
+    );
     assert!(e.message.contains("another application"), "{}", e.message);
     let hint = e.hint.unwrap();
     assert!(hint.contains("do not re-create it"), "{hint}");

@@ -29,7 +29,10 @@ fn each_captured_refusal_can_be_forced_and_ended() {
     let base = s.base_url();
     let rt = s.personal_grant(CLIENT_ID, "read");
     for (refusal, description) in [
-        (RefreshRefusal::ClientSecretMismatch, "Client secret mismatch"),
+        (
+            RefreshRefusal::ClientSecretMismatch,
+            "Client secret mismatch",
+        ),
         (RefreshRefusal::GrantRevoked, "Grant revoked"),
         (RefreshRefusal::InvalidJwt, "Invalid JWT"),
     ] {
