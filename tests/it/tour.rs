@@ -95,8 +95,7 @@ fn replace_between(text: &str, before: &str, after: &str, name: &str) -> String 
     };
     let mut out = String::new();
     let mut rest = text;
-    loop {
-        let Some(at) = rest.find(before) else { break };
+    while let Some(at) = rest.find(before) {
         let (head, tail) = rest.split_at(at + before.len());
         let len = tail.find(|c: char| !token(c)).unwrap_or(tail.len());
         let starts_word =
