@@ -420,7 +420,8 @@ impl StandIn {
     }
 
     /// Every token request waits this long before being handled. Other routes are served by
-    /// other threads and are not slowed.
+    /// other threads and are not slowed. Requests already waiting follow a change: a long
+    /// delay holds them until `set_token_delay(Duration::ZERO)` releases them.
     pub fn set_token_delay(&self, delay: Duration) {
         *lock(&self.shared.token_delay) = delay;
     }

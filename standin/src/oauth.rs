@@ -271,11 +271,16 @@ fn take_transient(shared: &Shared) -> Option<Reply> {
 }
 
 fn slow_down(shared: &Shared) {
-    let delay = *lock(&shared.token_delay);
-    // Sleep in slices so dropping the StandIn is not held up by a long delay.
+    // Sleep in slices so dropping the StandIn is not held up by a long delay, and the delay
+    // is read again each slice: a test can hold requests with a long one and release them
+    // with `set_token_delay(Duration::ZERO)` once it has seen what it waits for.
     let step = Duration::from_millis(10);
     let mut slept = Duration::ZERO;
-    while slept < delay && !shared.is_shutting_down() {
+    loop {
+        let delay = *lock(&shared.token_delay);
+        if slept >= delay || shared.is_shutting_down() {
+            break;
+        }
         let nap = step.min(delay - slept);
         std::thread::sleep(nap);
         slept += nap;
