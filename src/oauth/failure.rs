@@ -252,10 +252,11 @@ pub fn endpoint_came_from(err: Error, url: &str, from: &str) -> Error {
 /// The hint for a saved vault whose client secret is not the grant's application's: the
 /// right secret goes into the same vault with `rotate`, which asks for it.
 pub const SAVED_SECRET_MISMATCH: &str = "the client secret saved in the vault is not the one \
-     of the application this grant was created for (the applications were mixed up, or that \
-     secret was regenerated since); the grant itself need not be re-created: run `ttvault \
-     rotate --paste`, give the grant's own client secret when asked (or in \
-     TTVAULT_CLIENT_SECRET) and paste the same refresh token";
+     of the application this grant was created for (applications mixed up?): run `ttvault \
+     rotate --paste`, give that application's client secret when asked (or in \
+     TTVAULT_CLIENT_SECRET) and paste the same refresh token; the grant itself need not be \
+     re-created. If that application's secret was regenerated, its grants ended with it: \
+     create a new grant and paste that instead";
 
 /// The hint for a saved vault's refresh token that Tastytrade calls malformed: a new grant
 /// goes into the same vault with `rotate` (`init` refuses an existing vault).
@@ -333,10 +334,10 @@ fn refused(refusal: &Refusal, said: &str, sandbox: bool) -> (String, Option<Stri
                  belongs to another application than the one the grant was created for"
             ),
             Some(format!(
-                "the grant itself is fine: do not re-create it. Use the client secret of the \
-                 grant's own application (the applications were mixed up, or that \
-                 application's secret was regenerated since: look {where_}) with the same \
-                 refresh token"
+                "do not re-create the grant for this: use the client secret of the \
+                 application the grant was created for (look {where_}) with the same refresh \
+                 token. Only if that application's secret was regenerated did its grants end \
+                 with it: then create a new grant"
             )),
         ),
         Refusal::Grant => (

@@ -86,6 +86,6 @@ fn init_with_another_applications_secret_names_the_secret() {
     .finish();
     run.code(4)
         .stderr_has("Client secret mismatch")
-        .stderr_has("do not re-create it");
+        .stderr_has("do not re-create the grant for this");
     assert!(!dir.join(".secrets").exists());
 }

@@ -59,8 +59,12 @@ fn a_client_secret_mismatch_is_the_secret_not_the_grant() {
     );
     assert!(e.message.contains("another application"), "{}", e.message);
     let hint = e.hint.unwrap();
-    assert!(hint.contains("do not re-create it"), "{hint}");
-    assert!(!hint.contains("re-create the grant"), "{hint}");
+    assert!(
+        hint.contains("do not re-create the grant for this"),
+        "{hint}"
+    );
+    // Not the revoked grant's advice.
+    assert!(!hint.contains(", then run `ttvault rotate`"), "{hint}");
 }
 
 #[test]
