@@ -1,5 +1,6 @@
 //! Names the commit ttvault is built from, for `ttvault --version`, as `TTVAULT_COMMIT`:
-//! `TTVAULT_COMMIT` from the build's environment when set (a packager's own record), else
+//! `TTVAULT_BUILD_COMMIT` from the build's environment when set (a packager's own record; a
+//! name of its own, since cargo hands `TTVAULT_COMMIT` to what `cargo run` starts), else
 //! git's HEAD when this folder is a git checkout's top, else the `.cargo_vcs_info.json`
 //! that `cargo package` (crates.io) writes, else "unknown commit" (a bare source tarball).
 
@@ -7,10 +8,10 @@ use std::path::Path;
 use std::process::Command;
 
 fn main() {
-    println!("cargo:rerun-if-env-changed=TTVAULT_COMMIT");
+    println!("cargo:rerun-if-env-changed=TTVAULT_BUILD_COMMIT");
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let dir = Path::new(&dir);
-    let commit = std::env::var("TTVAULT_COMMIT")
+    let commit = std::env::var("TTVAULT_BUILD_COMMIT")
         .ok()
         .filter(|c| !c.trim().is_empty())
         .map(|c| c.trim().to_string())
@@ -41,18 +42,20 @@ fn from_git(dir: &Path) -> Option<String> {
     }
     let sha = git(dir, &["rev-parse", "HEAD"])?;
     // Rebuild when HEAD moves: HEAD itself (a checkout), the branch it names (a commit),
-    // and packed-refs (a gc).
+    // and packed-refs (a gc). Only files that exist: cargo reruns a build script whose
+    // watched file is missing on every build.
     let git_dir = git(dir, &["rev-parse", "--absolute-git-dir"])?;
-    println!("cargo:rerun-if-changed={git_dir}/HEAD");
-    if let (Some(common), Some(branch)) = (
-        git(
-            dir,
-            &["rev-parse", "--path-format=absolute", "--git-common-dir"],
-        ),
-        git(dir, &["symbolic-ref", "-q", "HEAD"]),
-    ) {
-        println!("cargo:rerun-if-changed={common}/{branch}");
-        println!("cargo:rerun-if-changed={common}/packed-refs");
+    let mut watched = vec![format!("{git_dir}/HEAD")];
+    let common = git(
+        dir,
+        &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+    );
+    if let (Some(common), Some(branch)) = (common, git(dir, &["symbolic-ref", "-q", "HEAD"])) {
+        watched.push(format!("{common}/{branch}"));
+        watched.push(format!("{common}/packed-refs"));
+    }
+    for file in watched.iter().filter(|f| Path::new(f).exists()) {
+        println!("cargo:rerun-if-changed={file}");
     }
     is_sha(&sha).then_some(sha)
 }

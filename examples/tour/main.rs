@@ -55,6 +55,30 @@ fn build_the_binaries() -> Result<(), String> {
         return Ok(());
     };
     let mut cmd = Command::new(cargo);
+    // What `cargo run` set for this example (its package's variables, the build script's
+    // `rustc-env`, the library path) would make the inner build look different from the
+    // outer one, and each would rebuild what the other built.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let run_only = [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p))
+            || [
+                "CARGO_PRIMARY_PACKAGE",
+                "OUT_DIR",
+                "TTVAULT_COMMIT",
+                "LD_LIBRARY_PATH",
+            ]
+            .contains(&name.as_ref());
+        if run_only {
+            cmd.env_remove(name.as_ref());
+        }
+    }
     cmd.args([
         "build",
         "--quiet",
