@@ -2,8 +2,8 @@
 //! token and the API base URL from its environment, and prints the next SPX and SPXW
 //! expirations from Tastytrade's nested option chain.
 //!
-//!     cargo build --release --example fetch-spx
-//!     ttvault exec -- target/release/examples/fetch-spx
+//!     cargo install --locked --path . --example fetch-spx    # on PATH, from any folder
+//!     ttvault exec -- fetch-spx
 //!
 //! The token lasts 15 minutes and this program never refreshes it: it holds no client
 //! secret and no refresh token, so a leak of its environment is worth little.
@@ -79,7 +79,7 @@ fn variable(name: &str) -> Result<String, (u8, String)> {
             2,
             format!(
                 "{name} is not set; run me with fresh credentials: \
-                 ttvault exec -- target/release/examples/fetch-spx"
+                 ttvault exec -- fetch-spx"
             ),
         )),
     }

@@ -1,10 +1,13 @@
 //! Runs the Tastytrade stand-in so ttvault can be tried without a Tastytrade account.
 //!
-//!     cargo run --example standin -- [--port 8001]
+//!     cargo run --release --example standin -- [--port 8001]
 //!
 //! It registers a demo application, prints the environment variables that point ttvault at
-//! it and a refresh token for `ttvault init --paste`, then serves until Ctrl-C, listing each
-//! request (method and path only: bodies carry secrets).
+//! it, a refresh token for `ttvault init --paste`, and the absolute path of the fetch-spx
+//! example (so `ttvault exec -- PATH` works from any folder), then serves until Ctrl-C,
+//! listing each request (method and path only: bodies carry secrets). It keeps everything
+//! in memory and says so: a restart forgets every grant, and vaults made against an earlier
+//! run then get `Invalid JWT`.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -63,6 +66,27 @@ fn main() -> ExitCode {
     println!();
     println!("Refresh token of a personal grant (scope \"read\"), for `ttvault init --paste`:");
     println!("  {refresh_token}");
+    println!();
+    let fetch_spx = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("fetch-spx")))
+        .filter(|p| p.exists());
+    match fetch_spx {
+        Some(path) => {
+            println!("A program to run with a fresh access token, from any folder:");
+            println!("  ttvault exec -- {}", path.display());
+        }
+        None => println!(
+            "A program to run with a fresh access token: `cargo build --release --example \
+             fetch-spx`, then `ttvault exec -- target/release/examples/fetch-spx`"
+        ),
+    }
+    println!();
+    println!(
+        "Grants live in this process only: a restart forgets them, and a vault made against \
+         an earlier run gets `Invalid JWT` (`ttvault rotate --paste` with the token above \
+         fixes it)."
+    );
     println!();
     println!("Requests:");
 

@@ -45,7 +45,8 @@ pub fn parse() -> Cli {
 #[derive(Parser, Debug)]
 #[command(
     name = "ttvault",
-    version,
+    // The commit too (build.rs): a bug report then says exactly which code ran.
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("TTVAULT_COMMIT"), ")"),
     about = "Keeps Tastytrade API credentials in a passphrase-encrypted age file",
     long_about = "ttvault keeps a Tastytrade OAuth grant (client id, client secret, refresh \
 token) in one passphrase-encrypted age file, .secrets, and hands short-lived access tokens \
@@ -97,6 +98,12 @@ pub enum Command {
     /// Replace the grant in the existing vault with a re-created one.
     Rotate(RotateArgs),
     /// Encrypt a plaintext dotenv .secrets left by the old setup script.
+    ///
+    /// For the .secrets (TT_API_CLIENT_ID, TT_API_CLIENT_SECRET, TT_REFRESH_TOKEN) that the
+    /// SPX fetcher's get_refresh_token.py wrote. That script's helper,
+    /// `tastytrade.oauth.login`, was removed from tastyware's SDK in 11.0.4, so it no longer
+    /// runs on a fresh install: import the file it left, and `ttvault rotate` makes new grants
+    /// from then on.
     Import(ImportArgs),
     /// Change the passphrase, or add and remove recipient slots.
     Passwd(PasswdArgs),
@@ -322,6 +329,10 @@ pub enum Preset {
     Tastyware,
     /// TASTYTRADE_ACCESS_TOKEN, TASTYTRADE_API_BASE_URL, TASTYTRADE_API_URL; long-lived TASTYTRADE_CLIENT_ID, …
     Tastytrade,
+    /// like tt; long-lived TT_CLIENT_ID, TT_CLIENT_SECRET, TT_REFRESH_TOKEN, API_BASE_URL (Tastytrade's Python SDK)
+    TastytradePython,
+    /// like tt; long-lived OAUTH_CLIENT_SECRET, OAUTH_REFRESH_TOKEN (Tastytrade's JavaScript SDK)
+    TastytradeJs,
 }
 
 impl From<Preset> for crate::env::Preset {
@@ -330,6 +341,8 @@ impl From<Preset> for crate::env::Preset {
             Preset::Tt => Self::Tt,
             Preset::Tastyware => Self::Tastyware,
             Preset::Tastytrade => Self::Tastytrade,
+            Preset::TastytradePython => Self::TastytradePython,
+            Preset::TastytradeJs => Self::TastytradeJs,
         }
     }
 }

@@ -19,6 +19,12 @@ pub enum Preset {
     /// `TASTYTRADE_ACCESS_TOKEN`, `TASTYTRADE_API_BASE_URL` and `TASTYTRADE_API_URL`;
     /// long-lived `TASTYTRADE_*`.
     Tastytrade,
+    /// Like `Tt`; long-lived `TT_CLIENT_ID`, `TT_CLIENT_SECRET`, `TT_REFRESH_TOKEN` and
+    /// `API_BASE_URL` (Tastytrade's own Python SDK, tastytrade-sdk-python).
+    TastytradePython,
+    /// Like `Tt`; long-lived `OAUTH_CLIENT_SECRET`, `OAUTH_REFRESH_TOKEN` (Tastytrade's own
+    /// JavaScript SDK, tastytrade-api-js).
+    TastytradeJs,
 }
 
 impl Preset {
@@ -75,7 +81,7 @@ pub fn variables(preset: Preset, c: &Credentials<'_>) -> Vec<Var> {
     let expires = humantime::format_rfc3339_seconds(c.expires_at).to_string();
     let token = c.access_token.expose();
     let mut vars = match preset {
-        Preset::Tt | Preset::Tastyware => vec![
+        Preset::Tt | Preset::Tastyware | Preset::TastytradePython | Preset::TastytradeJs => vec![
             var("TT_ACCESS_TOKEN", token, false),
             var("TT_ACCESS_TOKEN_EXPIRES_AT", &expires, false),
             var("TT_API_BASE_URL", c.api_base_url, false),
@@ -106,13 +112,27 @@ pub fn variables(preset: Preset, c: &Credentials<'_>) -> Vec<Var> {
                 var("TASTYTRADE_CLIENT_SECRET", secret, true),
                 var("TASTYTRADE_REFRESH_TOKEN", refresh, true),
             ],
+            // The official Python SDK reads the API's base URL beside its OAuth settings.
+            Preset::TastytradePython => vec![
+                var("TT_CLIENT_ID", c.client_id, false),
+                var("TT_CLIENT_SECRET", secret, true),
+                var("TT_REFRESH_TOKEN", refresh, true),
+                var("API_BASE_URL", c.api_base_url, false),
+            ],
+            // The official JavaScript SDK's tests: it takes no client id.
+            Preset::TastytradeJs => vec![
+                var("OAUTH_CLIENT_SECRET", secret, true),
+                var("OAUTH_REFRESH_TOKEN", refresh, true),
+            ],
         });
     }
     vars
 }
 
 /// Every variable name any preset may set, so `exec` can tell a child nothing it did not ask
-/// for: stale values of the other names are removed from the child's environment.
+/// for: stale values of the other names are removed from the child's environment. Except
+/// `API_BASE_URL` (the official Python SDK's): a name too generic to take from programs
+/// that use it for something else, and no secret.
 pub const ALL_NAMES: &[&str] = &[
     "TT_ACCESS_TOKEN",
     "TT_ACCESS_TOKEN_EXPIRES_AT",
@@ -128,6 +148,10 @@ pub const ALL_NAMES: &[&str] = &[
     "TASTYTRADE_CLIENT_ID",
     "TASTYTRADE_CLIENT_SECRET",
     "TASTYTRADE_REFRESH_TOKEN",
+    "TT_CLIENT_ID",
+    "TT_CLIENT_SECRET",
+    "OAUTH_CLIENT_SECRET",
+    "OAUTH_REFRESH_TOKEN",
 ];
 
 #[cfg(test)]
@@ -186,8 +210,34 @@ mod tests {
                 "TASTYTRADE_REFRESH_TOKEN"
             ]
         );
-        for preset in [Preset::Tt, Preset::Tastyware, Preset::Tastytrade] {
-            assert!(names(preset, true).iter().all(|n| ALL_NAMES.contains(n)));
+        assert_eq!(
+            names(Preset::TastytradePython, true)[3..],
+            [
+                "TT_CLIENT_ID",
+                "TT_CLIENT_SECRET",
+                "TT_REFRESH_TOKEN",
+                "API_BASE_URL"
+            ]
+        );
+        assert_eq!(
+            names(Preset::TastytradeJs, true)[3..],
+            ["OAUTH_CLIENT_SECRET", "OAUTH_REFRESH_TOKEN"]
+        );
+        for preset in [
+            Preset::Tt,
+            Preset::Tastyware,
+            Preset::Tastytrade,
+            Preset::TastytradePython,
+            Preset::TastytradeJs,
+        ] {
+            let short = names(preset, false);
+            assert_eq!(short, names(preset, true)[..short.len()]);
+            let long = names(preset, true);
+            let generic = |n: &&str| *n == "API_BASE_URL";
+            assert!(long
+                .iter()
+                .filter(|n| !generic(n))
+                .all(|n| ALL_NAMES.contains(n)));
         }
     }
 

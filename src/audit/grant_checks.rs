@@ -199,8 +199,21 @@ pub fn live(
             return (live, Some(e));
         }
     };
+    // Whether the token works, apart from what it may read: a grant without `read`
+    // still validates, and then the account listing below says what is missing.
+    if let Err(e) = oauth::validate(http, api_url, &session.access_token) {
+        report.error(
+            "live.token",
+            e.message.clone(),
+            e.hint.clone().unwrap_or_default(),
+        );
+        return (live, Some(e));
+    }
     live.token_ok = true;
-    report.ok("live.token", "the grant mints an access token");
+    report.ok(
+        "live.token",
+        "the grant mints an access token, and Tastytrade accepts it",
+    );
     match oauth::accounts(http, api_url, &session.access_token) {
         Ok(accounts) => {
             let masked: Vec<String> = accounts

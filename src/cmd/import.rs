@@ -18,6 +18,14 @@ use crate::vault::GrantSecrets;
 use crate::vault::{self, format, store, NewSlots, Payload};
 use std::path::Path;
 
+/// Said first: people arrive here from the seed's setup, whose helper no longer runs, with a
+/// `.secrets` they have no working way to renew.
+const ARRIVING: &str = "this is the plaintext .secrets of the old setup script \
+(get_refresh_token.py). Its helper, tastyware's `tastytrade.oauth.login`, was removed in \
+tastytrade 11.0.4, so that script cannot make a new one; ttvault takes over: this grant goes \
+into an encrypted vault, `ttvault exec` runs your programs with it, and `ttvault rotate` \
+puts in a new grant when one is needed.";
+
 /// Said before the long-lived question: the old setup's programs read these secrets.
 const OLD_PROGRAMS: &str = "The old setup's programs read TT_API_CLIENT_SECRET and \
 TT_REFRESH_TOKEN from .secrets: answer y to run them unchanged under `ttvault exec` \
@@ -44,6 +52,7 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
         .hint("nothing to import; `ttvault show` opens it"));
     }
     let legacy = dotenv::parse_legacy(&plaintext)?;
+    output::note(ARRIVING);
     let environment = Environment::for_new_grant(args.sandbox)?;
     let mut payload = Payload::new(
         legacy.client_id,

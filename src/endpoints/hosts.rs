@@ -11,12 +11,21 @@ const PRODUCTION: &[&str] = &[
     "api.tastytrade.com",
     "my.tastytrade.com",
 ];
-/// The sandbox ("cert"): Tastytrade's own tools list `api.sandbox.tastytrade.com` too.
+/// The sandbox ("cert"). Tastytrade's documents name only `api.cert.tastyworks.com` (and the
+/// authorize page); `api.sandbox.tastytrade.com` is seen only in third-party code: accepted,
+/// never called confirmed ([`UNCONFIRMED`]).
 const SANDBOX: &[&str] = &[
     "api.cert.tastyworks.com",
     "api.sandbox.tastytrade.com",
     "cert-my.staging-tasty.works",
 ];
+/// Hosts accepted as Tastytrade's without Tastytrade's own documents naming them, with the
+/// documented host of the same environment.
+const UNCONFIRMED: &[(&str, &str)] = &[(
+    "api.sandbox.tastytrade.com",
+    "https://api.cert.tastyworks.com",
+)];
+
 /// Names that cross production and sandbox spellings and do not resolve, with the host
 /// that was meant.
 const CROSSED: &[(&str, &str)] = &[
@@ -142,6 +151,17 @@ pub fn crossed_hint(url: &str) -> Option<String> {
     Some(format!(
         "`{host}` does not exist (it crosses production and sandbox names): the sandbox API \
          is {meant}, production is https://api.tastyworks.com"
+    ))
+}
+
+/// For a host seen only in third-party code: which host Tastytrade documents.
+pub fn unconfirmed_hint(url: &str) -> Option<String> {
+    let host = url::Url::parse(url).ok()?.host_str()?.to_ascii_lowercase();
+    let host = host.trim_end_matches('.');
+    let (_, documented) = UNCONFIRMED.iter().find(|(name, _)| *name == host)?;
+    Some(format!(
+        "`{host}` appears only in third-party code, never in Tastytrade's documents: the \
+         documented sandbox API is {documented}"
     ))
 }
 

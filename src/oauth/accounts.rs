@@ -1,5 +1,6 @@
-//! The one API call the OAuth code needs: the accounts a grant can see. It is the live
-//! probe of a grant (`GET /customers/me/accounts` needs the `read` scope).
+//! The API calls the OAuth code needs: the accounts a grant can see, the live probe of a
+//! grant where accounts are shown (`GET /customers/me/accounts` needs the `read` scope);
+//! and `POST /sessions/validate`, where only whether an access token works matters.
 
 use super::failure::{self, Endpoint, Failure};
 use super::http::{Http, Request};
@@ -99,6 +100,25 @@ pub fn accounts_typed(
         403 => Err(Failure::ApiForbidden { sandbox }),
         401 if response.looks_like_json() => Err(Failure::ApiUnauthorized { sandbox }),
         _ => Err(status_failure(&response, &url, Endpoint::Api)),
+    }
+}
+
+/// `POST {api_url}/sessions/validate`: whether Tastytrade accepts the access token (2xx).
+/// It needs no scope and no account number, so it tells a token that works apart from a
+/// grant that may not read accounts.
+pub fn validate(http: &dyn Http, api_url: &str, access_token: &AccessToken) -> Result<()> {
+    let url = format!("{}/sessions/validate", api_url.trim_end_matches('/'));
+    let mut request = Request::post(&url, Vec::new(), super::http::BodyEncoding::Form);
+    request.bearer = Some(access_token);
+    // Validating changes nothing at Tastytrade: repeating it is harmless.
+    let response = retry::send(http, &ThreadSleep, &request, Policy::Idempotent)?;
+    match response.status {
+        200..=299 => Ok(()),
+        401 if response.looks_like_json() => Err(Failure::ApiUnauthorized {
+            sandbox: failure::is_sandbox_url(&url),
+        }
+        .into()),
+        _ => Err(status_failure(&response, &url, Endpoint::Api).into()),
     }
 }
 
@@ -233,5 +253,30 @@ mod tests {
             call(404, "text/plain", "nope").unwrap_err().code,
             Code::Network
         );
+    }
+
+    #[test]
+    fn validate_posts_the_bearer_to_sessions_validate() {
+        let seen = std::cell::RefCell::new(Vec::new());
+        let answer = |status: u16| {
+            let seen = &seen;
+            move |r: &Request<'_>| {
+                seen.borrow_mut()
+                    .push((r.method, r.url.to_string(), r.bearer.is_some()));
+                Ok(Response::new(status, Some("application/json"), "{}"))
+            }
+        };
+        let token = AccessToken::new("at-1");
+        validate(&answer(201), "http://127.0.0.1:9/", &token).unwrap();
+        assert_eq!(
+            seen.borrow()[0],
+            (
+                crate::oauth::http::Method::Post,
+                "http://127.0.0.1:9/sessions/validate".to_string(),
+                true
+            )
+        );
+        let e = validate(&answer(401), "http://127.0.0.1:9", &token).unwrap_err();
+        assert_eq!(e.code, Code::Grant);
     }
 }

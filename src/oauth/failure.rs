@@ -33,7 +33,11 @@ impl Endpoint {
 pub enum Refusal {
     /// `invalid_grant` "Invalid JWT": the refresh token is damaged or mistyped.
     MalformedToken,
-    /// `invalid_grant` on a refresh: revoked, deleted, or not this server's.
+    /// `invalid_grant` "Client secret mismatch" on a refresh: the refresh token is good,
+    /// but the client secret is another application's. Not a dead grant.
+    SecretMismatch,
+    /// `invalid_grant` on a refresh: revoked ("Grant revoked"), deleted, or not this
+    /// server's.
     Grant,
     /// `invalid_grant` on a code exchange: used, expired, or another client's code.
     Code,
@@ -245,6 +249,15 @@ pub fn endpoint_came_from(err: Error, url: &str, from: &str) -> Error {
     err.hint(hint)
 }
 
+/// The hint for a saved vault whose client secret is not the grant's application's: the
+/// right secret goes into the same vault with `rotate`, which asks for it.
+pub const SAVED_SECRET_MISMATCH: &str = "the client secret saved in the vault is not the one \
+     of the application this grant was created for (applications mixed up?): run `ttvault \
+     rotate --paste`, give that application's client secret when asked (or in \
+     TTVAULT_CLIENT_SECRET) and paste the same refresh token; the grant itself need not be \
+     re-created. If that application's secret was regenerated, its grants ended with it: \
+     create a new grant and paste that instead";
+
 /// The hint for a saved vault's refresh token that Tastytrade calls malformed: a new grant
 /// goes into the same vault with `rotate` (`init` refuses an existing vault).
 pub const SAVED_TOKEN_MALFORMED: &str = "the refresh token saved in the vault is damaged or \
@@ -307,6 +320,10 @@ fn unreachable(
     );
     let hint = if let Some(h) = hosts::crossed_hint(url) {
         h
+    } else if let Some(h) = hosts::unconfirmed_hint(url)
+        .filter(|_| matches!(kind, TransportKind::Dns | TransportKind::Refused))
+    {
+        h
     } else if kind == TransportKind::Timeout && host.is_tastytrade() {
         // Tastytrade blocks an address for hours after too many failed logins, and a
         // blocked address sees timeouts, not 429s.
@@ -334,6 +351,18 @@ fn refused(refusal: &Refusal, said: &str, sandbox: bool) -> (String, Option<Stri
                  or run `ttvault init` (or `rotate`) to get a new one"
                     .into(),
             ),
+        ),
+        Refusal::SecretMismatch => (
+            format!(
+                "Tastytrade refused the client secret for this grant ({said}): the secret \
+                 belongs to another application than the one the grant was created for"
+            ),
+            Some(format!(
+                "do not re-create the grant for this: use the client secret of the \
+                 application the grant was created for (look {where_}) with the same refresh \
+                 token. Only if that application's secret was regenerated did its grants end \
+                 with it: then create a new grant"
+            )),
         ),
         Refusal::Grant => (
             format!("Tastytrade refused the grant ({said})"),

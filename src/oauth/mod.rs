@@ -24,6 +24,6 @@ pub mod token;
 pub(crate) mod verify;
 
 pub use crate::http::Client;
-pub use accounts::{accounts, mask, Account};
+pub use accounts::{accounts, mask, validate, Account};
 pub use http::{BodyEncoding, Http};
 pub use token::{refresh, refresh_remembered};

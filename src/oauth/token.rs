@@ -212,19 +212,24 @@ pub fn refresh_remembered(
 }
 
 /// A saved grant's failure in the words that fit it: the endpoint is the vault's own
-/// (TTVAULT_API_URL does not change it), and a malformed token is replaced by `rotate`.
+/// (TTVAULT_API_URL does not change it), and a malformed token or a wrong secret is
+/// replaced by `rotate`.
 fn saved_grant_advice(failure: super::failure::Failure, token_url: &str) -> crate::Error {
     use super::failure::{self, Failure, Refusal};
-    let malformed = matches!(
-        &failure,
+    let saved_hint = match &failure {
         Failure::Refused {
             refusal: Refusal::MalformedToken,
             ..
-        }
-    );
+        } => Some(failure::SAVED_TOKEN_MALFORMED),
+        Failure::Refused {
+            refusal: Refusal::SecretMismatch,
+            ..
+        } => Some(failure::SAVED_SECRET_MISMATCH),
+        _ => None,
+    };
     let err = crate::Error::from(failure);
-    if malformed {
-        return err.hint(failure::SAVED_TOKEN_MALFORMED);
+    if let Some(hint) = saved_hint {
+        return err.hint(hint);
     }
     failure::endpoint_came_from(
         err,

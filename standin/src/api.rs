@@ -20,6 +20,8 @@ enum Route {
     Transactions(String),
     SpxChain,
     QuoteToken,
+    /// `POST /sessions/validate`: whether the bearer token works; no scope needed.
+    Validate,
 }
 
 pub fn handle(shared: &Shared, req: &Recorded) -> Reply {
@@ -28,12 +30,17 @@ pub fn handle(shared: &Shared, req: &Recorded) -> Reply {
         "/customers/me/accounts" => Route::Accounts,
         "/option-chains/SPX/nested" => Route::SpxChain,
         "/api-quote-tokens" => Route::QuoteToken,
+        "/sessions/validate" => Route::Validate,
         path => match transactions_of(path) {
             Some(account) => Route::Transactions(account),
             None => return not_found(),
         },
     };
-    if req.method != "GET" && req.method != "HEAD" {
+    let allowed: &[&str] = match route {
+        Route::Validate => &["POST"],
+        _ => &["GET", "HEAD"],
+    };
+    if !allowed.contains(&req.method.as_str()) {
         return Reply::api_error(405, "method_not_allowed", "Method not allowed");
     }
     // Sending `Accept-Version` breaks routes on the sandbox (production accepts it);
@@ -59,6 +66,11 @@ pub fn handle(shared: &Shared, req: &Recorded) -> Reply {
         Route::Transactions(account) => transactions(req, &account),
         Route::SpxChain => envelope(data::spx_chain(data::today()), &req.path),
         Route::QuoteToken => envelope(data::quote_token(&crate::state::random_id()), &req.path),
+        // Tastytrade answers 201 with the user it knows the token by.
+        Route::Validate => Reply::json(
+            201,
+            &json!({ "data": data::session_user(), "context": req.path }),
+        ),
     }
 }
 

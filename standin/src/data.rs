@@ -21,6 +21,17 @@ pub fn customer() -> Value {
     })
 }
 
+/// The user `POST /sessions/validate` answers with (the legacy session's user object).
+pub fn session_user() -> Value {
+    json!({
+        "email": CUSTOMER_EMAIL,
+        "username": "demotrader",
+        "external-id": "U0000000001",
+        "id": 1_234_567,
+        "is-confirmed": true,
+    })
+}
+
 /// Every field SDKs read from an account (tastyware's `Account` model validates them),
 /// so real clients pointed at the stand-in parse it.
 pub fn accounts() -> Value {

@@ -29,6 +29,7 @@
 //! | `GET /accounts/{n}/transactions[?per-page&page-offset]` | paginated (`pagination` object); needs `read` |
 //! | `GET /option-chains/SPX/nested` | two roots: `SPX` (AM monthlies) and `SPXW` (PM weeklies) |
 //! | `GET /api-quote-tokens` | a DXLink quote token |
+//! | `POST /sessions/validate` | 201 with the user when the bearer token works (no scope needed) |
 //!
 //! # The authorize page
 //!
@@ -76,13 +77,16 @@
 //! | 400 | `unsupported_grant_type` | … | `grant_type` other than the two below |
 //! | 400 | `invalid_grant` | `Invalid authorization code` | unknown, used, expired or other client's code |
 //! | 400 | `invalid_grant` | … | `redirect_uri` differs from the authorize request; PKCE verifier missing or wrong |
-//! | 401 | `invalid_client` | … | unknown client, wrong secret, `client_id` not the grant's |
+//! | 401 | `invalid_client` | … | unknown client, wrong secret on a code exchange, `client_id` not the grant's |
+//! | 400 | `invalid_grant` | `Client secret mismatch` | a refresh with another application's (or any wrong) secret |
 //! | 400 | `invalid_grant` | `Invalid JWT` | refresh token not issued by this server (garbage, truncated, an access token) |
 //! | 400 | `invalid_grant` | `Grant revoked` | [`StandIn::revoke`], [`StandIn::revoke_all`] |
 //! | 400 | `invalid_grant` | `Refresh token was replaced by a newer one` | old token after rotation |
 //!
 //! A refresh is checked in this order: token known, client, revocation. Access tokens already
-//! issued stay valid until they expire, even after revocation.
+//! issued stay valid until they expire, even after revocation. [`StandIn::refuse_refreshes`]
+//! makes every refresh answer one of Tastytrade's captured `invalid_grant` refusals
+//! ([`RefreshRefusal`]), for trying a client's advice by hand.
 //!
 //! # Example
 //!
@@ -153,6 +157,28 @@ pub enum ScopeClaim {
     Scopes,
     /// No scope claim at all.
     None,
+}
+
+/// One of Tastytrade's captured `invalid_grant` answers to a refresh (all 400).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshRefusal {
+    /// `Client secret mismatch`: a good refresh token with another application's secret.
+    ClientSecretMismatch,
+    /// `Grant revoked`: the grant was deleted, or its application's secret regenerated.
+    GrantRevoked,
+    /// `Invalid JWT`: a damaged token, or one of the other environment.
+    InvalidJwt,
+}
+
+impl RefreshRefusal {
+    /// The `error_description` Tastytrade sends.
+    pub fn description(self) -> &'static str {
+        match self {
+            RefreshRefusal::ClientSecretMismatch => "Client secret mismatch",
+            RefreshRefusal::GrantRevoked => "Grant revoked",
+            RefreshRefusal::InvalidJwt => "Invalid JWT",
+        }
+    }
 }
 
 /// What `/oauth/token` understands.
@@ -235,6 +261,8 @@ pub(crate) struct Shared {
     pub auto_decision: Mutex<Option<bool>>,
     /// Transient "not a customer" refusals still to give.
     pub transient_left: Mutex<usize>,
+    /// Set by `refuse_refreshes`: every refresh answers this.
+    pub refuse_refreshes: Mutex<Option<RefreshRefusal>>,
     shutdown: AtomicBool,
 }
 
@@ -278,6 +306,7 @@ impl StandIn {
                 },
             ))),
             transient_left: Mutex::new(config.transient_not_customer),
+            refuse_refreshes: Mutex::new(None),
             config,
             log: Mutex::new(Vec::new()),
             failures: Mutex::new(None),
@@ -391,8 +420,15 @@ impl StandIn {
         *lock(&self.shared.failures) = (count > 0).then_some((status, count));
     }
 
+    /// From now on every refresh (whatever its token and secret) answers `400 invalid_grant`
+    /// with this refusal's description; `None` ends it. Code exchanges are not affected.
+    pub fn refuse_refreshes(&self, refusal: Option<RefreshRefusal>) {
+        *lock(&self.shared.refuse_refreshes) = refusal;
+    }
+
     /// Every token request waits this long before being handled. Other routes are served by
-    /// other threads and are not slowed.
+    /// other threads and are not slowed. Requests already waiting follow a change: a long
+    /// delay holds them until `set_token_delay(Duration::ZERO)` releases them.
     pub fn set_token_delay(&self, delay: Duration) {
         *lock(&self.shared.token_delay) = delay;
     }

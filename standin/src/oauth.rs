@@ -271,11 +271,16 @@ fn take_transient(shared: &Shared) -> Option<Reply> {
 }
 
 fn slow_down(shared: &Shared) {
-    let delay = *lock(&shared.token_delay);
-    // Sleep in slices so dropping the StandIn is not held up by a long delay.
+    // Sleep in slices so dropping the StandIn is not held up by a long delay, and the delay
+    // is read again each slice: a test can hold requests with a long one and release them
+    // with `set_token_delay(Duration::ZERO)` once it has seen what it waits for.
     let step = Duration::from_millis(10);
     let mut slept = Duration::ZERO;
-    while slept < delay && !shared.is_shutting_down() {
+    loop {
+        let delay = *lock(&shared.token_delay);
+        if slept >= delay || shared.is_shutting_down() {
+            break;
+        }
         let nap = step.min(delay - slept);
         std::thread::sleep(nap);
         slept += nap;
@@ -360,6 +365,9 @@ fn refresh(shared: &Shared, p: &Params) -> Result<Reply, Reply> {
     if let Some(transient) = take_transient(shared) {
         return Err(transient);
     }
+    if let Some(refusal) = *lock(&shared.refuse_refreshes) {
+        return Err(invalid_grant(refusal.description()));
+    }
     let token = required(p, "refresh_token")?;
     let mut state = lock(&shared.state);
     let id = match state.lookup_refresh(token) {
@@ -379,6 +387,14 @@ fn refresh(shared: &Shared, p: &Params) -> Result<Reply, Reply> {
         return Err(invalid_client("client_id does not match the grant"));
     }
     let secret = required(p, "client_secret")?;
+    // Tastytrade's answer to a good refresh token with another application's secret
+    // (captured 2026-09): an `invalid_grant`, although the grant is fine.
+    if state
+        .app(&client_id)
+        .is_some_and(|app| app.secret != secret)
+    {
+        return Err(invalid_grant("Client secret mismatch"));
+    }
     authenticate(&state, &client_id, secret)?;
     if revoked {
         return Err(invalid_grant("Grant revoked"));

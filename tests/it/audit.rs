@@ -62,6 +62,15 @@ fn a_clean_read_only_vault_passes() {
         serde_json::json!(["read"])
     );
     assert_eq!(doc["live"]["token_ok"], true);
+    // The fresh token is proven by Tastytrade's validate route, the accounts by their list.
+    let asked: Vec<String> = s
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    for route in ["POST /sessions/validate", "GET /customers/me/accounts"] {
+        assert!(asked.iter().any(|a| a == route), "{route}: {asked:?}");
+    }
     let accounts = doc["live"]["accounts"].as_array().unwrap();
     assert_eq!(accounts.len(), 2);
     for a in accounts {

@@ -107,8 +107,16 @@ impl Dir {
 /// ttvault asks on the controlling terminal even when stdin is null (as ssh does), so a
 /// test run from a terminal starts it in a new session (util-linux `setsid`), as CI has
 /// no terminal at all.
+/// The ttvault under test: cargo's build, or the binary `TTVAULT_TEST_BIN` names (CI runs
+/// the SDK test with the one the wheel installed: `.ci/run`).
+pub fn ttvault_bin() -> PathBuf {
+    std::env::var_os("TTVAULT_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_ttvault")))
+}
+
 fn ttvault_without_terminal() -> Command {
-    let bin = env!("CARGO_BIN_EXE_ttvault");
+    let bin = ttvault_bin();
     let has_terminal = std::fs::OpenOptions::new()
         .read(true)
         .write(true)

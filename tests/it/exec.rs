@@ -3,12 +3,17 @@
 use crate::common::*;
 use std::collections::BTreeMap;
 
-/// The TT_* / TASTYTRADE_* variables a child saw, from `env` output.
+/// The variables of every preset a child saw, from `env` output.
 fn tt_vars(stdout: &str) -> BTreeMap<String, String> {
     stdout
         .lines()
         .filter_map(|l| l.split_once('='))
-        .filter(|(k, _)| k.starts_with("TT_") || k.starts_with("TASTYTRADE_"))
+        .filter(|(k, _)| {
+            ["TT_", "TASTYTRADE_", "OAUTH_"]
+                .iter()
+                .any(|p| k.starts_with(p))
+                || *k == "API_BASE_URL"
+        })
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
@@ -70,6 +75,29 @@ fn each_preset_hands_over_exactly_its_variables() {
                 "TASTYTRADE_CLIENT_ID",
                 "TASTYTRADE_CLIENT_SECRET",
                 "TASTYTRADE_REFRESH_TOKEN",
+            ],
+        ),
+        // Tastytrade's own SDKs: Python, then JavaScript.
+        (
+            &["--preset", "tastytrade-python", "--long-lived"],
+            &[
+                "API_BASE_URL",
+                "TT_ACCESS_TOKEN",
+                "TT_ACCESS_TOKEN_EXPIRES_AT",
+                "TT_API_BASE_URL",
+                "TT_CLIENT_ID",
+                "TT_CLIENT_SECRET",
+                "TT_REFRESH_TOKEN",
+            ],
+        ),
+        (
+            &["--preset", "tastytrade-js", "--long-lived"],
+            &[
+                "OAUTH_CLIENT_SECRET",
+                "OAUTH_REFRESH_TOKEN",
+                "TT_ACCESS_TOKEN",
+                "TT_ACCESS_TOKEN_EXPIRES_AT",
+                "TT_API_BASE_URL",
             ],
         ),
     ];

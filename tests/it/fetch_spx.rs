@@ -97,7 +97,7 @@ fn fetch_spx_says_what_is_missing_or_refused() {
 /// The example binary, built by `cargo test` (and `cargo build --examples`) beside the
 /// test binary. `cargo test --test it` alone does not build examples: then the test is
 /// skipped with a reason, except in CI, whose `cargo test --workspace` builds them.
-fn fetch_spx() -> Option<std::path::PathBuf> {
+pub fn fetch_spx() -> Option<std::path::PathBuf> {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent()?.parent()?;
     let path = profile_dir

@@ -12,9 +12,16 @@ fn in_place_import_replaces_the_plaintext() {
     dir.run(&["show", "--passphrase-file", "pw"])
         .code(3)
         .stderr_has("ttvault import");
-    dir.run(&["import", "--passphrase-file", "pw"])
-        .success()
-        .stdout_has("replaced");
+    let run = dir.run(&["import", "--passphrase-file", "pw"]);
+    run.success().stdout_has("replaced");
+    // The first thing said meets people whose setup script no longer runs.
+    assert!(
+        run.stderr
+            .starts_with("ttvault: note: this is the plaintext .secrets of the old setup script"),
+        "{}",
+        run.stderr
+    );
+    run.stderr_has("removed in tastytrade 11.0.4");
     let bytes = dir.read(".secrets");
     assert!(bytes.starts_with(b"age-encryption.org/v1\n"));
     let text = String::from_utf8_lossy(&bytes);

@@ -263,14 +263,19 @@ fn a_replayed_callback_gets_an_error_page() {
     args.extend(["--client-id".into(), CLIENT_ID.into()]);
     let flow = start(&dir, &standin, &argv(&args), &[SECRET_ENV]);
     let callback = standin.decide_url(&flow.authorize_url(), true).unwrap();
-    // Slow Tastytrade down so the replay lands while ttvault verifies the grant.
-    standin.set_token_delay(Duration::from_millis(1500));
+    // Hold Tastytrade's answer so the replay lands while ttvault exchanges the code.
+    standin.set_token_delay(Duration::from_secs(3600));
     let first = {
         let c = callback.clone();
         std::thread::spawn(move || get(&c))
     };
-    std::thread::sleep(Duration::from_millis(500));
+    let give_up = std::time::Instant::now() + Duration::from_secs(60);
+    while standin.token_requests().is_empty() {
+        assert!(std::time::Instant::now() < give_up, "no code exchange came");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let replay = get(&callback);
+    standin.set_token_delay(Duration::ZERO);
     assert_eq!(replay.status, 410);
     assert!(replay.body.contains("already used"));
     assert_eq!(first.join().unwrap().status, 200);

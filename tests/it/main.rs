@@ -47,6 +47,8 @@ mod loopback_attack;
 mod messages;
 mod network;
 mod prompts;
+mod presets;
+mod refusals;
 mod rotate;
 mod rotated;
 mod sdk;
@@ -54,7 +56,9 @@ mod start_page;
 mod swap;
 #[cfg(unix)]
 mod terminal;
+mod tour;
 mod transcripts;
 mod unknowns;
 mod vault;
 mod vectors;
+mod version;

@@ -209,6 +209,11 @@ impl OAuthError {
             (Grant::Refresh, "invalid_grant") if desc.contains("invalid jwt") => {
                 Refusal::MalformedToken
             }
+            // Captured from Tastytrade (2026-09): the right refresh token with another
+            // application's secret. Re-creating the grant would not help.
+            (Grant::Refresh, "invalid_grant") if desc.contains("client secret mismatch") => {
+                Refusal::SecretMismatch
+            }
             (Grant::Refresh, "invalid_grant") => Refusal::Grant,
             (Grant::Code { .. }, "invalid_grant") => Refusal::Code,
             (_, "invalid_client" | "unauthorized_client") => Refusal::Client,

@@ -6,6 +6,7 @@ mod common;
 mod api;
 mod authorize;
 mod refresh;
+mod refusals;
 mod server;
 mod token;
 mod user_agent;

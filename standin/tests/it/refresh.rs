@@ -52,15 +52,6 @@ fn refresh_accepts_json_and_a_matching_client_id() {
         }),
     );
     assert_oauth_error(&r, 401, "invalid_client", None);
-    let r = token_form(
-        &base,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &rt),
-            ("client_secret", "wrong"),
-        ],
-    );
-    assert_oauth_error(&r, 401, "invalid_client", None);
 }
 
 #[test]
