@@ -85,7 +85,7 @@ pub enum Command {
     Passwd(PasswdArgs),
     /// Print what the vault holds, except the secrets.
     Show,
-    /// Change a recorded choice: `ttvault set long-lived on|off`.
+    /// Change a recorded choice: `ttvault set handout tokens|broker|long-lived`.
     Set(SetArgs),
     /// Keep the vault open in a background agent for a while (again: replaces the agent).
     Unlock(UnlockArgs),
@@ -159,14 +159,18 @@ pub struct InitArgs {
     /// Replace an existing vault (it is kept as .secrets.bak-<time> first).
     #[arg(long)]
     pub force: bool,
-    /// Programs run by `exec`/`export` get the client secret and refresh token by default
-    /// (SDK programs that refresh tokens themselves need them); recorded in the vault.
-    #[arg(long, conflicts_with = "short_lived")]
+    /// Programs run by `exec`/`export` get the client secret and refresh token by default;
+    /// recorded in the vault (`handout long-lived`).
+    #[arg(long, conflicts_with_all = ["short_lived", "broker"])]
     pub long_lived: bool,
-    /// Programs get only a short-lived access token by default (the safer choice; the
-    /// default without a terminal). At a terminal without either flag, init asks.
-    #[arg(long)]
+    /// Programs get only a short-lived access token by default (`handout tokens`).
+    #[arg(long, conflicts_with = "broker")]
     pub short_lived: bool,
+    /// Programs run by `exec` get an access token and ttvault's broker for their SDK's
+    /// refreshes (`handout broker`; recommended, and the default without a terminal). At a
+    /// terminal without any of these flags, init asks.
+    #[arg(long)]
+    pub broker: bool,
 }
 
 /// `rotate`: how to get the new grant; the vault's slots stay as they are.
@@ -235,13 +239,17 @@ pub struct ImportArgs {
     #[arg(long)]
     pub no_passphrase: bool,
     /// Programs run by `exec`/`export` get the client secret and refresh token by default,
-    /// as the old setup's programs did (recorded in the vault).
-    #[arg(long, conflicts_with = "short_lived")]
+    /// as the old setup's programs did (`handout long-lived`, recorded in the vault).
+    #[arg(long, conflicts_with_all = ["short_lived", "broker"])]
     pub long_lived: bool,
-    /// Programs get only a short-lived access token by default (the default without a
-    /// terminal). At a terminal without either flag, import asks.
-    #[arg(long)]
+    /// Programs get only a short-lived access token by default (`handout tokens`).
+    #[arg(long, conflicts_with = "broker")]
     pub short_lived: bool,
+    /// The old setup's programs run unchanged under `exec` through ttvault's broker, never
+    /// holding a secret (`handout broker`; recommended, and the default without a
+    /// terminal). At a terminal without any of these flags, import asks.
+    #[arg(long)]
+    pub broker: bool,
     /// Overwrite and remove the other plaintext copies of the secrets found beside the
     /// vault (such as the old setup's .secrets.backup) without asking.
     #[arg(long)]
@@ -253,20 +261,28 @@ pub struct SetArgs {
     /// What to change.
     #[arg(value_enum)]
     pub setting: Setting,
-    /// on or off.
+    /// handout: tokens, broker or long-lived; long-lived: on or off.
     #[arg(value_enum)]
-    pub value: OnOff,
+    pub value: SetValue,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Setting {
-    /// Whether programs run by `exec`/`export` get the client secret and refresh token by
-    /// default (on), or only a short-lived access token (off).
+    /// What programs run by `exec` (and `export`) get by default: tokens, broker or
+    /// long-lived.
+    Handout,
+    /// The older name: on is `handout long-lived`, off is `handout tokens`.
     LongLived,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnOff {
+pub enum SetValue {
+    /// Only a short-lived access token.
+    Tokens,
+    /// A short-lived access token, placeholders and ttvault's broker (exec).
+    Broker,
+    /// The client secret and refresh token too.
+    LongLived,
     On,
     Off,
 }
@@ -343,11 +359,18 @@ impl From<Preset> for crate::env::Preset {
 pub struct ExecArgs {
     /// Also hand over the long-lived client id, client secret and refresh token, this run
     /// [default: the vault's recorded choice].
-    #[arg(long, conflicts_with = "short_lived")]
+    #[arg(long, conflicts_with_all = ["short_lived", "broker"])]
     pub long_lived: bool,
     /// Hand over only the access token this run, whatever the vault recorded.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "broker")]
     pub short_lived: bool,
+    /// The access token, placeholders under the long-lived names, and ttvault's broker as
+    /// the program's HTTPS proxy, which answers its token requests (docs/BROKER.md).
+    #[arg(long)]
+    pub broker: bool,
+    /// Let the broker pass orders and other writes (refused unless the grant holds trade).
+    #[arg(long)]
+    pub allow_trade: bool,
     /// Which variable names to use.
     #[arg(long, value_enum, default_value_t = Preset::Tt)]
     pub preset: Preset,

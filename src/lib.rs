@@ -6,6 +6,8 @@
 //! inputs (`vault::VaultRef`, each command's options) once, and prints through `output`.
 
 pub mod agent;
+pub mod bundle;
+pub mod broker;
 pub mod api;
 pub(crate) mod audit;
 pub mod cli;
@@ -25,6 +27,7 @@ pub mod secret;
 pub mod session;
 pub mod shell;
 pub mod spawn;
+pub mod supervise;
 pub mod vault;
 
 pub use error::{Code, Error, Result};

@@ -19,7 +19,7 @@ use std::path::Path;
 
 /// Said before the long-lived question: the old setup's programs read these secrets.
 const OLD_PROGRAMS: &str = "The old setup's programs read TT_API_CLIENT_SECRET and \
-TT_REFRESH_TOKEN from .secrets: answer y to run them unchanged under `ttvault exec`.";
+TT_REFRESH_TOKEN from .secrets: 2 (broker) runs them unchanged under `ttvault exec`.";
 
 pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
     let vault_path = &ctx.vault.path;
@@ -58,7 +58,8 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
         return Err(store::already_exists(vault_path));
     }
     // Every question comes before the vault is written.
-    payload.long_lived = Choice::of(args.long_lived, args.short_lived).to_record(OLD_PROGRAMS)?;
+    payload.handout =
+        Choice::of(args.long_lived, args.short_lived, args.broker).to_record(OLD_PROGRAMS)?;
     let copies = other_copies(vault_path, source, &GrantSecrets::of(&payload));
     let shred_copies = !copies.is_empty() && agree_to_shred(&copies, args.shred_copies)?;
     let slots = NewSlots::from_flags(

@@ -34,7 +34,7 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
         ctx.vault.report.warning(warning, None);
     }
     // Asked before the browser flow too: nothing waits on the page while a person reads.
-    let long_lived = Choice::of(args.long_lived, args.short_lived).to_record("")?;
+    let handout = Choice::of(args.long_lived, args.short_lived, args.broker).to_record("")?;
     let known = super::credentials::known(&options, None)?;
     let mut obtained = grant::obtain(&options, &environment, known, bound)
         .map_err(|e| grant::say_endpoint_source(e, &environment, false))?;
@@ -48,7 +48,7 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
     );
     payload.redirect_uri = obtained.redirect_uri.clone();
     payload.token_encoding = Some(obtained.verified.tokens.encoding);
-    payload.long_lived = long_lived;
+    payload.handout = handout;
     let backup = match vault::create(path, payload, &slots, args.force) {
         Ok(b) => b,
         Err(err) => {

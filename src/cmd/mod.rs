@@ -7,6 +7,7 @@ mod api;
 mod audit;
 mod completions;
 mod credentials;
+mod broker_run;
 mod exec;
 mod export;
 mod grant;

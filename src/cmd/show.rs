@@ -24,7 +24,7 @@ pub fn run(ctx: &Context) -> Result<i32> {
             "created_at": p.created_at,
             "rotated_at": p.rotated_at,
             "imported_at": p.imported_at,
-            "long_lived": p.long_lived,
+            "handout": p.handout.name(),
             "recipients": p.recipients,
             "slots": slots,
         });
@@ -54,18 +54,10 @@ pub fn run(ctx: &Context) -> Result<i32> {
         println!("imported:      {at} (from a plaintext file)");
     }
     println!("secrets:       client secret, refresh token (not shown)");
-    println!("programs get:  {}", programs_get(p.long_lived));
+    println!("programs get:  {}", p.handout.describe());
+    println!("               (`ttvault set handout tokens|broker|long-lived` to change)");
     for line in describe_slots(&slots, &p.recipients) {
         println!("slot:          {line}");
     }
     Ok(0)
-}
-
-/// What `exec` and `export` hand out by default, and how to change it.
-fn programs_get(long_lived: bool) -> &'static str {
-    if long_lived {
-        "access token, client secret and refresh token (long-lived; `ttvault set long-lived off` to change)"
-    } else {
-        "access token only (short-lived; `ttvault set long-lived on` to change)"
-    }
 }

@@ -4,6 +4,7 @@
 pub mod describe;
 pub mod discover;
 pub mod format;
+pub mod handout;
 pub mod header;
 pub mod kdf;
 pub mod lock;
@@ -15,6 +16,7 @@ pub mod slot;
 pub mod store;
 pub mod target;
 
+pub use handout::Handout;
 pub use payload::Payload;
 pub use reference::{UnlockSources, VaultRef};
 pub use rewrite::PassphraseSlot;
