@@ -42,7 +42,8 @@ pub fn run(ctx: &Context, mut plan: Plan<'_>) -> Result<i32> {
         return Err(Error::usage("--allow-trade, but this grant does not hold `trade`")
             .hint("the broker passes orders only for a grant with trade; without the flag it stays read-only"));
     }
-    let placeholders = Placeholders::generate();
+    // The client id is public: a program that sends the real one is answered too.
+    let placeholders = Placeholders::generate().accepting_client_id(&plan.session.grant.client_id);
     let mut vars = variables(&plan.session, plan.preset, &placeholders);
     let api = plan.session.grant.environment.api_url().to_string();
     let upstream_api = url::Url::parse(&api)

@@ -18,6 +18,7 @@ mod agent_refresh;
 mod api;
 mod api_grant;
 mod audit;
+mod broker_exec;
 mod browser;
 #[cfg(unix)]
 mod children;
