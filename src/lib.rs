@@ -6,10 +6,10 @@
 //! inputs (`vault::VaultRef`, each command's options) once, and prints through `output`.
 
 pub mod agent;
-pub mod bundle;
-pub mod broker;
 pub mod api;
 pub(crate) mod audit;
+pub mod broker;
+pub mod bundle;
 pub mod cli;
 pub(crate) mod cmd;
 pub mod dotenv;

@@ -21,9 +21,22 @@
 //! answer), `forward` (to the vault's endpoint), `tunnel` (other hosts, and the user's own
 //! proxy), `reply` (the broker's own JSON answers).
 
+mod ca;
+mod forward;
+mod listener;
+mod policy;
+mod reply;
+mod terminate;
+mod token;
+mod tunnel;
+
+pub use ca::BUILT_IN_HOSTS;
+
 use crate::secret::AccessToken;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+use tokio::sync::{oneshot, Semaphore};
 
 /// The values handed to the program under the long-lived names: random per run, useless
 /// anywhere but at this broker, and self-describing for a person who finds one in a traceback.
@@ -144,20 +157,116 @@ pub struct Config {
     pub on_event: Box<dyn Fn(Event) + Send + Sync>,
 }
 
+/// What every connection task shares.
+struct Shared {
+    config: Config,
+    tokens: Arc<dyn TokenSource>,
+    /// The per-run proxy credential (the password in [`Broker::proxy_url`]).
+    credential: String,
+    /// One TLS configuration per terminated host, each presenting its leaf.
+    tls: HashMap<String, Arc<rustls::ServerConfig>>,
+    upstream: forward::Upstream,
+    route: tunnel::Route,
+    gate: Arc<Semaphore>,
+}
+
 /// The running broker: a listener on 127.0.0.1 served by a thread with its own tokio
 /// runtime. Dropping it (or [`Broker::shutdown`]) stops everything.
 pub struct Broker {
     proxy_url: String,
     ca_pem: String,
     terminated_hosts: Vec<String>,
+    gate: Arc<Semaphore>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Broker {
     /// Binds 127.0.0.1:0, makes the per-run CA (rcgen, name-constrained to the terminated
     /// hosts, valid one day at most), starts serving on a background thread.
+    ///
+    /// The CA's key lives only inside this call: every terminated host's leaf is made here,
+    /// then the key is dropped, so nothing that can sign a new certificate outlives it.
     pub fn start(config: Config, tokens: Arc<dyn TokenSource>) -> crate::Result<Broker> {
-        let _ = (config, tokens);
-        todo!()
+        let mut hosts: Vec<String> = BUILT_IN_HOSTS.iter().map(|h| h.to_string()).collect();
+        for extra in &config.extra_hosts {
+            let extra = ca::normalize_host(extra)?;
+            if !hosts.contains(&extra) {
+                hosts.push(extra);
+            }
+        }
+        let now = SystemTime::now();
+        let authority = ca::Ca::new(&hosts, now)?;
+        let mut tls = HashMap::new();
+        for host in &hosts {
+            tls.insert(
+                host.clone(),
+                terminate::server_config(authority.leaf(host, now)?)?,
+            );
+        }
+        let ca_pem = authority.pem().to_owned();
+        drop(authority);
+
+        let upstream = forward::Upstream::new(
+            config.upstream_api.clone(),
+            config.upstream_proxy.as_ref(),
+            &config.no_proxy,
+        )?;
+        let route = tunnel::Route {
+            proxy: config.upstream_proxy.clone(),
+            no_proxy: config.no_proxy.clone(),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .thread_name("ttvault-broker")
+            .build()
+            .map_err(|e| crate::Error::failure(format!("could not start the broker: {e}")))?;
+        let listener = {
+            let _inside = runtime.enter();
+            listener::bind()
+        }
+        .map_err(|e| {
+            crate::Error::failure(format!("the broker could not listen on 127.0.0.1: {e}"))
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| crate::Error::failure(format!("the broker's listener: {e}")))?
+            .port();
+        let credential = random_b64();
+        let proxy_url = format!("http://ttvault:{credential}@127.0.0.1:{port}");
+        let gate = Arc::new(Semaphore::new(listener::MAX_CONNECTIONS));
+        let shared = Arc::new(Shared {
+            config,
+            tokens,
+            credential,
+            tls,
+            upstream,
+            route,
+            gate: Arc::clone(&gate),
+        });
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("ttvault-broker".into())
+            .spawn(move || {
+                runtime.block_on(async {
+                    tokio::select! {
+                        _ = listener::serve(listener, shared) => {}
+                        _ = stopped => {}
+                    }
+                });
+                // Drops every task (and so every connection) without waiting for a token
+                // request still blocked in the token source.
+                runtime.shutdown_background();
+            })
+            .map_err(|e| crate::Error::failure(format!("could not start the broker: {e}")))?;
+        Ok(Broker {
+            proxy_url,
+            ca_pem,
+            terminated_hosts: hosts,
+            gate,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
     }
     /// `http://ttvault:<per-run credential>@127.0.0.1:<port>` for HTTPS_PROXY (requests
     /// without the credential get 407 and are refused).
@@ -172,8 +281,29 @@ impl Broker {
     pub fn terminated_hosts(&self) -> &[String] {
         &self.terminated_hosts
     }
+    /// Connections open right now (tunnels and terminated connections): for tests and
+    /// diagnostics that nothing leaks.
+    pub fn open_connections(&self) -> usize {
+        listener::MAX_CONNECTIONS - self.gate.available_permits()
+    }
     /// Stops serving, closes the listener and every connection, wipes the CA key. Also on Drop.
-    pub fn shutdown(self) {
-        todo!()
+    pub fn shutdown(mut self) {
+        self.stop_now();
+    }
+
+    fn stop_now(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        // Joined, so when this returns the port is closed and every connection with it.
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.stop_now();
     }
 }
