@@ -90,7 +90,8 @@ fn the_seed_program_runs_unpatched_through_the_broker_and_holds_no_secret() {
     run.stdout_has("refreshed");
     // The read-only broker: a 403 the SDK reports, a line on ttvault's stderr, and no
     // order at Tastytrade.
-    run.stdout_has("order: failed").stdout_has("403");
+    run.stdout_has("order: failed: ttvault_read_only")
+        .stdout_has("order status: 403");
     run.stderr_has("refused POST");
     assert_eq!(order_requests(&s), 0);
     // What the program's process held: placeholders, never the secrets.
@@ -123,7 +124,11 @@ fn allow_trade_on_a_trade_grant_lets_the_sdks_order_through() {
     let py = python.to_str().unwrap();
     let run = exec(&dir, &s, &["--broker", "--allow-trade"], &[py, script, "order"]);
     run.success();
-    assert_eq!(order_requests(&s), 1, "the order reached Tastytrade");
+    // Both the SDK's order and the program's own POST reached Tastytrade (the stand-in
+    // has no order book: its own 404, not the broker's 403).
+    run.stdout_has("order status: 404");
+    assert!(!run.stdout.contains("ttvault_read_only"), "{}", run.stdout);
+    assert_eq!(order_requests(&s), 2, "the orders reached Tastytrade");
     only_ttvault_sent_secrets(&s, &refresh);
     // On a read grant the flag is refused before anything runs.
     let read = Dir::new();
@@ -150,7 +155,8 @@ fn the_recorded_broker_is_execs_default_and_flags_override_it() {
     run.success();
     assert!(!run.stdout.contains("HTTPS_PROXY=") && !run.stdout.contains("TT_REFRESH_TOKEN"));
     let run = env(&["--long-lived"]);
-    run.success().stdout_has(&format!("TT_API_CLIENT_SECRET={CLIENT_SECRET}"));
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains(&format!("TT_API_CLIENT_SECRET={CLIENT_SECRET}")));
     // --allow-trade means nothing without the broker.
     exec(&dir, &s, &["--short-lived", "--allow-trade"], &["true"])
         .code(2)

@@ -64,3 +64,6 @@ if "order" in sys.argv[1:]:
         print("order: placed")
     except Exception as e:  # the SDK raises on any error answer
         print(f"order: failed: {e}")
+    # The SDK's error leaves out the status: the same request, sent by hand.
+    url = f"/accounts/{accounts[0].account_number}/orders"
+    print(f"order status: {session.sync_client.post(url, json={}).status_code}")
