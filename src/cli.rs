@@ -283,7 +283,9 @@ pub enum SetValue {
     Broker,
     /// The client secret and refresh token too.
     LongLived,
+    /// With `long-lived`: the same as `handout long-lived`.
     On,
+    /// With `long-lived`: the same as `handout tokens`.
     Off,
 }
 
