@@ -190,7 +190,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(bundle.dir()).unwrap().permissions().mode();
+            let mode = std::fs::metadata(bundle.dir())
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o700);
         }
         let dir = bundle.dir().to_path_buf();
@@ -207,6 +210,10 @@ mod tests {
         std::fs::create_dir(&parent).unwrap();
         std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o777)).unwrap();
         let err = CaBundle::write(&parent, "CA", None).err().unwrap();
-        assert!(err.message.contains("others can open it"), "{}", err.message);
+        assert!(
+            err.message.contains("others can open it"),
+            "{}",
+            err.message
+        );
     }
 }

@@ -89,7 +89,11 @@ mod tests {
             let mut report = Report::default();
             programs(&mut report, &GrantInfo { handout, ..info() });
             let finding = &report.findings[0];
-            assert!(finding.message.contains(handout.name()), "{}", finding.message);
+            assert!(
+                finding.message.contains(handout.name()),
+                "{}",
+                finding.message
+            );
             if handout == Handout::LongLived {
                 assert_eq!(finding.severity, Severity::Warning);
                 let advice = finding.fix.as_deref().unwrap_or_default();

@@ -64,7 +64,11 @@ pub fn run(ctx: &Context, mut plan: Plan<'_>) -> Result<i32> {
         no_proxy: user_no_proxy.clone(),
         on_event: Box::new(say),
     };
-    let tokens = Arc::new(SessionTokens::new(&ctx.vault, &plan.session, plan.opened.take()));
+    let tokens = Arc::new(SessionTokens::new(
+        &ctx.vault,
+        &plan.session,
+        plan.opened.take(),
+    ));
     let started = Broker::start(config, tokens)?;
     let user_bundle = std::env::var_os("SSL_CERT_FILE").map(std::path::PathBuf::from);
     let bundle = CaBundle::write(
@@ -269,7 +273,10 @@ mod tests {
 
     #[test]
     fn tastytrades_hosts_leave_no_proxy_and_the_rest_stays() {
-        let hosts = vec!["api.tastyworks.com".to_string(), "api.tastytrade.com".into()];
+        let hosts = vec![
+            "api.tastyworks.com".to_string(),
+            "api.tastytrade.com".into(),
+        ];
         let list = |s: &str| s.split(',').map(String::from).collect::<Vec<_>>();
         assert_eq!(
             without_hosts(&list("localhost,.tastyworks.com,10.0.0.0/8"), &hosts).as_deref(),
@@ -318,7 +325,11 @@ mod tests {
                 assert_eq!(r.name, p.name);
                 let secret_value = ["cs-real", "rt-real", "id-real"].contains(&r.value.as_str());
                 if secret_value {
-                    assert!(p.value.starts_with(broker::PLACEHOLDER_PREFIX), "{}", p.name);
+                    assert!(
+                        p.value.starts_with(broker::PLACEHOLDER_PREFIX),
+                        "{}",
+                        p.name
+                    );
                 } else {
                     assert_eq!(r.value.as_str(), p.value.as_str(), "{}", p.name);
                 }

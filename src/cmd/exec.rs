@@ -95,7 +95,9 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
     }
     drop(run);
     let names: Vec<&str> = vars.iter().map(|v| v.name).collect();
-    ctx.vault.report.detail(&format!("running {program} with {}", names.join(", ")));
+    ctx.vault
+        .report
+        .detail(&format!("running {program} with {}", names.join(", ")));
     Ok(launch(command, &program))
 }
 

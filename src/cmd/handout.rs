@@ -81,10 +81,7 @@ fn ask(why_long: &str) -> Result<Handout> {
         "3" | "long-lived" => Handout::LongLived,
         _ => Handout::Broker,
     };
-    output::say(&format!(
-        "Recorded: programs get {}.",
-        handout.describe()
-    ));
+    output::say(&format!("Recorded: programs get {}.", handout.describe()));
     Ok(handout)
 }
 

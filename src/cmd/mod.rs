@@ -5,9 +5,9 @@
 
 mod api;
 mod audit;
+mod broker_run;
 mod completions;
 mod credentials;
-mod broker_run;
 mod exec;
 mod export;
 mod grant;

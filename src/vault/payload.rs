@@ -2,11 +2,11 @@
 //! one; a vault written by a newer ttvault is refused with a clear message, never
 //! misread. Unknown fields are ignored so minor additions stay readable.
 
+use super::handout::Handout;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
 use crate::oauth::BodyEncoding;
 use crate::secret::{ClientSecret, RefreshToken};
-use super::handout::Handout;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -242,8 +242,14 @@ mod tests {
         let back = Payload::from_bytes(legacy.as_bytes()).unwrap();
         assert_eq!(back.handout, Handout::LongLived);
         let rewritten = String::from_utf8(back.to_bytes().to_vec()).unwrap();
-        assert!(rewritten.contains("\"handout\": \"long-lived\""), "{rewritten}");
-        assert!(!rewritten.contains("long_lived"), "the old field is not written");
+        assert!(
+            rewritten.contains("\"handout\": \"long-lived\""),
+            "{rewritten}"
+        );
+        assert!(
+            !rewritten.contains("long_lived"),
+            "the old field is not written"
+        );
         for h in Handout::ALL {
             p.handout = h;
             assert_eq!(Payload::from_bytes(&p.to_bytes()).unwrap().handout, h);

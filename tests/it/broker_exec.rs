@@ -34,7 +34,13 @@ fn exec_cmd(dir: &Dir, s: &tt_standin::StandIn, flags: &[&str], cmd: &[&str]) ->
     args.extend_from_slice(cmd);
     let mut command = dir.cmd_at(s, &args);
     command.env("XDG_RUNTIME_DIR", runtime(dir));
-    for name in ["HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE"] {
+    for name in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "SSL_CERT_FILE",
+    ] {
         command.env_remove(name);
     }
     command
@@ -49,7 +55,10 @@ fn exec(dir: &Dir, s: &tt_standin::StandIn, flags: &[&str], cmd: &[&str]) -> Run
 fn only_ttvault_sent_secrets(s: &tt_standin::StandIn, refresh: &str) {
     for r in s.requests() {
         let text = format!("{} {} {:?} {}", r.path, r.query, r.headers, r.body);
-        assert!(!text.contains(PLACEHOLDER), "a placeholder reached Tastytrade: {text}");
+        assert!(
+            !text.contains(PLACEHOLDER),
+            "a placeholder reached Tastytrade: {text}"
+        );
         let secret = text.contains(CLIENT_SECRET) || text.contains(refresh);
         let ttvault = r
             .headers
@@ -81,7 +90,12 @@ fn the_seed_program_runs_unpatched_through_the_broker_and_holds_no_secret() {
     dir.write(".env", format!("TT_API_CLIENT_SECRET={CLIENT_SECRET}\n"));
     let script = program(&dir);
     s.clear_requests();
-    let run = exec(&dir, &s, &["--broker"], &[python.to_str().unwrap(), script, "order"]);
+    let run = exec(
+        &dir,
+        &s,
+        &["--broker"],
+        &[python.to_str().unwrap(), script, "order"],
+    );
     run.success();
     assert_no_secrets(&run);
     run.stdout_has(&format!("accounts: {}", tt_standin::ACCOUNT_NUMBERS.len()));
@@ -97,7 +111,11 @@ fn the_seed_program_runs_unpatched_through_the_broker_and_holds_no_secret() {
     // What the program's process held: placeholders, never the secrets.
     let environ = String::from_utf8_lossy(&dir.read("environ.txt")).into_owned();
     assert!(!environ.contains(CLIENT_SECRET) && !environ.contains(&refresh));
-    for name in ["TT_API_CLIENT_SECRET", "TT_REFRESH_TOKEN", "TT_API_CLIENT_ID"] {
+    for name in [
+        "TT_API_CLIENT_SECRET",
+        "TT_REFRESH_TOKEN",
+        "TT_API_CLIENT_ID",
+    ] {
         assert!(
             environ.contains(&format!("{name}={PLACEHOLDER}")),
             "{name} is a placeholder"
@@ -122,7 +140,12 @@ fn allow_trade_on_a_trade_grant_lets_the_sdks_order_through() {
     let script = program(&dir);
     s.clear_requests();
     let py = python.to_str().unwrap();
-    let run = exec(&dir, &s, &["--broker", "--allow-trade"], &[py, script, "order"]);
+    let run = exec(
+        &dir,
+        &s,
+        &["--broker", "--allow-trade"],
+        &[py, script, "order"],
+    );
     run.success();
     // Both the SDK's order and the program's own POST reached Tastytrade (the stand-in
     // has no order book: its own 404, not the broker's 403).
@@ -147,8 +170,15 @@ fn the_recorded_broker_is_execs_default_and_flags_override_it() {
         .stdout_has("(broker)");
     let env = |flags: &[&str]| exec(&dir, &s, flags, &["/usr/bin/env"]);
     let run = env(&[]);
-    run.success().stdout_has("HTTPS_PROXY=").stdout_has("TT_REFRESH_TOKEN=ttvault-broker");
-    for name in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"] {
+    run.success()
+        .stdout_has("HTTPS_PROXY=")
+        .stdout_has("TT_REFRESH_TOKEN=ttvault-broker");
+    for name in [
+        "SSL_CERT_FILE",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+        "NODE_EXTRA_CA_CERTS",
+    ] {
         run.stdout_has(&format!("{name}={}", runtime(&dir).display()));
     }
     let run = env(&["--short-lived"]);
@@ -156,7 +186,9 @@ fn the_recorded_broker_is_execs_default_and_flags_override_it() {
     assert!(!run.stdout.contains("HTTPS_PROXY=") && !run.stdout.contains("TT_REFRESH_TOKEN"));
     let run = env(&["--long-lived"]);
     assert_eq!(run.status, Some(0), "{}", run.stderr);
-    assert!(run.stdout.contains(&format!("TT_API_CLIENT_SECRET={CLIENT_SECRET}")));
+    assert!(run
+        .stdout
+        .contains(&format!("TT_API_CLIENT_SECRET={CLIENT_SECRET}")));
     // --allow-trade means nothing without the broker.
     exec(&dir, &s, &["--short-lived", "--allow-trade"], &["true"])
         .code(2)
@@ -186,7 +218,11 @@ fn exit_status_and_signals_pass_through_and_the_bundle_goes_even_after_kill_9() 
         &dir,
         &s,
         &["--broker"],
-        &["sh", "-c", "echo \"$SSL_CERT_FILE\" > bundle.txt; kill -9 $$"],
+        &[
+            "sh",
+            "-c",
+            "echo \"$SSL_CERT_FILE\" > bundle.txt; kill -9 $$",
+        ],
     );
     run.code(128 + 9);
     let bundle = PathBuf::from(String::from_utf8(dir.read("bundle.txt")).unwrap().trim());
@@ -224,7 +260,9 @@ fn a_run_after_ttvault_was_killed_sweeps_its_stale_bundle() {
     ttvault.kill().unwrap(); // SIGKILL: no destructor runs
     ttvault.wait().unwrap();
     let program = String::from_utf8(dir.read("pid.txt")).unwrap();
-    let _ = Command::new("kill").args(["-KILL", program.trim()]).status();
+    let _ = Command::new("kill")
+        .args(["-KILL", program.trim()])
+        .status();
     let bundle = PathBuf::from(String::from_utf8(dir.read("bundle.txt")).unwrap().trim());
     assert!(bundle.exists(), "left behind by the killed ttvault");
     exec(&dir, &s, &["--broker"], &["true"]).success();

@@ -160,7 +160,9 @@ fn without_a_terminal_init_records_the_broker_and_set_changes_it() {
     let env = child_env(&dir, &[]);
     env.success();
     assert!(!gets_secrets(&env, &rt) && !env.stdout.contains(&rt));
-    assert!(env.stdout.contains("TT_REFRESH_TOKEN=ttvault-broker-placeholder-"));
+    assert!(env
+        .stdout
+        .contains("TT_REFRESH_TOKEN=ttvault-broker-placeholder-"));
     dir.run(&["set", "handout", "tokens", "--passphrase-file", "pw"])
         .success()
         .stdout_has("Recorded");
