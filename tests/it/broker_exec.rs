@@ -320,3 +320,36 @@ fn wait_for_file(path: &Path) {
         std::fs::metadata(path).is_ok_and(|m| m.len() > 0)
     });
 }
+
+/// curl (through `HTTPS_PROXY` and `CURL_CA_BUNDLE`, as docs/BROKER.md says) "refreshes"
+/// with the placeholders and gets a real token, here from the agent: no passphrase at all.
+#[test]
+fn curl_refreshes_with_placeholders_and_the_agent_answers_without_a_passphrase() {
+    if !require_tool("curl") {
+        return;
+    }
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    dir.run_at(&s, &["unlock", "--passphrase-file", "pw"])
+        .success();
+    let script = r#"curl -sS -X POST -H 'Content-Type: application/json' -d "{\"grant_type\":\"refresh_token\",\"client_secret\":\"$TT_API_CLIENT_SECRET\",\"refresh_token\":\"$TT_REFRESH_TOKEN\"}" https://api.tastyworks.com/oauth/token"#;
+    let run = Run::from(
+        dir.cmd_at(&s, &["exec", "--broker", "--", "sh", "-c", script])
+            .output()
+            .unwrap(),
+    );
+    dir.run(&["lock"]).success();
+    run.success();
+    let answer: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        answer["access_token"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()),
+        "{answer}"
+    );
+    assert!(
+        answer["expires_in"].as_u64().is_some_and(|n| n > 0),
+        "{answer}"
+    );
+}
