@@ -292,47 +292,34 @@ mod tests {
     #[test]
     fn every_long_lived_name_of_every_preset_gets_a_placeholder() {
         let ph = Placeholders::generate();
+        let payload = crate::vault::Payload::new(
+            "id-real".into(),
+            ClientSecret::new("cs-real"),
+            RefreshToken::new("rt-real"),
+            crate::endpoints::Environment::Production,
+            vec![],
+        );
+        let grant = crate::session::GrantInfo::of(&payload);
         let token = AccessToken::new("at-real");
-        let secret = ClientSecret::new("cs-real");
-        let refresh = RefreshToken::new("rt-real");
+        let session = Session::from_agent(grant, None, token, SystemTime::UNIX_EPOCH, false);
         for preset in [Preset::Tt, Preset::Tastyware, Preset::Tastytrade] {
-            let real = env::variables(
-                preset,
-                &Credentials {
-                    access_token: &token,
-                    expires_at: SystemTime::UNIX_EPOCH,
-                    api_base_url: "https://api.tastyworks.com",
-                    client_id: "id-real",
-                    long_lived: Some((&secret, &refresh)),
-                },
+            let short: Vec<_> = session.variables(preset).iter().map(|v| v.name).collect();
+            let brokered = variables(&session, preset, &ph);
+            assert!(
+                brokered.len() > short.len(),
+                "{preset:?} has long-lived names"
             );
-            let session_vars = {
-                let s = ClientSecret::new(ph.client_secret());
-                let r = RefreshToken::new(ph.refresh_token());
-                env::variables(
-                    preset,
-                    &Credentials {
-                        access_token: &token,
-                        expires_at: SystemTime::UNIX_EPOCH,
-                        api_base_url: "https://api.tastyworks.com",
-                        client_id: ph.client_id(),
-                        long_lived: Some((&s, &r)),
-                    },
-                )
-            };
-            assert_eq!(real.len(), session_vars.len());
-            for (r, p) in real.iter().zip(&session_vars) {
-                assert_eq!(r.name, p.name);
-                let secret_value = ["cs-real", "rt-real", "id-real"].contains(&r.value.as_str());
-                if secret_value {
-                    assert!(
-                        p.value.starts_with(broker::PLACEHOLDER_PREFIX),
-                        "{}",
-                        p.name
-                    );
+            for var in &brokered {
+                if short.contains(&var.name) {
+                    assert!(!var.value.starts_with(broker::PLACEHOLDER_PREFIX));
                 } else {
-                    assert_eq!(r.value.as_str(), p.value.as_str(), "{}", p.name);
+                    assert!(
+                        var.value.starts_with(broker::PLACEHOLDER_PREFIX),
+                        "{}",
+                        var.name
+                    );
                 }
+                assert!(!["cs-real", "rt-real", "id-real"].contains(&var.value.as_str()));
             }
         }
     }
