@@ -51,10 +51,10 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 # $REQS GETs in one curl (one connection), one time per line in ms, the first dropped.
 cat >"$work/gets.sh" <<'EOF'
 #!/bin/sh
-# $1: the URL; the token is TT_ACCESS_TOKEN.
+# $1: the URL, $2: how many times; the token is TT_ACCESS_TOKEN.
 url="$1"; n="$2"; set --
-i=0; while [ "$i" -lt "$n" ]; do set -- "$@" "$url"; i=$((i + 1)); done
-curl -s -o /dev/null -H "Authorization: Bearer $TT_ACCESS_TOKEN" \
+i=0; while [ "$i" -lt "$n" ]; do set -- "$@" -o /dev/null "$url"; i=$((i + 1)); done
+curl -sS -H "Authorization: Bearer $TT_ACCESS_TOKEN" \
   -w '%{time_total}\n' "$@" | tail -n +2 | awk '{ printf "%.3f\n", $1 * 1000 }'
 EOF
 chmod +x "$work/gets.sh"
