@@ -123,7 +123,7 @@ fn a_leaf_from_this_ca_cannot_act_as_a_ca() {
         .unwrap();
     let refused = verifier.verify_server_cert(
         cert.der(),
-        &[leaf.cert.clone()],
+        std::slice::from_ref(&leaf.cert),
         &ServerName::try_from("api.tastyworks.com").unwrap(),
         &[],
         UnixTime::now(),

@@ -35,6 +35,13 @@ impl Upstream {
             // Only the proxy the command layer passed: never one read from this process's
             // own environment behind its back.
             None => builder.no_proxy(),
+            // reqwest is built without SOCKS: say so now rather than fail every request.
+            Some(url) if !matches!(url.scheme(), "http" | "https") => {
+                return Err(crate::Error::usage(format!(
+                    "the broker can use an http:// or https:// proxy, not {}://",
+                    url.scheme()
+                )));
+            }
             Some(url) => {
                 let proxy = reqwest::Proxy::all(url.as_str())
                     .map_err(|e| crate::Error::usage(format!("the upstream proxy: {e}")))?
@@ -95,6 +102,7 @@ impl Upstream {
         headers: &HeaderMap,
         body: Bytes,
     ) -> Result<Response<Body>, String> {
+        let method_is_head = method == Method::HEAD;
         let mut request = self
             .client
             .request(method, self.url(path_and_query))
@@ -104,7 +112,13 @@ impl Upstream {
         }
         let mut answer = request.send().await.map_err(describe)?;
         let status = answer.status();
-        let headers = end_to_end(answer.headers());
+        let mut headers = end_to_end(answer.headers());
+        // A HEAD answer's length describes the GET's body, not this empty one: keep it.
+        if method_is_head {
+            if let Some(length) = answer.headers().get(header::CONTENT_LENGTH) {
+                headers.insert(header::CONTENT_LENGTH, length.clone());
+            }
+        }
         let mut collected = Vec::new();
         while let Some(chunk) = answer.chunk().await.map_err(describe)? {
             if collected.len() + chunk.len() > MAX_RESPONSE {
@@ -202,6 +216,41 @@ mod tests {
         let out = end_to_end(&h);
         let names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
         assert_eq!(names, ["authorization", "user-agent"]);
+    }
+
+    #[test]
+    fn an_upstream_that_never_answers_is_a_502_at_the_deadline() {
+        // Paused time: the clock jumps ahead whenever every task waits.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = url::Url::parse(&format!("http://{}", silent.local_addr().unwrap()));
+            let upstream = Upstream::new(base.unwrap(), None, &[]).unwrap();
+            let held = tokio::spawn(async move { silent.accept().await });
+            let events = std::sync::Mutex::new(Vec::new());
+            let on_event = |e: Event| events.lock().unwrap().push(e);
+            let answer = upstream
+                .send(Method::GET, "/customers/me", &HeaderMap::new(), Bytes::new(), &on_event)
+                .await;
+            assert_eq!(answer.status(), StatusCode::BAD_GATEWAY);
+            let events = events.lock().unwrap();
+            assert!(
+                matches!(&events[..], [Event::UpstreamFailed { reason, .. }] if reason.contains("timed out")),
+                "{events:?}"
+            );
+            held.abort();
+        });
+    }
+
+    #[test]
+    fn a_socks_proxy_is_refused_at_start() {
+        let socks = url::Url::parse("socks5://127.0.0.1:1080").unwrap();
+        let base = url::Url::parse("https://api.tastyworks.com").unwrap();
+        assert!(Upstream::new(base, Some(&socks), &[]).is_err());
     }
 
     #[test]

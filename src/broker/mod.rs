@@ -9,7 +9,8 @@
 //!   per-run credential in [`Broker::proxy_url`] may use (everyone else gets 407);
 //! - `CONNECT` to a Tastytrade API host is TLS-terminated with a leaf from a CA made for this
 //!   run ([`Broker::ca_pem`]), name-constrained to those hosts and valid a day at most; the
-//!   CA's key is dropped (zeroized) as soon as the leaves are made, at start;
+//!   CA's key is dropped as soon as the leaves are made, at start, so no key that can sign
+//!   a certificate exists while the program runs;
 //! - inside, `POST /oauth/token` with the placeholders is answered by ttvault from a
 //!   [`TokenSource`]; a placeholder anywhere else is refused (401), writes are refused (403)
 //!   unless `allow_trade`, and everything else is forwarded to the vault's own API endpoint;
@@ -19,9 +20,11 @@
 //! credential and `CONNECT`), `terminate` (TLS and the HTTP inside it), `policy` (what a
 //! request inside is: token request, misuse, refused write, or forwarded), `token` (the token
 //! answer), `forward` (to the vault's endpoint), `tunnel` (other hosts, and the user's own
-//! proxy), `reply` (the broker's own JSON answers).
+//! proxy), `reply` (the broker's own JSON answers), `deadline` (a write deadline for the
+//! program's side of a connection).
 
 mod ca;
+mod deadline;
 mod forward;
 mod listener;
 mod policy;
@@ -36,7 +39,7 @@ use crate::secret::AccessToken;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::sync::{oneshot, Semaphore};
+use tokio::sync::oneshot;
 
 /// The values handed to the program under the long-lived names: random per run, useless
 /// anywhere but at this broker, and self-describing for a person who finds one in a traceback.
@@ -167,27 +170,17 @@ struct Shared {
     tls: HashMap<String, Arc<rustls::ServerConfig>>,
     upstream: forward::Upstream,
     route: tunnel::Route,
-    gate: Arc<Semaphore>,
+    gate: Arc<listener::Gate>,
 }
 
-/// The running broker: a listener on 127.0.0.1 served by a thread with its own tokio
-/// runtime. Dropping it (or [`Broker::shutdown`]) stops everything.
-pub struct Broker {
-    proxy_url: String,
-    ca_pem: String,
-    terminated_hosts: Vec<String>,
-    gate: Arc<Semaphore>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Broker {
-    /// Binds 127.0.0.1:0, makes the per-run CA (rcgen, name-constrained to the terminated
-    /// hosts, valid one day at most), starts serving on a background thread.
-    ///
-    /// The CA's key lives only inside this call: every terminated host's leaf is made here,
-    /// then the key is dropped, so nothing that can sign a new certificate outlives it.
-    pub fn start(config: Config, tokens: Arc<dyn TokenSource>) -> crate::Result<Broker> {
+impl Shared {
+    /// Everything but the listener: the terminated hosts, their leaves (the CA key is
+    /// dropped when this returns), the upstream client and route, a fresh proxy credential.
+    /// Returns the CA's PEM and the terminated hosts beside.
+    fn prepare(
+        config: Config,
+        tokens: Arc<dyn TokenSource>,
+    ) -> crate::Result<(Shared, String, Vec<String>)> {
         let mut hosts: Vec<String> = BUILT_IN_HOSTS.iter().map(|h| h.to_string()).collect();
         for extra in &config.extra_hosts {
             let extra = ca::normalize_host(extra)?;
@@ -199,14 +192,11 @@ impl Broker {
         let authority = ca::Ca::new(&hosts, now)?;
         let mut tls = HashMap::new();
         for host in &hosts {
-            tls.insert(
-                host.clone(),
-                terminate::server_config(authority.leaf(host, now)?)?,
-            );
+            let leaf = authority.leaf(host, now)?;
+            tls.insert(host.clone(), terminate::server_config(leaf)?);
         }
         let ca_pem = authority.pem().to_owned();
         drop(authority);
-
         let upstream = forward::Upstream::new(
             config.upstream_api.clone(),
             config.upstream_proxy.as_ref(),
@@ -216,6 +206,38 @@ impl Broker {
             proxy: config.upstream_proxy.clone(),
             no_proxy: config.no_proxy.clone(),
         };
+        let shared = Shared {
+            config,
+            tokens,
+            credential: random_b64(),
+            tls,
+            upstream,
+            route,
+            gate: Arc::new(listener::Gate::new()),
+        };
+        Ok((shared, ca_pem, hosts))
+    }
+}
+
+/// The running broker: a listener on 127.0.0.1 served by a thread with its own tokio
+/// runtime. Dropping it (or [`Broker::shutdown`]) stops everything.
+pub struct Broker {
+    proxy_url: String,
+    ca_pem: String,
+    terminated_hosts: Vec<String>,
+    gate: Arc<listener::Gate>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Broker {
+    /// Binds 127.0.0.1:0, makes the per-run CA (rcgen, name-constrained to the terminated
+    /// hosts, valid one day at most), starts serving on a background thread.
+    ///
+    /// The CA's key lives only inside this call: every terminated host's leaf is made here,
+    /// then the key is dropped, so nothing that can sign a new certificate outlives it.
+    pub fn start(config: Config, tokens: Arc<dyn TokenSource>) -> crate::Result<Broker> {
+        let (shared, ca_pem, hosts) = Shared::prepare(config, tokens)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .thread_name("ttvault-broker")
@@ -232,18 +254,9 @@ impl Broker {
             .local_addr()
             .map_err(|e| crate::Error::failure(format!("the broker's listener: {e}")))?
             .port();
-        let credential = random_b64();
-        let proxy_url = format!("http://ttvault:{credential}@127.0.0.1:{port}");
-        let gate = Arc::new(Semaphore::new(listener::MAX_CONNECTIONS));
-        let shared = Arc::new(Shared {
-            config,
-            tokens,
-            credential,
-            tls,
-            upstream,
-            route,
-            gate: Arc::clone(&gate),
-        });
+        let proxy_url = format!("http://ttvault:{}@127.0.0.1:{port}", shared.credential);
+        let gate = Arc::clone(&shared.gate);
+        let shared = Arc::new(shared);
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("ttvault-broker".into())
@@ -284,9 +297,10 @@ impl Broker {
     /// Connections open right now (tunnels and terminated connections): for tests and
     /// diagnostics that nothing leaks.
     pub fn open_connections(&self) -> usize {
-        listener::MAX_CONNECTIONS - self.gate.available_permits()
+        self.gate.open()
     }
-    /// Stops serving, closes the listener and every connection, wipes the CA key. Also on Drop.
+    /// Stops serving, closes the listener and every connection, and drops the leaves' keys
+    /// (the CA's key was dropped at start). Also on Drop. Returns once all of that is done.
     pub fn shutdown(mut self) {
         self.stop_now();
     }
@@ -305,5 +319,38 @@ impl Broker {
 impl Drop for Broker {
     fn drop(&mut self) {
         self.stop_now();
+    }
+}
+
+/// A token source for unit tests that never hands out a token.
+#[cfg(test)]
+struct NoTokens;
+
+#[cfg(test)]
+impl TokenSource for NoTokens {
+    fn access_token(&self, _: Duration) -> crate::Result<(AccessToken, SystemTime)> {
+        Err(crate::Error::grant("no tokens in this test"))
+    }
+}
+
+/// What connection tasks share, for unit tests, with the CA's PEM.
+#[cfg(test)]
+fn test_shared() -> (Shared, String) {
+    let (shared, pem, _) = Shared::prepare(test_config(), Arc::new(NoTokens)).unwrap();
+    (shared, pem)
+}
+
+/// A configuration for unit tests: forwarding to a closed port, events dropped.
+#[cfg(test)]
+fn test_config() -> Config {
+    Config {
+        upstream_api: url::Url::parse("http://127.0.0.1:9").unwrap(),
+        extra_hosts: Vec::new(),
+        allow_trade: false,
+        min_ttl: Duration::from_secs(60),
+        placeholders: Placeholders::generate(),
+        upstream_proxy: None,
+        no_proxy: Vec::new(),
+        on_event: Box::new(|_| {}),
     }
 }

@@ -7,13 +7,19 @@ use hyper::{header, Response, StatusCode};
 
 pub type Body = Full<Bytes>;
 
-/// A JSON answer.
+/// A JSON answer, never to be cached (RFC 6749 5.1 asks that of token answers; the rest
+/// are refusals that must not outlive this run either).
 pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
     let mut response = Response::new(Full::new(Bytes::from(value.to_string())));
     *response.status_mut() = status;
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
     );
     response
 }

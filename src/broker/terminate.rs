@@ -160,3 +160,67 @@ async fn handle(
     };
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::pki_types::pem::PemObject;
+
+    /// A runtime whose clock jumps ahead whenever every task waits: a deadline fires at
+    /// once, and a missing one shows as the test's own far later deadline.
+    fn paused() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .unwrap()
+    }
+
+    const FAR: Duration = Duration::from_secs(24 * 60 * 60);
+
+    #[test]
+    fn a_client_that_never_finishes_its_handshake_is_dropped() {
+        paused().block_on(async {
+            let (shared, _) = crate::broker::test_shared();
+            let tls = Arc::clone(&shared.tls["api.tastyworks.com"]);
+            let (ours, _silent_client) = tokio::io::duplex(4096);
+            let served = serve(ours, "api.tastyworks.com".into(), tls, Arc::new(shared));
+            tokio::time::timeout(FAR, served)
+                .await
+                .expect("the silent client was never dropped");
+        });
+    }
+
+    #[test]
+    fn an_idle_connection_is_closed_after_the_head_deadline() {
+        paused().block_on(async {
+            let (shared, pem) = crate::broker::test_shared();
+            let tls = Arc::clone(&shared.tls["api.tastyworks.com"]);
+            let (ours, theirs) = tokio::io::duplex(64 * 1024);
+            let served = tokio::spawn(serve(
+                ours,
+                "api.tastyworks.com".into(),
+                tls,
+                Arc::new(shared),
+            ));
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                roots.add(cert.unwrap()).unwrap();
+            }
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+            let name = rustls::pki_types::ServerName::try_from("api.tastyworks.com").unwrap();
+            // The handshake completes; then the client says nothing.
+            let _client = connector.connect(name, theirs).await.unwrap();
+            tokio::time::timeout(FAR, served)
+                .await
+                .expect("the idle connection was never closed")
+                .unwrap();
+        });
+    }
+}

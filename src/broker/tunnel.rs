@@ -53,6 +53,12 @@ impl Route {
 
 /// Asks the user's HTTP proxy for a tunnel to `host:port`.
 async fn through_proxy(proxy: &url::Url, host: &str, port: u16) -> io::Result<TcpStream> {
+    if proxy.scheme() != "http" {
+        return Err(io::Error::other(format!(
+            "tunnels go only through an http:// proxy, not {}://",
+            proxy.scheme()
+        )));
+    }
     let proxy_host = proxy
         .host_str()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the proxy URL has no host"))?;

@@ -18,7 +18,11 @@ mod agent_refresh;
 mod api;
 mod api_grant;
 mod audit;
+mod broker_client;
+mod broker_core;
 mod broker_exec;
+mod broker_requests;
+mod broker_tunnel;
 mod browser;
 #[cfg(unix)]
 mod children;
