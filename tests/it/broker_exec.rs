@@ -353,3 +353,75 @@ fn curl_refreshes_with_placeholders_and_the_agent_answers_without_a_passphrase()
         "{answer}"
     );
 }
+
+/// Ctrl-C at a terminal reaches the program, which handles it and goes on; ttvault (in the
+/// same foreground group) survives it and returns the program's status. (A second, forwarded
+/// SIGINT would mostly be merged with the first by the kernel or Python, so this test cannot
+/// tell whether one was sent; supervise.rs forwards only signals a process sent.)
+#[test]
+fn ctrl_c_at_a_terminal_reaches_the_program_and_ttvault_returns_its_status() {
+    use std::io::{Read, Write};
+    if !require_tool("script") || !require_tool("python3") {
+        return;
+    }
+    let s = standin();
+    let dir = Dir::new();
+    dir.standin_vault(&s, "read");
+    dir.write(
+        "sigint.py",
+        "import signal, sys\nn = 0\ndef got(*_):\n    global n\n    n += 1\n    print('got', flush=True)\n\
+         signal.signal(signal.SIGINT, got)\nprint('ready', flush=True)\nsys.stdin.readline()\n\
+         print(f'sigints={n}', flush=True)\n",
+    );
+    let template = exec_cmd(&dir, &s, &["--broker"], &["python3", "sigint.py"]);
+    // `exec`: no shell stays in the terminal's foreground group to die of the Ctrl-C.
+    let line = format!(
+        "exec '{}' exec --passphrase-file pw --broker -- python3 sigint.py",
+        env!("CARGO_BIN_EXE_ttvault")
+    );
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"])
+        .current_dir(dir.path())
+        .env_clear()
+        .envs(template.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let mut keys = child.stdin.take().unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0
+                || tx
+                    .send(String::from_utf8_lossy(&buf[..n]).into_owned())
+                    .is_err()
+            {
+                return;
+            }
+        }
+    });
+    let mut screen = String::new();
+    let mut wait_for = |needle: &str, screen: &mut String| {
+        while !screen.contains(needle) {
+            // A guard against a hang, not a timing assertion: fails with the screen.
+            match rx.recv_timeout(std::time::Duration::from_secs(120)) {
+                Ok(chunk) => screen.push_str(&chunk),
+                Err(_) => panic!("the terminal never showed {needle:?}:\n{screen}"),
+            }
+        }
+    };
+    wait_for("ready", &mut screen);
+    keys.write_all(b"\x03").unwrap();
+    keys.flush().unwrap();
+    wait_for("got", &mut screen);
+    keys.write_all(b"done\r").unwrap();
+    keys.flush().unwrap();
+    wait_for("sigints=", &mut screen);
+    assert!(screen.contains("sigints=1"), "{screen}");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?} {screen}");
+}
