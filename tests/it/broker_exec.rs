@@ -405,7 +405,7 @@ fn ctrl_c_at_a_terminal_reaches_the_program_and_ttvault_returns_its_status() {
         }
     });
     let mut screen = String::new();
-    let mut wait_for = |needle: &str, screen: &mut String| {
+    let wait_for = |needle: &str, screen: &mut String| {
         while !screen.contains(needle) {
             // A guard against a hang, not a timing assertion: fails with the screen.
             match rx.recv_timeout(std::time::Duration::from_secs(120)) {
