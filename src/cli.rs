@@ -109,7 +109,7 @@ pub enum Command {
     Passwd(PasswdArgs),
     /// Print what the vault holds, except the secrets.
     Show,
-    /// Change a recorded choice: `ttvault set long-lived on|off`.
+    /// Change a recorded choice: `ttvault set handout tokens|broker|long-lived`.
     Set(SetArgs),
     /// Keep the vault open in a background agent for a while (again: replaces the agent).
     Unlock(UnlockArgs),
@@ -179,14 +179,18 @@ pub struct NewVaultArgs {
     /// No passphrase slot: recipients only.
     #[arg(long)]
     pub no_passphrase: bool,
-    /// Programs run by `exec`/`export` get the client secret and refresh token by default
-    /// (SDK programs that refresh tokens themselves need them); recorded in the vault.
-    #[arg(long, conflicts_with = "short_lived")]
+    /// Programs run by `exec`/`export` get the client secret and refresh token by default;
+    /// recorded in the vault (`handout long-lived`).
+    #[arg(long, conflicts_with_all = ["short_lived", "broker"])]
     pub long_lived: bool,
-    /// Programs get only a short-lived access token by default (the safer choice; the
-    /// default without a terminal). At a terminal without either flag, you are asked.
-    #[arg(long)]
+    /// Programs get only a short-lived access token by default (`handout tokens`).
+    #[arg(long, conflicts_with = "broker")]
     pub short_lived: bool,
+    /// Programs run by `exec` get an access token and ttvault's broker for their SDK's
+    /// refreshes (`handout broker`; recommended, and the default without a terminal). At a
+    /// terminal without any of these flags, you are asked.
+    #[arg(long)]
+    pub broker: bool,
 }
 
 /// `init`: how to get the grant, and the new vault.
@@ -255,21 +259,31 @@ pub struct SetArgs {
     /// What to change.
     #[arg(value_enum)]
     pub setting: Setting,
-    /// on or off.
+    /// handout: tokens, broker or long-lived; long-lived: on or off.
     #[arg(value_enum)]
-    pub value: OnOff,
+    pub value: SetValue,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Setting {
-    /// Whether programs run by `exec`/`export` get the client secret and refresh token by
-    /// default (on), or only a short-lived access token (off).
+    /// What programs run by `exec` (and `export`) get by default: tokens, broker or
+    /// long-lived.
+    Handout,
+    /// The older name: on is `handout long-lived`, off is `handout tokens`.
     LongLived,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnOff {
+pub enum SetValue {
+    /// Only a short-lived access token.
+    Tokens,
+    /// A short-lived access token, placeholders and ttvault's broker (exec).
+    Broker,
+    /// The client secret and refresh token too.
+    LongLived,
+    /// With `long-lived`: the same as `handout long-lived`.
     On,
+    /// With `long-lived`: the same as `handout tokens`.
     Off,
 }
 
@@ -351,11 +365,18 @@ impl From<Preset> for crate::env::Preset {
 pub struct ExecArgs {
     /// Also hand over the long-lived client id, client secret and refresh token, this run
     /// [default: the vault's recorded choice].
-    #[arg(long, conflicts_with = "short_lived")]
+    #[arg(long, conflicts_with_all = ["short_lived", "broker"])]
     pub long_lived: bool,
     /// Hand over only the access token this run, whatever the vault recorded.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "broker")]
     pub short_lived: bool,
+    /// The access token, placeholders under the long-lived names, and ttvault's broker as
+    /// the program's HTTPS proxy, which answers its token requests (docs/BROKER.md).
+    #[arg(long)]
+    pub broker: bool,
+    /// Let the broker pass orders and other writes (refused unless the grant holds trade).
+    #[arg(long)]
+    pub allow_trade: bool,
     /// Which variable names to use.
     #[arg(long, value_enum, default_value_t = Preset::Tt)]
     pub preset: Preset,

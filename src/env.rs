@@ -40,13 +40,15 @@ impl Preset {
 /// anything starts, because the SDK would fail (12.x+: `KeyError: 'TT_SECRET'`) or, in
 /// 10.x, send an empty secret to Tastytrade, a failed login that can get the IP blocked.
 pub fn short_lived_tastyware() -> Error {
+    // The broker, not --long-lived: the same program runs, and no secret is exposed.
     Error::usage(
         "--preset tastyware needs the long-lived secrets, and this run hands out only an \
          access token",
     )
     .hint(
         "tastyware's SDK reads TT_SECRET and TT_REFRESH and cannot use an access token: add \
-         --long-lived for this run, or record the choice once with `ttvault set long-lived on`",
+         --broker for this run (the SDK gets placeholders and ttvault answers its token \
+         requests; no secret reaches it), or record it once with `ttvault set handout broker`",
     )
 }
 
@@ -249,7 +251,7 @@ mod tests {
         assert_eq!(err.code, crate::Code::Usage);
         let hint = err.hint.unwrap_or_default();
         assert!(
-            hint.contains("TT_SECRET") && hint.contains("--long-lived"),
+            hint.contains("TT_SECRET") && hint.contains("--broker") && !hint.contains("--long"),
             "{hint}"
         );
     }

@@ -76,6 +76,27 @@ fn is_dumpable() -> bool {
     unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) == 1 }
 }
 
+/// Sends `signal` to process `pid` (exec's program, when ttvault forwards a signal to it).
+/// Signal 0 only asks whether the process exists (a stale broker directory's owner).
+#[cfg(unix)]
+pub fn send_signal(pid: u32, signal: i32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // A pid of 0 or below would address a process group or every process.
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: kill takes plain integers and no pointers.
+    unsafe { libc::kill(pid, signal) == 0 }
+}
+
+/// Whether a process `pid` exists (of any user: EPERM means it does).
+#[cfg(unix)]
+pub fn process_exists(pid: u32) -> bool {
+    send_signal(pid, 0) || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
 /// The real user id, for the agent's peer check and the vault's owner check.
 #[cfg(unix)]
 pub fn current_uid() -> u32 {

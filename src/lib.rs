@@ -18,6 +18,8 @@ pub(crate) mod audit;
 pub(crate) mod body_encoding;
 /// Tests run the credential broker (exec --broker) against the stand-in.
 pub mod broker;
+/// Tests: the broker's CA bundle written for a program (exec --broker).
+pub mod bundle;
 /// main parses with it; tests check help and completions.
 pub mod cli;
 pub(crate) mod cmd;
@@ -49,6 +51,8 @@ pub mod settings;
 /// Tests: every export format read back.
 pub mod shell;
 pub(crate) mod spawn;
+/// exec: a child run under ttvault, its signals forwarded and its status returned.
+pub(crate) mod supervise;
 /// The seam for asking a person: a caller of the library hands its own `Ui` (and tests
 /// a `ScriptedUi`).
 pub mod ui;

@@ -132,7 +132,7 @@ impl State {
             idle: idle.map(|d| d.min(MAX_AGENT_DURATION)),
             grant: Mutex::new(grant),
             vault_refresh_token: Mutex::new(Locked::new(payload.refresh_token.expose().as_bytes())),
-            long_lived: long_lived || payload.long_lived,
+            long_lived: long_lived || payload.handout == crate::vault::Handout::LongLived,
             stamp: Mutex::new(stamp),
             token: tokio::sync::Mutex::new(TokenCache::default()),
             shown: Mutex::new(Shown::default()),

@@ -3,23 +3,30 @@
 
 use super::Report;
 use crate::vault::GrantInfo;
+use crate::vault::Handout;
 
-/// The vault's long-lived choice: which secrets programs get, and why that matters.
+/// The vault's recorded hand-out: which secrets programs get, and why that matters.
 pub fn programs(report: &mut Report, p: &GrantInfo) {
-    if p.long_lived {
-        report.warn(
-            "exec.long_lived",
-            "programs run by `ttvault exec` (and `export`) get the client secret and refresh \
-             token by default: they never expire, so a program that leaks its environment \
-             (a crash report, a log of `env`, a child process) leaks the grant itself",
-            "keep it for SDK programs that refresh tokens themselves (they need it); if your \
-             programs take an access token, `ttvault set long-lived off`",
-        );
-    } else {
-        report.ok(
-            "exec.long_lived",
-            "programs run by `ttvault exec` get only a short-lived access token by default",
-        );
+    match p.handout {
+        Handout::LongLived => report.warn(
+            "exec.handout",
+            "the vault records handout long-lived: programs run by `ttvault exec` (and \
+             `export`) get the client secret and refresh token by default; they never expire, \
+             so a program that leaks its environment (a crash report, a log of `env`, a \
+             dependency) leaks the grant itself",
+            "`ttvault set handout broker`: ttvault's broker gives the same SDK programs the \
+             same results (it answers their token requests) without handing them the secrets",
+        ),
+        Handout::Broker => report.ok(
+            "exec.handout",
+            "the vault records handout broker: programs run by `ttvault exec` get an access \
+             token and placeholders, and ttvault's broker answers their SDK's token requests",
+        ),
+        Handout::Tokens => report.ok(
+            "exec.handout",
+            "the vault records handout tokens: programs run by `ttvault exec` get only a \
+             short-lived access token by default",
+        ),
     }
 }
 
@@ -63,7 +70,7 @@ mod tests {
             created_at: "2025-01-01T00:00:00Z".into(),
             rotated_at: None,
             recipients: vec![],
-            long_lived: false,
+            handout: Handout::Tokens,
             imported_at: None,
         }
     }
@@ -77,22 +84,24 @@ mod tests {
     }
 
     #[test]
-    fn long_lived_is_a_warning_short_lived_is_not() {
-        let mut report = Report::default();
-        programs(&mut report, &info());
-        assert_eq!(severity(&report, "exec.long_lived"), Some(Severity::Ok));
-        let mut report = Report::default();
-        programs(
-            &mut report,
-            &GrantInfo {
-                long_lived: true,
-                ..info()
-            },
-        );
-        assert_eq!(
-            severity(&report, "exec.long_lived"),
-            Some(Severity::Warning)
-        );
+    fn long_lived_is_a_warning_that_names_the_broker_the_others_are_not() {
+        for handout in Handout::ALL {
+            let mut report = Report::default();
+            programs(&mut report, &GrantInfo { handout, ..info() });
+            let finding = &report.findings[0];
+            assert!(
+                finding.message.contains(handout.name()),
+                "{}",
+                finding.message
+            );
+            if handout == Handout::LongLived {
+                assert_eq!(finding.severity, Severity::Warning);
+                let advice = finding.fix.as_deref().unwrap_or_default();
+                assert!(advice.contains("set handout broker"), "{advice}");
+            } else {
+                assert_eq!(finding.severity, Severity::Ok);
+            }
+        }
     }
 
     #[test]

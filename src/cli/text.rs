@@ -172,8 +172,9 @@ pub fn examples_of(command: Option<&str>) -> &'static [(&'static str, &'static s
         ],
         Some("lock") => &[("End the agent now", "ttvault lock")],
         Some("set") => &[
-            ("Programs run by exec get the client secret and refresh token (SDK programs)", "ttvault set long-lived on"),
-            ("Back to an access token only, the safer default", "ttvault set long-lived off"),
+            ("SDK programs run through ttvault's broker, never holding a secret (recommended)", "ttvault set handout broker"),
+            ("An access token only", "ttvault set handout tokens"),
+            ("The client secret and refresh token too (as the old plaintext file did)", "ttvault set handout long-lived"),
         ],
         Some("status") => &[
             ("Is the vault unlocked, and until when?", "ttvault status"),
@@ -181,7 +182,8 @@ pub fn examples_of(command: Option<&str>) -> &'static [(&'static str, &'static s
         ],
         Some("exec") => &[
             ("Run a program with TT_ACCESS_TOKEN in its environment", "ttvault exec -- python3 fetch_spx.py"),
-            ("An SDK program that refreshes tokens itself", "ttvault exec --long-lived -- python3 fetch_spx.py"),
+            ("An SDK program that refreshes tokens itself, through ttvault's broker", "ttvault exec --broker -- python3 fetch_spx.py"),
+            ("The same, letting its orders through (a grant with trade)", "ttvault exec --broker --allow-trade -- python3 trade.py"),
             ("A shell with the credentials (exit it to drop them)", "ttvault exec"),
         ],
         Some("export") => &[

@@ -2,7 +2,8 @@
 //! without a program, `$SHELL`, marked with `TTVAULT_SHELL` (the vault's path, for a
 //! prompt), inside which another `ttvault exec` is refused.
 //! On Unix ttvault becomes the program (exec), so its signals and exit status are the
-//! program's own; elsewhere it waits for the program and returns its status.
+//! program's own; elsewhere, and with the broker (which lives in ttvault's process), it
+//! runs the program as its child, forwards signals to it and returns its status.
 
 use super::handout::{self, Choice};
 use super::Context;
@@ -10,6 +11,7 @@ use crate::cli::ExecArgs;
 use crate::env;
 use crate::error::Result;
 use crate::output;
+use crate::vault::Handout;
 use crate::want::Freshness;
 use std::process::Command;
 
@@ -37,17 +39,30 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
             &std::io::ErrorKind::NotFound.into(),
         ));
     }
-    let choice = Choice::of(args.long_lived, args.short_lived);
+    let choice = Choice::of(args.long_lived, args.short_lived, args.broker);
+    let trade_only_with_broker = |handout: Handout| {
+        if args.allow_trade && handout != Handout::Broker {
+            return Err(crate::Error::usage(
+                "--allow-trade tells ttvault's broker to pass orders, and this run has no broker",
+            )
+            .hint("add --broker (or `ttvault set handout broker`)"));
+        }
+        Ok(())
+    };
     let http = crate::oauth::Client::new()?;
-    let session = handout::session(
-        &mut ctx.grant(&http),
+    let run = handout::session(
+        ctx.grant(&http),
         choice,
         args.preset.into(),
         Freshness::at_least(args.min_ttl),
-        &|_| Ok(()),
+        &trade_only_with_broker,
     )?;
-    let vars = session.variables(args.preset.into());
-    drop(session);
+    let broker = run.handout == Handout::Broker;
+    let vars = if broker {
+        Vec::new()
+    } else {
+        run.session.variables(args.preset.into())
+    };
     let mut command = crate::spawn::command(&program);
     command.args(program_args);
     for name in env::ALL_NAMES {
@@ -65,13 +80,25 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
             vault.display()
         ));
     }
+    let program = program.to_string_lossy();
+    if broker {
+        let plan = super::broker_run::Plan {
+            session: run.session,
+            opened: run.opened,
+            preset: args.preset.into(),
+            min_ttl: args.min_ttl,
+            allow_trade: args.allow_trade,
+            command,
+            program: &program,
+        };
+        return super::broker_run::run(ctx, plan);
+    }
+    drop(run);
     let names: Vec<&str> = vars.iter().map(|v| v.name).collect();
-    ctx.vault.report.detail(&format!(
-        "running {} with {}",
-        program.to_string_lossy(),
-        names.join(", ")
-    ));
-    Ok(launch(command, &program.to_string_lossy()))
+    ctx.vault
+        .report
+        .detail(&format!("running {program} with {}", names.join(", ")));
+    Ok(launch(command, &program))
 }
 
 #[cfg(unix)]
@@ -91,7 +118,7 @@ fn launch(mut command: Command, program: &str) -> i32 {
 }
 
 /// 127 for a program that is not there, 126 for one that cannot run (as shells do).
-fn not_started(program: &str, err: &std::io::Error) -> i32 {
+pub fn not_started(program: &str, err: &std::io::Error) -> i32 {
     match err.kind() {
         std::io::ErrorKind::NotFound => {
             output::error(

@@ -7,15 +7,26 @@ use crate::env::Preset;
 use crate::error::{Error, Result};
 use crate::output;
 use crate::shell;
+use crate::vault::Handout;
 use crate::want::Freshness;
 use std::io::IsTerminal;
 
 pub fn run(ctx: &Context, args: &ExportArgs) -> Result<i32> {
     let format = format_of(args.format, ctx.json)?;
     let to_terminal = !args.reveal && std::io::stdout().is_terminal();
-    // `--long-lived` to a terminal is refused before anything is asked or sent.
-    let refuse_terminal = |long: bool| {
-        if long && to_terminal {
+    let preset: Preset = args.preset.into();
+    // Checked as soon as the run's hand-out is known (the flag, or the vault's recorded
+    // choice), before any token is asked for; long-lived to a terminal is refused.
+    let refuse = |handout: Handout| {
+        // The broker lives only as long as the program `exec` runs: printed variables get
+        // the access token alone, so a program that needs more cannot use them.
+        if handout == Handout::Broker && preset.needs_long_lived() {
+            return Err(Error::usage(
+                "the vault hands this preset's programs to ttvault's broker, which only `exec` runs",
+            )
+            .hint("run the program with `ttvault exec --preset tastyware -- PROGRAM`"));
+        }
+        if handout == Handout::LongLived && to_terminal {
             return Err(Error::usage(
                 "refusing to print the client secret and refresh token to a terminal",
             )
@@ -26,34 +37,33 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<i32> {
         }
         Ok(())
     };
-    let preset: Preset = args.preset.into();
-    let mut choice = Choice::of(args.long_lived, args.short_lived);
+    let mut choice = Choice::of(args.long_lived, args.short_lived, false);
     // Reading the vault's recorded choice takes the passphrase, so at a terminal it is
     // not waited for: a run that must be long-lived (tastyware's preset) is refused now,
     // any other is short-lived (a note says what was left out). No passphrase is ever
     // asked only to be refused.
     let recorded_only = choice == Choice::Unsaid && to_terminal && !preset.needs_long_lived();
     if choice == Choice::Unsaid && to_terminal {
-        choice = if recorded_only {
-            Choice::Short
+        choice = Choice::Said(if recorded_only {
+            Handout::Tokens
         } else {
-            Choice::Long
-        };
+            Handout::LongLived
+        });
     }
     let http = crate::oauth::Client::new()?;
-    let session = handout::session(
-        &mut ctx.grant(&http),
+    let run = handout::session(
+        ctx.grant(&http),
         choice,
         preset,
         Freshness::at_least(args.min_ttl),
-        &refuse_terminal,
+        &refuse,
     )?;
-    if recorded_only && session.grant.long_lived {
+    if recorded_only && run.session.grant.handout == Handout::LongLived {
         ctx.vault.report.note(
             "the vault gives programs the client secret and refresh token too; they are not printed to a terminal (redirect to a file or a pipe, or pass --reveal)",
         );
     }
-    let vars = session.variables(preset);
+    let vars = run.session.variables(preset);
     let text = shell::render(format, &vars)?;
     output::stdout(text.as_bytes())?;
     Ok(0)

@@ -28,8 +28,7 @@ puts in a new grant when one is needed.";
 
 /// Said before the long-lived question: the old setup's programs read these secrets.
 const OLD_PROGRAMS: &str = "The old setup's programs read TT_API_CLIENT_SECRET and \
-TT_REFRESH_TOKEN from .secrets: answer y to run them unchanged under `ttvault exec` \
-(the default, N, gives them only an access token).";
+TT_REFRESH_TOKEN from .secrets: the broker runs them unchanged under `ttvault exec`.";
 
 pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
     let vault_path = &ctx.vault.path;
@@ -70,8 +69,12 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
     }
     // Every question comes before the vault is written.
     let ui = &*ctx.vault.ui;
-    payload.long_lived = Choice::of(args.new_vault.long_lived, args.new_vault.short_lived)
-        .to_record(OLD_PROGRAMS, ui)?;
+    payload.handout = Choice::of(
+        args.new_vault.long_lived,
+        args.new_vault.short_lived,
+        args.new_vault.broker,
+    )
+    .to_record(OLD_PROGRAMS, ui)?;
     let slots = NewSlots::from_flags(
         &ctx.vault,
         args.new_vault.no_passphrase,

@@ -34,13 +34,17 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
         .map_err(|e| grant::say_endpoint_source(e, &environment, false))?;
     // The questions init and import share, in the same order: what programs get, then
     // the new passphrase.
-    let asked = Choice::of(args.new_vault.long_lived, args.new_vault.short_lived)
-        .to_record("", ui)
-        .and_then(|long_lived| {
-            let slots = NewSlots::with(&ctx.vault, args.new_vault.no_passphrase, recipients)?;
-            Ok((long_lived, slots))
-        });
-    let (long_lived, slots) = match asked {
+    let asked = Choice::of(
+        args.new_vault.long_lived,
+        args.new_vault.short_lived,
+        args.new_vault.broker,
+    )
+    .to_record("", ui)
+    .and_then(|handout| {
+        let slots = NewSlots::with(&ctx.vault, args.new_vault.no_passphrase, recipients)?;
+        Ok((handout, slots))
+    });
+    let (handout, slots) = match asked {
         Ok(answers) => answers,
         Err(err) => {
             obtained.fail(&err);
@@ -60,7 +64,7 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
     );
     payload.redirect_uri = obtained.redirect_uri.clone();
     payload.token_encoding = Some(obtained.verified.tokens.encoding);
-    payload.long_lived = long_lived;
+    payload.handout = handout;
     let backup = match vault::create(path, payload, &slots, args.force) {
         Ok(b) => b,
         Err(err) => {

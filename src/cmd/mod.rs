@@ -5,6 +5,7 @@
 
 mod api;
 mod audit;
+mod broker_run;
 mod completions;
 mod credentials;
 mod exec;

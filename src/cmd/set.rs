@@ -1,41 +1,53 @@
-//! `ttvault set long-lived on|off`: change the vault's recorded choice of what programs
-//! run by `exec` (and printed by `export`) get by default. Everything else in the vault
-//! is kept; the rewrite is one atomic replace under the vault's lock.
+//! `ttvault set handout tokens|broker|long-lived` (and the older `set long-lived on|off`):
+//! change the vault's recorded choice of what programs run by `exec` (and printed by
+//! `export`) get by default. Everything else in the vault is kept; the rewrite is one atomic
+//! replace under the vault's lock.
 
 use super::Context;
-use crate::cli::{OnOff, SetArgs, Setting};
-use crate::error::Result;
+use crate::cli::{SetArgs, SetValue, Setting};
+use crate::error::{Error, Result};
 use crate::outln;
 use crate::output;
-use crate::vault;
+use crate::vault::{self, Handout};
 
 pub fn run(ctx: &Context, args: &SetArgs) -> Result<i32> {
-    let Setting::LongLived = args.setting;
-    let long = args.value == OnOff::On;
+    let handout = wanted(args)?;
     let was = vault::update(&ctx.vault, None, |opened| {
-        let was = opened.payload.long_lived;
-        opened.payload.long_lived = long;
+        let was = opened.payload.handout;
+        opened.payload.handout = handout;
         Ok((was, vault::keep_passphrase(opened)?))
     })?;
-    let now = if long {
-        "programs run by `ttvault exec` (and `export`) get the client secret and refresh \
-         token by default (long-lived)"
-    } else {
-        "programs run by `ttvault exec` (and `export`) get only a short-lived access token \
-         by default"
-    };
-    if was == long {
+    let now = format!(
+        "programs run by `ttvault exec` get {} by default",
+        handout.describe()
+    );
+    if was == handout {
         outln!("Unchanged: {now}.")?;
     } else {
         outln!("Recorded in {}: {now}.", ctx.vault.path.display())?;
     }
-    if agent_running(ctx) {
+    if agent_running(ctx) && was != handout {
         output::note(
             "the running agent keeps the choice it was unlocked with; `ttvault unlock` again \
              (or `ttvault lock`) to use the new one",
         );
     }
     Ok(0)
+}
+
+/// The value checked against the setting, before the vault is opened.
+fn wanted(args: &SetArgs) -> Result<Handout> {
+    match (args.setting, args.value) {
+        (Setting::Handout, SetValue::Tokens) => Ok(Handout::Tokens),
+        (Setting::Handout, SetValue::Broker) => Ok(Handout::Broker),
+        (Setting::Handout, SetValue::LongLived) => Ok(Handout::LongLived),
+        (Setting::LongLived, SetValue::On) => Ok(Handout::LongLived),
+        (Setting::LongLived, SetValue::Off) => Ok(Handout::Tokens),
+        (Setting::Handout, _) => Err(Error::usage("handout is tokens, broker or long-lived")
+            .hint("e.g. `ttvault set handout broker`")),
+        (Setting::LongLived, _) => Err(Error::usage("long-lived is on or off")
+            .hint("or choose any of the three: `ttvault set handout tokens|broker|long-lived`")),
+    }
 }
 
 #[cfg(unix)]

@@ -28,7 +28,7 @@ pub fn run(ctx: &Context) -> Result<i32> {
             "created_at": p.created_at,
             "rotated_at": p.rotated_at,
             "imported_at": p.imported_at,
-            "long_lived": p.long_lived,
+            "handout": p.handout.name(),
             "recipients": p.recipients,
             "slots": slots,
         });
@@ -58,18 +58,10 @@ pub fn run(ctx: &Context) -> Result<i32> {
         outln!("imported:      {at} (from a plaintext file)")?;
     }
     outln!("secrets:       client secret, refresh token (not shown)")?;
-    outln!("programs get:  {}", programs_get(p.long_lived))?;
+    outln!("programs get:  {}", p.handout.describe())?;
+    outln!("               (`ttvault set handout tokens|broker|long-lived` to change)")?;
     for line in describe_slots(&slots, &p.recipients) {
         outln!("slot:          {line}")?;
     }
     Ok(0)
-}
-
-/// What `exec` and `export` hand out by default, and how to change it.
-fn programs_get(long_lived: bool) -> &'static str {
-    if long_lived {
-        "access token, client secret and refresh token (long-lived; `ttvault set long-lived off` to change)"
-    } else {
-        "access token only (short-lived; `ttvault set long-lived on` to change)"
-    }
 }

@@ -23,7 +23,7 @@ pub fn run(ctx: &Context) -> Result<i32> {
             "private": private,
             "agent": agent.as_ref().map(|a| a.json()),
             // Recorded inside the encrypted payload: the header does not show it.
-            "long_lived": serde_json::Value::Null,
+            "handout": serde_json::Value::Null,
         });
         output::json(&doc)?;
         return Ok(0);

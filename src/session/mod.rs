@@ -45,7 +45,7 @@ pub struct Session {
 
 impl Session {
     /// A session the agent answered with.
-    fn from_agent(served: Served) -> Self {
+    pub(crate) fn from_agent(served: Served) -> Self {
         Session {
             grant: served.grant,
             secrets: served.secrets,

@@ -110,7 +110,7 @@ fn the_fields_then_a_session_ask_the_passphrase_once() {
     let mut grant = GrantAccess::new(&vault, &http);
     // The recorded choice first (exec, export): no token asked for.
     let fields = grant.fields(Secrets::Withheld).unwrap();
-    assert!(fields.secrets.is_none() && !fields.info.long_lived);
+    assert!(fields.secrets.is_none() && fields.info.handout == crate::vault::Handout::Tokens);
     assert_eq!(calls.load(Ordering::SeqCst), 0);
     assert!(grant.fields(Secrets::Included).unwrap().secrets.is_some());
     let session = grant

@@ -4,7 +4,7 @@
 
 use crate::endpoints::Environment;
 use crate::secret::{ClientSecret, RefreshToken};
-use crate::vault::Payload;
+use crate::vault::{Handout, Payload};
 use serde::{Deserialize, Serialize};
 
 /// The grant's fields that are not secret.
@@ -22,9 +22,9 @@ pub struct GrantInfo {
     pub rotated_at: Option<String>,
     /// The vault's recipient slots (public keys).
     pub recipients: Vec<String>,
-    /// The vault's recorded choice: programs get the long-lived secrets by default.
+    /// The vault's recorded choice of what programs get by default.
     #[serde(default)]
-    pub long_lived: bool,
+    pub handout: Handout,
     /// When `import` took the grant from a plaintext file (RFC 3339, UTC).
     #[serde(default)]
     pub imported_at: Option<String>,
@@ -41,7 +41,7 @@ impl GrantInfo {
             created_at: payload.created_at.clone(),
             rotated_at: payload.rotated_at.clone(),
             recipients: payload.recipients.clone(),
-            long_lived: payload.long_lived,
+            handout: payload.handout,
             imported_at: payload.imported_at.clone(),
         }
     }

@@ -7,6 +7,7 @@ pub(crate) mod discover;
 // header, KDF parameters, payload and reseal directly; the rest is crate-private.
 pub mod format;
 pub(crate) mod grant_parts;
+pub mod handout;
 pub mod header;
 pub mod kdf;
 pub(crate) mod lock;
@@ -19,6 +20,7 @@ pub(crate) mod store;
 pub(crate) mod target;
 
 pub use grant_parts::{GrantInfo, GrantSecrets};
+pub use handout::Handout;
 pub use payload::Payload;
 pub use reference::{UnlockSources, VaultRef};
 pub use rewrite::PassphraseSlot;

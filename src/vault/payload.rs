@@ -2,6 +2,7 @@
 //! one; a vault written by a newer ttvault is refused with a clear message, never
 //! misread. Unknown fields are ignored so minor additions stay readable.
 
+use super::handout::Handout;
 use crate::body_encoding::BodyEncoding;
 use crate::endpoints::Environment;
 use crate::error::{Error, Result};
@@ -39,12 +40,14 @@ pub struct Payload {
         deserialize_with = "lenient_encoding"
     )]
     pub token_encoding: Option<BodyEncoding>,
-    /// Whether programs run by `exec` (and `export`) get the long-lived secrets (client
-    /// secret, refresh token) by default, as SDK programs that refresh on their own need;
-    /// otherwise only an access token (README "exec"). Absent in older vaults: short-lived.
-    /// Written only when true, so a short-lived vault's document is what it always was.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub long_lived: bool,
+    /// What programs run by `exec` (and `export`) get by default (README "exec"). Written
+    /// only when not `tokens`, so a tokens-only vault's document is what it always was.
+    #[serde(default, skip_serializing_if = "Handout::is_tokens")]
+    pub handout: Handout,
+    /// The boolean older vaults recorded instead (`true`: long-lived); read, folded into
+    /// `handout` by [`Payload::from_bytes`], never written.
+    #[serde(default, rename = "long_lived", skip_serializing)]
+    legacy_long_lived: bool,
     /// RFC 3339, UTC: when `import` took the grant from a plaintext file (the grant sat
     /// unencrypted on disk before, so `audit` asks for a re-created one). `None` for a
     /// grant made by `init`.
@@ -73,7 +76,8 @@ impl Payload {
             rotated_at: None,
             recipients: Vec::new(),
             token_encoding: None,
-            long_lived: false,
+            handout: Handout::Tokens,
+            legacy_long_lived: false,
             imported_at: None,
         }
     }
@@ -87,6 +91,7 @@ impl Payload {
         #[derive(Deserialize)]
         struct Versioned {
             version: Option<u64>,
+            handout: Option<serde_json::Value>,
         }
         let damaged = || {
             Error::vault("the vault decrypted, but its contents are not a ttvault document")
@@ -107,8 +112,15 @@ impl Payload {
             }
             None => return Err(damaged()),
         }
+        let recorded = match &versioned.handout {
+            None => None,
+            Some(value) => Some(known_handout(value)?),
+        };
         // serde_json's error text can quote input, so it is not shown.
-        let payload: Payload = serde_json::from_slice(bytes).map_err(|_| damaged())?;
+        let mut payload: Payload = serde_json::from_slice(bytes).map_err(|_| damaged())?;
+        payload.handout =
+            recorded.unwrap_or_else(|| Handout::from_legacy(payload.legacy_long_lived));
+        payload.legacy_long_lived = false;
         payload.check()?;
         Ok(payload)
     }
@@ -133,6 +145,28 @@ impl Payload {
         }
         Ok(())
     }
+}
+
+/// The recorded hand-out, or a clear error for a value this ttvault does not know (a
+/// newer one wrote it): guessing could hand a program more than the user chose.
+fn known_handout(value: &serde_json::Value) -> Result<Handout> {
+    let word = value.as_str().unwrap_or("");
+    Handout::parse(word).ok_or_else(|| {
+        // Shown only when it looks like a setting's name: the file is not echoed.
+        let shown = if !word.is_empty()
+            && word.len() <= 24
+            && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            format!(" \"{word}\"")
+        } else {
+            String::new()
+        };
+        Error::vault(format!(
+            "the vault records a hand-out{shown} this ttvault does not know (tokens, broker \
+             or long-lived)"
+        ))
+        .hint("a newer ttvault wrote it: upgrade ttvault to open this vault")
+    })
 }
 
 /// A remembered encoding this ttvault does not know (written by a newer one) is only a
@@ -196,28 +230,53 @@ mod tests {
     }
 
     #[test]
-    fn the_long_lived_choice_and_import_date_are_kept_and_old_vaults_are_short_lived() {
+    fn the_handout_and_import_date_are_kept_and_old_vaults_mean_what_they_meant() {
         let mut p = sample();
-        let mut doc: serde_json::Value = serde_json::from_slice(&p.to_bytes()).unwrap();
-        doc.as_object_mut().unwrap().remove("long_lived");
-        let old = doc.to_string();
-        assert!(!old.contains("long_lived") && !old.contains("imported_at"));
-        let back = Payload::from_bytes(old.as_bytes()).unwrap();
-        assert!(
-            !back.long_lived,
-            "a vault from before the choice is short-lived"
-        );
+        let doc = String::from_utf8(p.to_bytes().to_vec()).unwrap();
+        assert!(!doc.contains("handout") && !doc.contains("imported_at"));
+        let back = Payload::from_bytes(doc.as_bytes()).unwrap();
+        assert_eq!(back.handout, Handout::Tokens, "no setting: tokens only");
         assert_eq!(back.imported_at, None);
-        p.long_lived = true;
+        // Vaults from before `handout` recorded `long_lived`.
+        let legacy = doc.replacen('{', "{\"long_lived\": true,", 1);
+        let back = Payload::from_bytes(legacy.as_bytes()).unwrap();
+        assert_eq!(back.handout, Handout::LongLived);
+        let rewritten = String::from_utf8(back.to_bytes().to_vec()).unwrap();
+        assert!(
+            rewritten.contains("\"handout\": \"long-lived\""),
+            "{rewritten}"
+        );
+        assert!(
+            !rewritten.contains("long_lived"),
+            "the old field is not written"
+        );
+        for h in Handout::ALL {
+            p.handout = h;
+            assert_eq!(Payload::from_bytes(&p.to_bytes()).unwrap().handout, h);
+        }
         p.imported_at = Some("2025-01-02T03:04:05Z".into());
         let back = Payload::from_bytes(&p.to_bytes()).unwrap();
-        assert!(back.long_lived);
         assert_eq!(back.imported_at.as_deref(), Some("2025-01-02T03:04:05Z"));
         p.imported_at = Some("yesterday".into());
         assert_eq!(
             Payload::from_bytes(&p.to_bytes()).unwrap_err().code,
             crate::Code::Vault
         );
+    }
+
+    #[test]
+    fn an_unknown_handout_is_named_and_never_guessed() {
+        let mut p = sample();
+        p.handout = Handout::Broker;
+        let doc = String::from_utf8(p.to_bytes().to_vec()).unwrap();
+        let newer = doc.replace("\"broker\"", "\"enclave\"");
+        let err = Payload::from_bytes(newer.as_bytes()).unwrap_err();
+        assert_eq!(err.code, crate::Code::Vault);
+        assert!(err.message.contains("\"enclave\""), "{}", err.message);
+        assert!(err.hint.unwrap_or_default().contains("upgrade"));
+        let odd = doc.replace("\"broker\"", "\"x secret value\"");
+        let err = Payload::from_bytes(odd.as_bytes()).unwrap_err();
+        assert!(!err.message.contains("secret"), "{}", err.message);
     }
 
     #[test]

@@ -95,11 +95,13 @@ impl Dir {
         )
     }
 
-    /// A vault at `.secrets` with the test grant, opened by the passphrase in `pw`.
+    /// A vault at `.secrets` with the test grant, opened by the passphrase in `pw`; it
+    /// records handout tokens (import records broker where nothing is asked).
     pub fn vault(&self) {
         self.passphrase_files();
         self.legacy_secrets(".secrets");
-        self.run(&["import", "--passphrase-file", "pw"]).success();
+        self.run(&["import", "--short-lived", "--passphrase-file", "pw"])
+            .success();
     }
 }
 
@@ -268,7 +270,8 @@ impl Dir {
     }
 
     /// A vault at `.secrets` holding a personal grant of the stand-in with `scopes`; the
-    /// vault records the stand-in's endpoints. Returns the grant's refresh token.
+    /// vault records the stand-in's endpoints and handout tokens. Returns the grant's
+    /// refresh token.
     pub fn standin_vault(&self, standin: &tt_standin::StandIn, scopes: &str) -> String {
         self.passphrase_files();
         let refresh = standin.personal_grant(CLIENT_ID, scopes);
@@ -278,7 +281,13 @@ impl Dir {
         );
         self.run_at(
             standin,
-            &["import", "legacy.env", "--passphrase-file", "pw"],
+            &[
+                "import",
+                "legacy.env",
+                "--short-lived",
+                "--passphrase-file",
+                "pw",
+            ],
         )
         .success();
         refresh

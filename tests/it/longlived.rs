@@ -1,6 +1,6 @@
-//! The long-lived choice (README "exec"): made once at init or import (a flag, or a
-//! question at a terminal), recorded in the vault, kept by rotate and passwd, changed with
-//! `ttvault set long-lived`, overridden for one run; presets that fit their programs; the
+//! The hand-out (README "exec"): made once at init or import (a flag, or a question at a
+//! terminal), recorded in the vault, kept by rotate and passwd, changed with `ttvault set
+//! handout` (or `set long-lived`), overridden for one run; presets that fit their programs; the
 //! scope question for tokens that name none; the old helper's plaintext leftovers.
 
 use crate::common::*;
@@ -151,15 +151,21 @@ fn init_long_lived_is_recorded_kept_by_rotate_and_passwd_and_overridden_per_run(
 /// The seed's program (an SDK program reading TT_API_CLIENT_SECRET and TT_REFRESH_TOKEN,
 /// as its `load_dotenv()` does) runs unchanged once the vault recorded the choice.
 #[test]
-fn without_a_terminal_the_default_is_short_lived_and_set_changes_it() {
+fn without_a_terminal_init_records_the_broker_and_set_changes_it() {
     let s = standin();
     let dir = Dir::new();
     let rt = s.personal_grant(CLIENT_ID, "read");
     init_vault(&dir, &s, &rt, &[]).success();
-    assert!(show(&dir).contains("programs get:  access token only"));
+    assert!(show(&dir).contains("(broker)"));
     let env = child_env(&dir, &[]);
     env.success();
     assert!(!gets_secrets(&env, &rt) && !env.stdout.contains(&rt));
+    assert!(env
+        .stdout
+        .contains("TT_REFRESH_TOKEN=ttvault-broker-placeholder-"));
+    dir.run(&["set", "handout", "tokens", "--passphrase-file", "pw"])
+        .success()
+        .stdout_has("Recorded");
     // A stand-in for the seed's option_chain_fetcher.py: it fails without its secrets.
     dir.write(
         "option_chain_fetcher.sh",
@@ -180,7 +186,7 @@ fn without_a_terminal_the_default_is_short_lived_and_set_changes_it() {
         .stdout_has("Recorded");
     dir.run(&seed).success().stdout_has("SPX chain fetched");
     assert!(show(&dir).contains("long-lived"));
-    // An import is short-lived without a terminal too.
+    // A tokens-only vault (import --short-lived).
     let dir2 = Dir::new();
     let rt2 = dir2.standin_vault(&s, "read");
     assert!(!gets_secrets(&child_env(&dir2, &[]), &rt2));
@@ -210,8 +216,9 @@ fn the_tastyware_preset_on_a_short_lived_run_is_refused_before_anything_starts()
     ]);
     run.code(2)
         .stderr_has("TT_SECRET")
-        .stderr_has("--long-lived")
-        .stderr_has("ttvault set long-lived on");
+        .stderr_has("--broker")
+        .stderr_has("ttvault set handout broker");
+    assert!(!run.stderr.contains("--long-lived"), "{}", run.stderr);
     assert!(!run.stderr.contains("passphrase"), "{}", run.stderr);
     // The vault's recorded short-lived choice: refused before any token request.
     let run = dir.run(&[
@@ -241,7 +248,8 @@ fn init_and_import_at_a_terminal_ask_and_record_the_answer() {
         return;
     }
     let s = standin();
-    for (answer, long) in [("y\n", true), ("\n", false)] {
+    // 3: long-lived; no answer: the recommended broker (no secret either).
+    for (answer, long) in [("3\n", true), ("\n", false)] {
         let dir = Dir::new();
         dir.passphrase_files();
         let rt = s.personal_grant(CLIENT_ID, "read");
@@ -257,17 +265,17 @@ fn init_and_import_at_a_terminal_ask_and_record_the_answer() {
         );
         assert!(said.contains("rc=0"), "{said}");
         assert!(
-            said.contains("SPX option chain") && said.contains("access token"),
+            said.contains("(recommended)") && said.contains("access token"),
             "{said}"
         );
-        assert!(said.contains("[y/N]"), "{said}");
+        assert!(said.contains("broker (default)"), "{said}");
         assert!(!said.contains(&rt), "{said}");
         assert_eq!(gets_secrets(&child_env(&dir, &[]), &rt), long, "{answer:?}");
     }
     // import asks too, naming the old setup's programs.
     let dir = Dir::new();
     dir.vault_plaintext_with_backup();
-    let said = at_terminal(&dir, &s, "import --passphrase-file pw", &[], "y\nn\n");
+    let said = at_terminal(&dir, &s, "import --passphrase-file pw", &[], "3\nn\n");
     assert!(said.contains("rc=0"), "{said}");
     assert!(said.contains("old setup's programs"), "{said}");
     assert!(
@@ -331,15 +339,20 @@ fn audit_warns_about_an_imported_grant_and_a_long_lived_choice() {
         !doc.to_string().contains("days ago"),
         "no made-up grant age: {doc}"
     );
-    assert_eq!(finding(&doc, "exec.long_lived")["severity"], "ok");
+    assert_eq!(finding(&doc, "exec.handout")["severity"], "ok");
 
     dir.run(&["set", "long-lived", "on", "--passphrase-file", "pw"])
         .success();
     let doc = audit(&dir, &s);
-    let long = finding(&doc, "exec.long_lived");
+    let long = finding(&doc, "exec.handout");
     assert_eq!(long["severity"], "warning");
     assert!(
         long["message"].as_str().unwrap().contains("refresh token"),
+        "{long}"
+    );
+    // The broker: the same programs, the same results, without the exposure.
+    assert!(
+        long["fix"].as_str().unwrap().contains("set handout broker"),
         "{long}"
     );
 

@@ -212,7 +212,10 @@ fn long_lived_secrets_follow_the_vaults_choice_or_the_unlock_flag() {
     };
     assert!(!make(&payload, false).long_lived());
     assert!(make(&payload, true).long_lived());
-    payload.long_lived = true;
+    // The broker needs access tokens only: its programs never get the secrets.
+    payload.handout = crate::vault::Handout::Broker;
+    assert!(!make(&payload, false).long_lived());
+    payload.handout = crate::vault::Handout::LongLived;
     let s = make(&payload, false);
     assert!(s.long_lived());
     // Absurd durations are bounded, not overflowed.
