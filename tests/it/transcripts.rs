@@ -2,7 +2,7 @@
 //! line with its exact stdout, stderr and exit status, run by trycmd in a fresh sandbox
 //! folder (NAME.in holds the files it starts with). `[..]` stands for text that may vary
 //! (the vault's absolute path). After a deliberate change of wording, re-run with
-//! `TRYCMD=overwrite` on a copy, or edit the .toml by hand.
+//! `TRYCMD=overwrite`: the rewritten .toml files are copied back into tests/cmd.
 //!
 //! Git keeps no file modes but the executable bit, and ttvault refuses a vault others can
 //! read; so the cases run from a copy in which every starting file is 0600, except the
@@ -27,6 +27,14 @@ fn transcripts_pin_help_and_offline_errors() {
         .register_bin("ttvault", Path::new(env!("CARGO_BIN_EXE_ttvault")))
         .case(copy.path().join("*.toml"))
         .run();
+    if std::env::var_os("TRYCMD").is_some_and(|v| v == "overwrite") {
+        for entry in std::fs::read_dir(copy.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension() == Some("toml".as_ref()) {
+                std::fs::copy(&path, source.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+    }
 }
 
 fn copy_tree(from: &Path, to: &Path) {
