@@ -85,17 +85,17 @@ impl Drop for CaBundle {
     }
 }
 
-/// `$XDG_RUNTIME_DIR/ttvault-broker` (a per-user tmpfs on most Linux systems), else
-/// `ttvault-broker-<uid>` in the temporary directory.
-pub fn parent_dir() -> PathBuf {
-    if let Some(runtime) = std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
-        return PathBuf::from(runtime).join("ttvault-broker");
-    }
-    #[cfg(unix)]
-    let name = format!("ttvault-broker-{}", crate::harden::current_uid());
-    #[cfg(not(unix))]
-    let name = "ttvault-broker".to_string();
-    std::env::temp_dir().join(name)
+/// `broker/` in the agent's private directory (`$XDG_RUNTIME_DIR/ttvault`, else
+/// `~/.ttvault-agent`): no other user can make it first, as one could in /tmp.
+#[cfg(unix)]
+pub fn parent_dir() -> Result<PathBuf> {
+    Ok(crate::agent::paths::socket_dir(true)?.join("broker"))
+}
+
+/// `ttvault-broker` in the temporary directory (per user on Windows).
+#[cfg(not(unix))]
+pub fn parent_dir() -> Result<PathBuf> {
+    Ok(std::env::temp_dir().join("ttvault-broker"))
 }
 
 /// The shared parent: made 0700 if missing; refused if it is a link, another user's, or

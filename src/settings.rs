@@ -57,6 +57,12 @@ pub struct Settings {
     pub browser: Option<String>,
     /// `XDG_RUNTIME_DIR`, where the agent's socket directory goes.
     pub runtime_dir: Option<PathBuf>,
+    /// The user's own proxy (`HTTPS_PROXY`, else `https_proxy`), `NO_PROXY` and `no_proxy`
+    /// (each as set, `NO_PROXY` first), and `SSL_CERT_FILE`: what `exec --broker` keeps
+    /// for its outgoing connections and the program's CA bundle.
+    pub https_proxy: Option<String>,
+    pub no_proxy: Vec<(&'static str, String)>,
+    pub ssl_cert_file: Option<PathBuf>,
     /// `HOME`: the agent's socket directory when there is no `XDG_RUNTIME_DIR`.
     pub home: Option<PathBuf>,
     /// Test knobs (see the constants).
@@ -109,6 +115,20 @@ impl Settings {
                 "SHELL" => s.shell = set.then(|| value.clone()),
                 "BROWSER" => s.browser = text(),
                 "XDG_RUNTIME_DIR" => s.runtime_dir = set.then(|| PathBuf::from(&value)),
+                "HTTPS_PROXY" => s.https_proxy = text().or(s.https_proxy.take()),
+                "https_proxy" => s.https_proxy = s.https_proxy.take().or(text()),
+                "NO_PROXY" | "no_proxy" => {
+                    let name = if name == "NO_PROXY" {
+                        "NO_PROXY"
+                    } else {
+                        "no_proxy"
+                    };
+                    s.no_proxy.retain(|(n, _)| *n != name);
+                    s.no_proxy
+                        .push((name, value.to_string_lossy().into_owned()));
+                    s.no_proxy.sort_by_key(|(n, _)| *n != "NO_PROXY");
+                }
+                "SSL_CERT_FILE" => s.ssl_cert_file = set.then(|| PathBuf::from(&value)),
                 "HOME" => s.home = set.then(|| PathBuf::from(&value)),
                 KDF_TARGET_MS => s.kdf_target_ms = number(),
                 KDF_MEMORY_MIB => s.kdf_memory_mib = number().and_then(|n: u64| n.try_into().ok()),
@@ -230,6 +250,21 @@ mod tests {
     }
 
     #[cfg(unix)]
+    #[test]
+    fn the_upper_case_proxy_variables_win_whatever_their_order() {
+        let s = of(&[
+            ("https_proxy", "http://lower:1"),
+            ("no_proxy", "lower.example"),
+            ("HTTPS_PROXY", "http://upper:2"),
+            ("NO_PROXY", "upper.example"),
+        ]);
+        assert_eq!(s.https_proxy.as_deref(), Some("http://upper:2"));
+        assert_eq!(s.no_proxy[0], ("NO_PROXY", "upper.example".to_string()));
+        assert_eq!(s.no_proxy[1].0, "no_proxy");
+        let lower = of(&[("https_proxy", "http://lower:1"), ("HTTPS_PROXY", " ")]);
+        assert_eq!(lower.https_proxy.as_deref(), Some("http://lower:1"));
+    }
+
     #[test]
     fn a_secret_that_is_not_utf8_is_an_error_when_used() {
         use std::os::unix::ffi::OsStringExt;

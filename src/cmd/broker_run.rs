@@ -71,9 +71,9 @@ pub fn run(ctx: &Context, mut plan: Plan<'_>) -> Result<i32> {
         plan.opened.take(),
     ));
     let started = Broker::start(config, tokens)?;
-    let user_bundle = std::env::var_os("SSL_CERT_FILE").map(std::path::PathBuf::from);
+    let user_bundle = crate::settings::get().ssl_cert_file.clone();
     let bundle = CaBundle::write(
-        &bundle::parent_dir(),
+        &bundle::parent_dir()?,
         started.ca_pem(),
         user_bundle.as_deref(),
     )?;
@@ -90,9 +90,13 @@ pub fn run(ctx: &Context, mut plan: Plan<'_>) -> Result<i32> {
     }
     let kept = without_hosts(&user_no_proxy, started.terminated_hosts());
     for name in ["NO_PROXY", "no_proxy"] {
-        match (&kept, std::env::var_os(name)) {
-            (Some(list), Some(_)) => command.env(name, list),
-            (None, _) | (_, None) => command.env_remove(name),
+        let was_set = crate::settings::get()
+            .no_proxy
+            .iter()
+            .any(|(n, _)| *n == name);
+        match (&kept, was_set) {
+            (Some(list), true) => command.env(name, list),
+            (None, _) | (_, false) => command.env_remove(name),
         };
     }
     ctx.vault.report.detail(&format!(
@@ -154,10 +158,7 @@ fn say(event: Event) {
 
 /// The user's own HTTPS proxy, for the broker's outgoing connections.
 fn user_proxy() -> Result<Option<url::Url>> {
-    let Some(value) = ["HTTPS_PROXY", "https_proxy"]
-        .iter()
-        .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
-    else {
+    let Some(value) = crate::settings::get().https_proxy.clone() else {
         return Ok(None);
     };
     let value = value.trim();
@@ -175,10 +176,10 @@ fn user_proxy() -> Result<Option<url::Url>> {
 
 /// `NO_PROXY` (or `no_proxy`) as a list.
 fn no_proxy_list() -> Vec<String> {
-    ["NO_PROXY", "no_proxy"]
-        .iter()
-        .find_map(|n| std::env::var(n).ok())
-        .map(|v| {
+    crate::settings::get()
+        .no_proxy
+        .first()
+        .map(|(_, v)| {
             v.split(',')
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
@@ -315,7 +316,9 @@ mod tests {
                 "{preset:?} has long-lived names"
             );
             for var in &brokered {
-                if short.contains(&var.name) {
+                if short.contains(&var.name) || var.name == "API_BASE_URL" {
+                    // The short-lived set, and the official Python SDK's API_BASE_URL (the
+                    // endpoint, no secret), hold their real values.
                     assert!(!var.value.starts_with(broker::PLACEHOLDER_PREFIX));
                 } else {
                     assert!(
