@@ -113,12 +113,7 @@ impl Tour<'_> {
         self.say("\n# 2. Run a program with a 15-minute access token in its environment")?;
         self.show(&["exec", pw[0], pw[1], "--", "fetch-spx"], &[], 0)?;
 
-        self.say(
-            "\n# 3. Every risk ttvault can see: scopes, files, endpoints, and the grant, live",
-        )?;
-        self.show(&["audit", pw[0], pw[1]], &[], 0)?;
-
-        self.say("\n# 4. One passphrase for the next 15 minutes: an agent holds the vault open")?;
+        self.say("\n# 3. One passphrase for the next 15 minutes: an agent holds the vault open")?;
         self.show(&["unlock", pw[0], pw[1]], &[], 0)?;
         self.unlocked = true;
         self.show(&["status"], &[], 0)?;
@@ -132,6 +127,11 @@ impl Tour<'_> {
             &[],
             0,
         )?;
+        self.say(
+            "\n# 4. Every risk ttvault can see: scopes, files, endpoints, and the grant, live\n\
+             #    (the agent serves tokens only, so audit opens the vault for its file checks)",
+        )?;
+        self.show(&["audit", pw[0], pw[1]], &[], 0)?;
         self.show(&["lock"], &[], 0)?;
         self.unlocked = false;
 

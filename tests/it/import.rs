@@ -142,7 +142,7 @@ fn import_at_a_terminal_offers_to_shred_the_old_backup() {
         return;
     }
     let s = standin();
-    for (answers, shredded) in [("n\ny\n", true), ("n\nn\n", false)] {
+    for (answers, shredded) in [("1\ny\n", true), ("1\nn\n", false)] {
         let dir = Dir::new();
         dir.vault_plaintext_with_backup();
         let said = at_terminal(&dir, &s, "import --passphrase-file pw", &[], answers);

@@ -68,7 +68,7 @@ fn init_asks_the_passphrase_last_and_keeps_what_was_typed_across_failures() {
         .unwrap();
     // The browser's last page waits until the vault is written.
     let page = std::thread::spawn(move || get(&callback));
-    tty.expect("Give programs the client secret and refresh token by default? [y/N]");
+    tty.expect("Answer [tokens/broker/long-lived]");
     tty.type_line("");
     tty.expect("New passphrase");
     tty.type_line(PASSPHRASE);
@@ -127,7 +127,7 @@ fn a_failed_init_leaves_the_gitignore_alone() {
 }
 
 /// import asks what init asks, in init's order and with the same default: what programs
-/// get (its words matching its `[y/N]`), then the new passphrase; its own question about
+/// get (its words matching its default, the broker), then the new passphrase; its own question about
 /// other plaintext copies comes after them. Before, the copies came between the two.
 #[test]
 fn import_asks_init_s_questions_in_init_s_order() {
@@ -138,8 +138,9 @@ fn import_asks_init_s_questions_in_init_s_order() {
     dir.legacy_secrets(".secrets");
     dir.legacy_secrets(".secrets.backup");
     let mut tty = Terminal::start(&dir, &format!("{} import", bin()), &[]);
-    tty.expect("the default, N, gives them only an access token");
-    tty.expect("Give programs the client secret and refresh token by default? [y/N]");
+    tty.expect("the broker runs them unchanged");
+    tty.expect("broker (default)");
+    tty.expect("Answer [tokens/broker/long-lived]");
     tty.type_line("");
     tty.expect("New passphrase");
     tty.type_line(PASSPHRASE);
