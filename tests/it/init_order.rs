@@ -151,7 +151,7 @@ fn import_asks_init_s_questions_in_init_s_order() {
     let (status, screen) = tty.finish();
     assert_eq!(status, Some(0), "{screen}");
     assert!(
-        screen.contains("only a short-lived access token"),
+        screen.contains("Recorded: programs get access token, placeholders and ttvault's broker"),
         "{screen}"
     );
     assert_absent(&screen, &[CLIENT_SECRET, PASSPHRASE]);
