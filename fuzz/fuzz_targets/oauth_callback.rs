@@ -26,7 +26,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use ttvault::oauth::pages;
-use ttvault::oauth::server::{route, Answer, Decision, Expect, Flow, Incoming, Start};
+use ttvault::oauth::server::{
+    route, Answer, Decision, Expect, Flow, Incoming, LoopbackError, Start,
+};
 use ttvault::secret::OAuthState;
 use ttvault::{Error, Result};
 
@@ -198,6 +200,8 @@ fuzz_target!(|data: &[u8]| {
     let mut flow = Flow::new(&start);
     // The credentials of the last form post that was let through.
     let mut posted: Option<(String, String)> = None;
+    // The start address works once: a second load ends the flow (StartReused).
+    let mut start_loaded = false;
 
     for request in text.split("\n---\n").take(8) {
         let req = parse(request);
@@ -304,6 +308,14 @@ fuzz_target!(|data: &[u8]| {
                 }
                 return;
             }
+            Decision::Fail(_, e) if req.method == "GET" && path == START => {
+                assert!(
+                    host && start_loaded,
+                    "the first load of the start address failed"
+                );
+                assert!(matches!(e, LoopbackError::StartReused), "{e}");
+                return;
+            }
             Decision::Fail(_, e) => {
                 assert!(host && req.method == "GET" && path == callback_path);
                 assert_eq!(
@@ -315,7 +327,11 @@ fuzz_target!(|data: &[u8]| {
                 assert!(!said.contains(STATE) && !said.contains(SECRET) && !said.contains(CSRF));
                 return;
             }
-            Decision::Answer(_) => {}
+            Decision::Answer(_) => {
+                if host && req.method == "GET" && path == START {
+                    start_loaded = true;
+                }
+            }
         }
     }
 });
