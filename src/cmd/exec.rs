@@ -5,7 +5,7 @@
 //! program's own; elsewhere, and with the broker (which lives in ttvault's process), it
 //! runs the program as its child, forwards signals to it and returns its status.
 
-use super::handout::{self, Choice};
+use super::handout::{self, HandoutFlag};
 use super::Context;
 use crate::cli::ExecArgs;
 use crate::env;
@@ -39,7 +39,7 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
             &std::io::ErrorKind::NotFound.into(),
         ));
     }
-    let choice = Choice::of(args.long_lived, args.short_lived, args.broker);
+    let choice = HandoutFlag::of(args.long_lived, args.short_lived, args.broker);
     let trade_only_with_broker = |handout: Handout| {
         if args.allow_trade && handout != Handout::Broker {
             return Err(crate::Error::usage(

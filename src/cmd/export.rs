@@ -1,6 +1,6 @@
 //! `ttvault export`: the same variables as `exec`, printed for a shell or a file.
 
-use super::handout::{self, Choice};
+use super::handout::{self, HandoutFlag};
 use super::Context;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::env::Preset;
@@ -37,14 +37,14 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<i32> {
         }
         Ok(())
     };
-    let mut choice = Choice::of(args.long_lived, args.short_lived, false);
+    let mut choice = HandoutFlag::of(args.long_lived, args.short_lived, false);
     // Reading the vault's recorded choice takes the passphrase, so at a terminal it is
     // not waited for: a run that must be long-lived (tastyware's preset) is refused now,
     // any other is short-lived (a note says what was left out). No passphrase is ever
     // asked only to be refused.
-    let recorded_only = choice == Choice::Unsaid && to_terminal && !preset.needs_long_lived();
-    if choice == Choice::Unsaid && to_terminal {
-        choice = Choice::Said(if recorded_only {
+    let recorded_only = choice == HandoutFlag::Unsaid && to_terminal && !preset.needs_long_lived();
+    if choice == HandoutFlag::Unsaid && to_terminal {
+        choice = HandoutFlag::Said(if recorded_only {
             Handout::Tokens
         } else {
             Handout::LongLived

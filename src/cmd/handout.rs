@@ -15,20 +15,20 @@ use crate::want::{Freshness, Secrets};
 
 /// The hand-out as the command line gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Choice {
+pub enum HandoutFlag {
     /// No flag: the vault's recorded choice (`exec`, `export`), or ask (`init`, `import`).
     Unsaid,
     Said(Handout),
 }
 
-impl Choice {
+impl HandoutFlag {
     /// From `--long-lived` / `--short-lived` / `--broker` (clap lets only one through).
     pub fn of(long_lived: bool, short_lived: bool, broker: bool) -> Self {
         match (long_lived, short_lived, broker) {
-            (true, _, _) => Choice::Said(Handout::LongLived),
-            (_, true, _) => Choice::Said(Handout::Tokens),
-            (_, _, true) => Choice::Said(Handout::Broker),
-            _ => Choice::Unsaid,
+            (true, _, _) => HandoutFlag::Said(Handout::LongLived),
+            (_, true, _) => HandoutFlag::Said(Handout::Tokens),
+            (_, _, true) => HandoutFlag::Said(Handout::Broker),
+            _ => HandoutFlag::Unsaid,
         }
     }
 
@@ -39,9 +39,9 @@ impl Choice {
     /// place are the same.
     pub fn to_record(self, why_long: &str, ui: &dyn Ui) -> Result<Handout> {
         match self {
-            Choice::Said(h) => Ok(h),
-            Choice::Unsaid if ui.can_ask() => ask(why_long, ui),
-            Choice::Unsaid => Ok(Handout::Broker),
+            HandoutFlag::Said(h) => Ok(h),
+            HandoutFlag::Unsaid if ui.can_ask() => ask(why_long, ui),
+            HandoutFlag::Unsaid => Ok(Handout::Broker),
         }
     }
 }
@@ -95,16 +95,16 @@ pub struct Run {
 /// sent). For the broker, the vault when this process opened it comes back too.
 pub fn session(
     mut grant: GrantAccess<'_>,
-    choice: Choice,
+    choice: HandoutFlag,
     preset: Preset,
     want: Freshness,
     check: &dyn Fn(Handout) -> Result<()>,
 ) -> Result<Run> {
     let handout = match choice {
-        Choice::Said(h) => h,
+        HandoutFlag::Said(h) => h,
         // The recorded choice is inside the vault, or known to its agent (which tells it
         // without a token).
-        Choice::Unsaid => grant.fields(Secrets::Withheld)?.info.handout,
+        HandoutFlag::Unsaid => grant.fields(Secrets::Withheld)?.info.handout,
     };
     if preset.needs_long_lived() && handout == Handout::Tokens {
         return Err(env::short_lived_tastyware());

@@ -3,7 +3,7 @@
 //! the other plaintext copies found beside it (the old script's `.secrets.backup`), when
 //! the person agrees or passed `--shred-copies`.
 
-use super::handout::Choice;
+use super::handout::HandoutFlag;
 use super::shred::{open_for_overwrite, overwrite, shred_and_remove};
 use super::Context;
 use crate::audit::files::{find_leftovers, Leftover, LeftoverKind};
@@ -69,7 +69,7 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<i32> {
     }
     // Every question comes before the vault is written.
     let ui = &*ctx.vault.ui;
-    payload.handout = Choice::of(
+    payload.handout = HandoutFlag::of(
         args.new_vault.long_lived,
         args.new_vault.short_lived,
         args.new_vault.broker,

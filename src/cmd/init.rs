@@ -3,7 +3,7 @@
 //! only after the vault is on disk.
 
 use super::grant::{self, Options};
-use super::handout::Choice;
+use super::handout::HandoutFlag;
 use super::{grant_report, Context};
 use crate::cli::InitArgs;
 use crate::endpoints::Environment;
@@ -34,7 +34,7 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
         .map_err(|e| grant::say_endpoint_source(e, &environment, false))?;
     // The questions init and import share, in the same order: what programs get, then
     // the new passphrase.
-    let asked = Choice::of(
+    let asked = HandoutFlag::of(
         args.new_vault.long_lived,
         args.new_vault.short_lived,
         args.new_vault.broker,
