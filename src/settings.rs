@@ -32,6 +32,9 @@ pub const KDF_MEMORY_MIB: &str = "TTVAULT_KDF_MEMORY_MIB";
 /// Lowers every whole-exchange HTTP deadline to this many seconds (never raises one):
 /// for tests against a stalling server, and for people who would rather fail fast.
 pub const HTTP_TIMEOUT_SECS: &str = "TTVAULT_HTTP_TIMEOUT_SECS";
+/// Debug builds only: panic right after a hidden prompt is shown (the pty test that a
+/// panic gives the terminal its echo back).
+pub const TEST_PANIC_AT_PROMPT: &str = "TTVAULT_TEST_PANIC_AT_PROMPT";
 /// How long a writer waits for the vault's write lock, in seconds (tests).
 pub const LOCK_WAIT_SECS: &str = "TTVAULT_LOCK_WAIT_SECS";
 
@@ -70,6 +73,7 @@ pub struct Settings {
     pub kdf_memory_mib: Option<u32>,
     pub lock_wait_secs: Option<u64>,
     pub http_timeout_secs: Option<u64>,
+    pub test_panic_at_prompt: bool,
     /// `NO_COLOR` (no-color.org), `CLICOLOR_FORCE` (set and not `0`).
     pub no_color: bool,
     pub clicolor_force: bool,
@@ -134,6 +138,7 @@ impl Settings {
                 KDF_MEMORY_MIB => s.kdf_memory_mib = number().and_then(|n: u64| n.try_into().ok()),
                 LOCK_WAIT_SECS => s.lock_wait_secs = number(),
                 HTTP_TIMEOUT_SECS => s.http_timeout_secs = number(),
+                TEST_PANIC_AT_PROMPT => s.test_panic_at_prompt = cfg!(debug_assertions) && set,
                 "NO_COLOR" => s.no_color = set,
                 "CLICOLOR_FORCE" => s.clicolor_force = set && value != "0",
                 _ => {}

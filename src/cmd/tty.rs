@@ -49,6 +49,10 @@ impl Tty {
     pub fn hidden(&mut self, prompt: &str) -> std::io::Result<Zeroizing<String>> {
         let _quiet = mode::Quiet::start(&self.file)?;
         self.say(prompt)?;
+        // Debug builds only (the knob is never set in a release build).
+        if crate::settings::get().test_panic_at_prompt {
+            panic!("a panic at the prompt, as the test asked");
+        }
         self.read_line()
     }
 

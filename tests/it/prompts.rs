@@ -75,6 +75,27 @@ fn ctrl_c_at_the_prompt_gives_the_terminal_back_its_echo() {
     assert_echo_on(&screen);
 }
 
+/// A panic while the prompt has echo off (a bug): the terminal gets its echo back, and the
+/// panic is reported as an internal error (exit 101), never with what was being handled.
+#[test]
+fn a_panic_at_the_prompt_gives_the_terminal_back_its_echo() {
+    if !pty_available() {
+        return;
+    }
+    let dir = Dir::new();
+    dir.vault();
+    let shell = format!(
+        "TTVAULT_TEST_PANIC_AT_PROMPT=1 {} --no-agent show; echo \"status $?\"; stty -a",
+        bin()
+    );
+    let tty = Terminal::start(&dir, &shell, &[]);
+    let (_, screen) = tty.finish();
+    assert!(screen.contains("Passphrase for"), "{screen}");
+    assert!(screen.contains("internal error"), "{screen}");
+    assert!(screen.contains("status 101"), "{screen}");
+    assert_echo_on(&screen);
+}
+
 /// SIGTERM and SIGHUP at the prompt (a `kill`, a closed terminal window): the terminal's
 /// echo is restored, and the signal still ends the command as it would have (128+N).
 #[test]
