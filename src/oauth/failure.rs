@@ -104,6 +104,27 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The server's own words with any piece of a secret the request carried masked: a
+    /// server (or whatever answers in its place) may echo what it was sent.
+    pub fn masking(self, secrets: &[&str]) -> Failure {
+        let mask = |said: String| super::sanitize::mask_secret_pieces(&said, secrets);
+        match self {
+            Failure::Refused {
+                refusal,
+                said,
+                sandbox,
+            } => Failure::Refused {
+                refusal,
+                said: mask(said),
+                sandbox,
+            },
+            Failure::TransientSandbox { said } => Failure::TransientSandbox { said: mask(said) },
+            other => other,
+        }
+    }
+}
+
+impl Failure {
     pub fn code(&self) -> Code {
         match self {
             Failure::Insecure { .. }

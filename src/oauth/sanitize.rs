@@ -39,10 +39,24 @@ const SECRET_WINDOW: usize = 12;
 /// What is lost is a long identifier (`UnknownIssuer`); the message still names the kind
 /// of failure.
 pub fn mask_secrets(text: &str, secrets: &[&str]) -> String {
+    mask(text, secrets, true)
+}
+
+/// `text` (a server's own words, such as an OAuth error description) with every stretch
+/// that repeats [`SECRET_WINDOW`] bytes of one of `secrets` replaced by `[…]`. Unlike
+/// [`mask_secrets`], other long words stay: a server's codes (`invalid_grant`) are read.
+pub fn mask_secret_pieces(text: &str, secrets: &[&str]) -> String {
+    mask(text, secrets, false)
+}
+
+fn mask(text: &str, secrets: &[&str], long_runs: bool) -> String {
     let bytes = text.as_bytes();
     let mut hidden = vec![false; bytes.len()];
     let mut run = 0;
     for (i, &b) in bytes.iter().enumerate() {
+        if !long_runs {
+            break;
+        }
         run = if b.is_ascii_alphanumeric() || b"-_~+/=".contains(&b) {
             run + 1
         } else {

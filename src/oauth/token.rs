@@ -106,6 +106,7 @@ impl TokenEndpoint<'_> {
         };
         let (response, encoding) = self.post(http, sleep, first, fields, Policy::Idempotent)?;
         answer::interpret(&response, self.url, answer::Grant::Refresh, encoding)
+            .map_err(|f| f.masking(&[refresh_token.expose(), self.client_secret.expose()]))
     }
 
     /// `grant_type=authorization_code`: the browser callback's code for the grant's
@@ -132,7 +133,13 @@ impl TokenEndpoint<'_> {
         let (response, encoding) =
             self.post(http, sleep, BodyEncoding::Form, fields, Policy::SingleUse)?;
         let grant = answer::Grant::Code { redirect_uri };
-        let tokens = answer::interpret(&response, self.url, grant, encoding)?;
+        let tokens = answer::interpret(&response, self.url, grant, encoding).map_err(|f| {
+            f.masking(&[
+                code.expose(),
+                verifier.expose(),
+                self.client_secret.expose(),
+            ])
+        })?;
         if tokens.refresh_token.is_none() {
             return Err(Failure::Nonsense {
                 endpoint: super::failure::Endpoint::Token,

@@ -321,3 +321,19 @@ fn arbitrary_answers_never_panic_nor_echo() {
         }
     }
 }
+
+/// A server that echoes what it was sent in its error description: the pieces of the
+/// secrets are masked, its error code is still read (the token fuzzer found a description
+/// holding 12 characters of the PKCE verifier).
+#[test]
+fn an_error_description_that_echoes_a_secret_is_masked() {
+    let e = refresh_err(
+        400,
+        "application/json",
+        r#"{"error":"invalid_client","error_description":"bad secret (cs-hunter2) for rt-hunter2"}"#,
+    );
+    let said = format!("{} {}", e.message, e.hint.as_deref().unwrap_or(""));
+    assert!(!said.contains("hunter2"), "{said}");
+    assert!(said.contains("invalid_client") && said.contains("[…]"), "{said}");
+    assert_eq!(e.code, Code::Grant);
+}
