@@ -320,3 +320,18 @@ pub fn python_with(module: &str) -> Option<PathBuf> {
     }
     found
 }
+
+/// A test run started in the background of a non-interactive shell (`cargo test &`) hands
+/// its children SIGINT ignored, and ttvault keeps a signal it was started ignoring ignored;
+/// the Ctrl-C tests need the disposition a terminal gives, so the child gets it back.
+#[allow(unsafe_code)]
+pub fn default_sigint(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: signal() is async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+}

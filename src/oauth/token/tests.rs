@@ -334,6 +334,9 @@ fn an_error_description_that_echoes_a_secret_is_masked() {
     );
     let said = format!("{} {}", e.message, e.hint.as_deref().unwrap_or(""));
     assert!(!said.contains("hunter2"), "{said}");
-    assert!(said.contains("invalid_client") && said.contains("[…]"), "{said}");
+    assert!(
+        said.contains("invalid_client") && said.contains("[…]"),
+        "{said}"
+    );
     assert_eq!(e.code, Code::Grant);
 }
