@@ -21,8 +21,8 @@ const TOKEN_FN: &str = r#"token() { curl -sS -X POST -H 'Content-Type: applicati
 const WAIT_FN: &str =
     r#"wait_for() { while [ ! -e "$1" ]; do [ -e pw ] || exit 9; sleep 0.05; done; }"#;
 
-/// `exec --broker --min-ttl 15m` of a shell script that has `token` and `wait_for` defined, beside the
-/// vault's own agent directory (the test's folder), no proxy of the user's.
+/// `exec --broker --min-ttl 15m` of a shell script with `token` and `wait_for` defined,
+/// beside the vault's own agent directory (the test's folder), no proxy of the user's.
 fn exec_script(dir: &Dir, s: &tt_standin::StandIn, flags: &[&str], script: &str) -> Command {
     let body = format!("{TOKEN_FN}\n{WAIT_FN}\n{script}");
     let mut args = vec!["exec", "--broker", "--min-ttl", "15m"];
@@ -149,6 +149,7 @@ fn the_agent_locked_mid_run_with_no_passphrase_source_answers_401_with_the_reaso
     unlock();
     dir.write("go2", "");
     let run = finish(child);
+    dir.run(&["lock"]).success();
     run.success();
     assert_no_secrets(&run);
     access_token(&answer(&dir, "three.json"));
@@ -204,4 +205,5 @@ fn the_agent_locked_mid_run_with_a_passphrase_file_reopens_the_vault() {
     assert_ne!(one, two);
     // The agent has ended: this refresh is the exec's own, from the vault it opened.
     assert_eq!(ttvault_refreshes(&s), 1);
+    assert_eq!(s.token_requests().len(), 1);
 }
