@@ -135,7 +135,11 @@ pub enum Event {
     /// A request that carried a placeholder where only ttvault's token answer may take it.
     PlaceholderMisused { host: String, path: String },
     /// The token source failed; the program got a 401 with this reason.
-    TokenFailed { reason: String },
+    TokenFailed {
+        reason: String,
+        /// What to do about it, when the source said (e.g. how to give the passphrase).
+        hint: Option<String>,
+    },
     /// Forwarding to the vault's endpoint failed (unreachable, timed out).
     UpstreamFailed { host: String, reason: String },
 }

@@ -104,14 +104,18 @@ pub async fn answer(
                 }),
             )
         }
-        Ok(Err(e)) => token_failed(e.to_string(), on_event),
-        Err(_) => token_failed("the token source stopped".to_owned(), on_event),
+        Ok(Err(e)) => token_failed(e.message, e.hint, on_event),
+        Err(_) => token_failed("the token source stopped".to_owned(), None, on_event),
     }
 }
 
-fn token_failed(reason: String, on_event: &(dyn Fn(Event) + Send + Sync)) -> Response<Body> {
+fn token_failed(
+    reason: String,
+    hint: Option<String>,
+    on_event: &(dyn Fn(Event) + Send + Sync),
+) -> Response<Body> {
     let message = format!("ttvault could not get an access token: {reason}");
-    on_event(Event::TokenFailed { reason });
+    on_event(Event::TokenFailed { reason, hint });
     reply::token_error(&message)
 }
 

@@ -135,8 +135,10 @@ fn holds_trade(session: &Session) -> bool {
             .is_some_and(|s| s.iter().any(|x| x == "trade"))
 }
 
-/// One line on ttvault's stderr per event (the program's own output stays its own).
+/// One line on ttvault's stderr per event (the program's own output stays its own), and
+/// under a failed token, what to do about it.
 fn say(event: Event) {
+    let mut advice = None;
     let line = match event {
         Event::Refused { method, host, path } => format!(
             "broker: refused {method} https://{host}{path} (read-only; `exec --allow-trade` \
@@ -146,14 +148,15 @@ fn say(event: Event) {
             "broker: refused a placeholder sent to https://{host}{path} (only ttvault's token \
              answer takes them)"
         ),
-        Event::TokenFailed { reason } => {
+        Event::TokenFailed { reason, hint } => {
+            advice = hint;
             format!("broker: could not get an access token for the program: {reason}")
         }
         Event::UpstreamFailed { host, reason } => {
             format!("broker: could not reach {host}: {reason}")
         }
     };
-    output::warning(&line, None);
+    output::warning(&line, advice.as_deref());
 }
 
 /// The user's own HTTPS proxy, for the broker's outgoing connections.

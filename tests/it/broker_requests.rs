@@ -88,7 +88,8 @@ fn a_failing_token_source_answers_401_with_the_reason_and_an_event() {
     assert_eq!(
         running.events.recv().unwrap(),
         Event::TokenFailed {
-            reason: "the agent is locked and no prompt is possible".into()
+            reason: "the agent is locked and no prompt is possible".into(),
+            hint: None,
         }
     );
 }

@@ -21,6 +21,7 @@ mod audit;
 mod broker_client;
 mod broker_core;
 mod broker_exec;
+mod broker_refresh;
 mod broker_requests;
 mod broker_tunnel;
 mod browser;
