@@ -104,8 +104,9 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// The server's own words with any piece of a secret the request carried masked: a
-    /// server (or whatever answers in its place) may echo what it was sent.
+    /// The server's own words (an error description, a redirect's Location) with any piece
+    /// of a secret the request carried masked: a server, or whatever answers in its place,
+    /// may echo what it was sent.
     pub fn masking(self, secrets: &[&str]) -> Failure {
         let mask = |said: String| super::sanitize::mask_secret_pieces(&said, secrets);
         match self {
@@ -119,6 +120,19 @@ impl Failure {
                 sandbox,
             },
             Failure::TransientSandbox { said } => Failure::TransientSandbox { said: mask(said) },
+            Failure::Status {
+                endpoint,
+                url,
+                status,
+                html_401,
+                redirect_to,
+            } => Failure::Status {
+                endpoint,
+                url,
+                status,
+                html_401,
+                redirect_to: redirect_to.map(mask),
+            },
             other => other,
         }
     }

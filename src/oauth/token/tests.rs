@@ -340,3 +340,16 @@ fn an_error_description_that_echoes_a_secret_is_masked() {
     );
     assert_eq!(e.code, Code::Grant);
 }
+
+/// The same for a redirect whose Location (its origin is named) echoes what was sent.
+#[test]
+fn a_redirect_that_echoes_a_secret_is_masked() {
+    let http = |_: &Request<'_>| {
+        Ok(Response::new(302, Some("text/html"), "")
+            .with_header("Location", "https://login.cs-hunter2.example/"))
+    };
+    let e = refresh_at(&http, URL).unwrap_err();
+    let said = format!("{} {}", e.message, e.hint.as_deref().unwrap_or(""));
+    assert!(!said.contains("hunter2"), "{said}");
+    assert!(said.contains("302"), "{said}");
+}
