@@ -104,9 +104,14 @@ impl TokenEndpoint<'_> {
             f.push(("client_secret", self.client_secret.expose()));
             f
         };
-        let (response, encoding) = self.post(http, sleep, first, fields, Policy::Idempotent)?;
+        // Every answer's words, also the one `post` explains when no encoding worked, are
+        // masked for what this request carried.
+        let secrets = [refresh_token.expose(), self.client_secret.expose()];
+        let (response, encoding) = self
+            .post(http, sleep, first, fields, Policy::Idempotent)
+            .map_err(|f| f.masking(&secrets))?;
         answer::interpret(&response, self.url, answer::Grant::Refresh, encoding)
-            .map_err(|f| f.masking(&[refresh_token.expose(), self.client_secret.expose()]))
+            .map_err(|f| f.masking(&secrets))
     }
 
     /// `grant_type=authorization_code`: the browser callback's code for the grant's
@@ -130,16 +135,17 @@ impl TokenEndpoint<'_> {
             ]
         };
         // Form works for the exchange at Tastytrade and is the rule everywhere else.
-        let (response, encoding) =
-            self.post(http, sleep, BodyEncoding::Form, fields, Policy::SingleUse)?;
+        let secrets = [
+            code.expose(),
+            verifier.expose(),
+            self.client_secret.expose(),
+        ];
+        let (response, encoding) = self
+            .post(http, sleep, BodyEncoding::Form, fields, Policy::SingleUse)
+            .map_err(|f| f.masking(&secrets))?;
         let grant = answer::Grant::Code { redirect_uri };
-        let tokens = answer::interpret(&response, self.url, grant, encoding).map_err(|f| {
-            f.masking(&[
-                code.expose(),
-                verifier.expose(),
-                self.client_secret.expose(),
-            ])
-        })?;
+        let tokens = answer::interpret(&response, self.url, grant, encoding)
+            .map_err(|f| f.masking(&secrets))?;
         if tokens.refresh_token.is_none() {
             return Err(Failure::Nonsense {
                 endpoint: super::failure::Endpoint::Token,
