@@ -369,9 +369,11 @@ fn ctrl_c_at_a_terminal_reaches_the_program_and_ttvault_returns_its_status() {
     dir.standin_vault(&s, "read");
     dir.write(
         "sigint.py",
-        "import signal, sys\nn = 0\ndef got(*_):\n    global n\n    n += 1\n    print('got', flush=True)\n\
-         signal.signal(signal.SIGINT, got)\nprint('ready', flush=True)\nsys.stdin.readline()\n\
-         print(f'sigints={n}', flush=True)\n",
+        // os.write, not print: a Ctrl-C that lands while `ready` is being printed would make
+        // the handler's print re-enter Python's stdout buffer (RuntimeError).
+        "import os, signal, sys\nn = 0\ndef got(*_):\n    global n\n    n += 1\n    os.write(1, b'got\\n')\n\
+         signal.signal(signal.SIGINT, got)\nos.write(1, b'ready\\n')\nsys.stdin.readline()\n\
+         os.write(1, f'sigints={n}\\n'.encode())\n",
     );
     let template = exec_cmd(&dir, &s, &["--broker"], &["python3", "sigint.py"]);
     // `exec`: no shell stays in the terminal's foreground group to die of the Ctrl-C.
