@@ -104,41 +104,6 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// The server's own words (an error description, a redirect's Location) with any piece
-    /// of a secret the request carried masked: a server, or whatever answers in its place,
-    /// may echo what it was sent.
-    pub fn masking(self, secrets: &[&str]) -> Failure {
-        let mask = |said: String| super::sanitize::mask_secret_pieces(&said, secrets);
-        match self {
-            Failure::Refused {
-                refusal,
-                said,
-                sandbox,
-            } => Failure::Refused {
-                refusal,
-                said: mask(said),
-                sandbox,
-            },
-            Failure::TransientSandbox { said } => Failure::TransientSandbox { said: mask(said) },
-            Failure::Status {
-                endpoint,
-                url,
-                status,
-                html_401,
-                redirect_to,
-            } => Failure::Status {
-                endpoint,
-                url,
-                status,
-                html_401,
-                redirect_to: redirect_to.map(mask),
-            },
-            other => other,
-        }
-    }
-}
-
-impl Failure {
     pub fn code(&self) -> Code {
         match self {
             Failure::Insecure { .. }
@@ -505,5 +470,6 @@ pub fn is_sandbox_url(url: &str) -> bool {
     hosts::kind_of(url) == HostKind::Sandbox
 }
 
+mod masking;
 #[cfg(test)]
 mod tests;
