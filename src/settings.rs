@@ -35,6 +35,10 @@ pub const HTTP_TIMEOUT_SECS: &str = "TTVAULT_HTTP_TIMEOUT_SECS";
 /// Debug builds only: panic right after a hidden prompt is shown (the pty test that a
 /// panic gives the terminal its echo back).
 pub const TEST_PANIC_AT_PROMPT: &str = "TTVAULT_TEST_PANIC_AT_PROMPT";
+/// Debug builds only: write and accept argon2id at 8 MiB, t=1 (kdf::floor), for the tests.
+pub const TEST_WEAK_KDF: &str = "TTVAULT_TEST_WEAK_KDF";
+/// Debug builds only: retry backoffs a fiftieth as long (oauth/retry.rs), for the tests.
+pub const TEST_FAST_RETRY: &str = "TTVAULT_TEST_FAST_RETRY";
 /// How long a writer waits for the vault's write lock, in seconds (tests).
 pub const LOCK_WAIT_SECS: &str = "TTVAULT_LOCK_WAIT_SECS";
 
@@ -74,6 +78,8 @@ pub struct Settings {
     pub lock_wait_secs: Option<u64>,
     pub http_timeout_secs: Option<u64>,
     pub test_panic_at_prompt: bool,
+    pub test_weak_kdf: bool,
+    pub test_fast_retry: bool,
     /// `NO_COLOR` (no-color.org), `CLICOLOR_FORCE` (set and not `0`).
     pub no_color: bool,
     pub clicolor_force: bool,
@@ -139,6 +145,8 @@ impl Settings {
                 LOCK_WAIT_SECS => s.lock_wait_secs = number(),
                 HTTP_TIMEOUT_SECS => s.http_timeout_secs = number(),
                 TEST_PANIC_AT_PROMPT => s.test_panic_at_prompt = cfg!(debug_assertions) && set,
+                TEST_WEAK_KDF => s.test_weak_kdf = cfg!(debug_assertions) && set,
+                TEST_FAST_RETRY => s.test_fast_retry = cfg!(debug_assertions) && set,
                 "NO_COLOR" => s.no_color = set,
                 "CLICOLOR_FORCE" => s.clicolor_force = set && value != "0",
                 _ => {}

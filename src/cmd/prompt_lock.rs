@@ -30,7 +30,7 @@ pub fn take(tty: &mut Tty) -> PromptLock {
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
-            let holder = read_pid(&mut file)
+            let holder = holder_pid(&mut file)
                 .map(|pid| format!(" (pid {pid})"))
                 .unwrap_or_default();
             let _ = tty.say(&format!(
@@ -67,6 +67,19 @@ fn open() -> Option<File> {
 
 #[cfg(not(unix))]
 fn open() -> Option<File> {
+    None
+}
+
+/// The holder's pid. It writes it just after taking the lock, so a waiter that comes in
+/// between reads an empty file: look again a few times (at most a quarter second) before
+/// saying the line without it.
+fn holder_pid(file: &mut File) -> Option<u32> {
+    for _ in 0..25 {
+        if let Some(pid) = read_pid(file) {
+            return Some(pid);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     None
 }
 

@@ -25,6 +25,24 @@ pub const FLOOR: KdfParams = KdfParams {
     parallelism: 1,
 };
 
+/// The floor a debug build uses under `TTVAULT_TEST_WEAK_KDF`: argon2id's smallest sensible
+/// cost, so the test suite's hundreds of unlocks do not spend most of its time in argon2.
+/// Release builds never read the variable (settings.rs), so no installed ttvault writes it.
+const TEST_FLOOR: KdfParams = KdfParams {
+    memory_kib: 8 * 1024,
+    iterations: 1,
+    parallelism: 1,
+};
+
+/// The floor in force: `FLOOR`, or `TEST_FLOOR` in a debug build that the tests asked.
+pub fn floor() -> KdfParams {
+    if crate::settings::get().test_weak_kdf {
+        TEST_FLOOR
+    } else {
+        FLOOR
+    }
+}
+
 /// Largest memory a vault may ask for: 1 GiB.
 pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
 /// Most passes a vault may ask for.
@@ -84,7 +102,7 @@ impl MemoryPlan {
             Some(mib) => MemoryPlan::Fixed {
                 memory_kib: mib
                     .saturating_mul(1024)
-                    .clamp(FLOOR.memory_kib, MAX_MEMORY_KIB),
+                    .clamp(floor().memory_kib, MAX_MEMORY_KIB),
             },
             None => MemoryPlan::Calibrate {
                 available_kib: available_memory_kib(),
@@ -124,7 +142,7 @@ pub fn tune_with(target: Duration, plan: MemoryPlan) -> Tuned {
     Tuned {
         params: KdfParams {
             memory_kib,
-            iterations: passes.clamp(FLOOR.iterations, max_passes),
+            iterations: passes.clamp(floor().iterations, max_passes),
             parallelism: 1,
         },
         warning,
@@ -237,7 +255,8 @@ impl KdfParams {
     }
 
     pub fn is_below_floor(&self) -> bool {
-        self.memory_kib < FLOOR.memory_kib || self.iterations < FLOOR.iterations
+        let floor = floor();
+        self.memory_kib < floor.memory_kib || self.iterations < floor.iterations
     }
 
     /// Derives the 32-byte wrapping key. The caller has checked the caps.

@@ -53,8 +53,9 @@ impl Dir {
     }
 
     /// A `ttvault` command in this directory with a clean, non-interactive environment:
-    /// no terminal (stdin is null), fast KDF tuning (the floor: 64 MiB, t=3, through the
-    /// test-only TTVAULT_KDF_MEMORY_MIB; real vaults calibrate 256 MiB or more).
+    /// no terminal (stdin is null), and the debug-only test knobs: argon2id at 8 MiB, t=1
+    /// (real vaults calibrate 256 MiB or more, never below 64 MiB, t=3) and retry pauses a
+    /// fiftieth as long.
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = ttvault_without_terminal();
         cmd.args(args)
@@ -69,7 +70,9 @@ impl Dir {
             .env_remove("TTVAULT_CLIENT_SECRET")
             .env_remove("TTVAULT_REFRESH_TOKEN")
             .env("TTVAULT_KDF_TARGET_MS", "1")
-            .env("TTVAULT_KDF_MEMORY_MIB", "64")
+            .env("TTVAULT_KDF_MEMORY_MIB", "8")
+            .env("TTVAULT_TEST_WEAK_KDF", "1")
+            .env("TTVAULT_TEST_FAST_RETRY", "1")
             .env_remove("TTVAULT_LOCK_WAIT_SECS")
             .env("XDG_RUNTIME_DIR", self.path());
         cmd

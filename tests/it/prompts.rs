@@ -32,7 +32,7 @@ fn two_commands_on_one_terminal_ask_one_at_a_time() {
         ],
     );
     tty.expect("Passphrase for");
-    tty.expect("waiting for another ttvault prompt (pid ");
+    tty.expect("waiting for another ttvault prompt");
     // The waiter is waiting: still only one prompt on the screen.
     assert_eq!(tty.screen().matches("Passphrase for").count(), 1);
     tty.type_line(PASSPHRASE);
