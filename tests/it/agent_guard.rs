@@ -4,7 +4,9 @@
 //! flood; and the agent process itself (not dumpable, no core files).
 
 use crate::agent::{agent_pid, error_kind, eventually, frame, read_reply, socket, unlock};
-use crate::agent::{fake_agent_socket, status_json, LockOnDrop};
+use crate::agent::{
+    fake_agent_socket, floor_soon_below, status_json, wait_below_floor, LockOnDrop,
+};
 use crate::common::*;
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -301,8 +303,9 @@ fn a_flood_that_uses_up_the_agents_descriptors_does_not_spin_it_and_it_serves_ag
 
 #[test]
 fn tokens_are_handed_out_with_at_least_the_floor_left() {
+    let lifetime = Duration::from_secs(120);
     let s = standin_with(tt_standin::Config {
-        access_token_ttl: Duration::from_secs(60),
+        access_token_ttl: lifetime,
         ..Default::default()
     });
     let dir = Dir::new();
@@ -320,32 +323,40 @@ fn tokens_are_handed_out_with_at_least_the_floor_left() {
     let first = dir.run(&["token", "--min-ttl", "0s"]);
     first.success();
     assert_eq!(s.token_requests().len(), 1);
-    // The cached 60 s token has enough left for a 30 s floor: no refresh.
-    let again = dir.run(&["token", "--min-ttl", "30s"]);
-    assert_eq!(again.stdout, first.stdout);
+    // 50 clients at once, each asking for a floor the token has: all get the cached one,
+    // with no refresh.
+    let burst = |floor: u64| {
+        let floor = format!("{floor}s");
+        let children: Vec<_> = (0..50)
+            .map(|_| {
+                dir.cmd(&["token", "--min-ttl", &floor])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut tokens = std::collections::BTreeSet::new();
+        for child in children {
+            let run = Run::from(child.wait_with_output().unwrap());
+            run.success();
+            tokens.insert(run.stdout.clone());
+        }
+        tokens
+    };
+    let started = Instant::now();
+    let cached = burst(60);
+    assert_eq!(
+        cached,
+        [first.stdout.clone()].into(),
+        "the cached token for all"
+    );
     assert_eq!(s.token_requests().len(), 1);
-    // Once it has less than 40 s left (status rounds down, so under 39 shown), 50 clients
-    // asking for 40 s at once cause one refresh, and all get its token.
-    eventually("the access token to have under 40 s left", || {
-        status_json(&dir)["agent"]["access_token_expires_in_secs"]
-            .as_u64()
-            .is_some_and(|left| left < 39)
-    });
-    let children: Vec<_> = (0..50)
-        .map(|_| {
-            dir.cmd(&["token", "--min-ttl", "40s"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let mut tokens = std::collections::BTreeSet::new();
-    for child in children {
-        let run = Run::from(child.wait_with_output().unwrap());
-        run.success();
-        tokens.insert(run.stdout.clone());
-    }
+    // Once it has less left than the floor, 50 clients asking for it at once cause one
+    // refresh, and all get its token.
+    let floor = floor_soon_below(lifetime, started.elapsed());
+    wait_below_floor(&dir, floor);
+    let tokens = burst(floor);
     assert_eq!(tokens.len(), 1, "one new token for everybody");
     assert!(
         !tokens.contains(&first.stdout),

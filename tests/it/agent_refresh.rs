@@ -6,14 +6,13 @@ use crate::agent::*;
 use crate::common::*;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[test]
 fn two_hundred_concurrent_execs_cause_one_refresh_and_one_more_after_expiry() {
+    let lifetime = Duration::from_secs(120);
     let s = standin_with(tt_standin::Config {
-        // A floor of 20 s (above the 12.5 s margin): the first burst has 30 s to finish
-        // on the first token.
-        access_token_ttl: Duration::from_secs(50),
+        access_token_ttl: lifetime,
         ..Default::default()
     });
     let dir = Dir::new();
@@ -21,10 +20,11 @@ fn two_hundred_concurrent_execs_cause_one_refresh_and_one_more_after_expiry() {
     let _guard = unlock(&dir, &[]);
     s.clear_requests();
 
-    let burst = |dir: &Dir| {
+    let burst = |dir: &Dir, floor: u64| {
+        let floor = format!("{floor}s");
         let children: Vec<_> = (0..200)
             .map(|_| {
-                dir.cmd(&["exec", "--min-ttl", "20s", "--", "true"])
+                dir.cmd(&["exec", "--min-ttl", &floor, "--", "true"])
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
                     .spawn()
@@ -35,17 +35,15 @@ fn two_hundred_concurrent_execs_cause_one_refresh_and_one_more_after_expiry() {
             Run::from(child.wait_with_output().unwrap()).success();
         }
     };
-    burst(&dir);
+    let started = Instant::now();
+    burst(&dir, 31);
     assert_eq!(s.token_requests().len(), 1);
 
-    // Below the floor, the next burst refreshes once more. `status` rounds down twice (the
-    // expiry, then the seconds left), so under 19 shown is surely under the 20 s floor.
-    eventually("the access token to reach the floor", || {
-        status_json(&dir)["agent"]["access_token_expires_in_secs"]
-            .as_u64()
-            .is_some_and(|left| left < 19)
-    });
-    burst(&dir);
+    // Once the token has less left than the next burst asks, that burst refreshes once
+    // more, and the new token serves all of it.
+    let floor = floor_soon_below(lifetime, started.elapsed());
+    wait_below_floor(&dir, floor);
+    burst(&dir, floor);
     assert_eq!(s.token_requests().len(), 2);
 }
 
@@ -55,23 +53,32 @@ fn a_refused_grant_is_reported_to_every_waiting_client_with_one_request() {
     let dir = Dir::new();
     let refresh = dir.standin_vault(&s, "read");
     let _guard = unlock(&dir, &[]);
-    s.revoke(&refresh);
-    s.clear_requests();
-    // Long enough for the other clients to start and queue behind the first refresh.
-    s.set_token_delay(Duration::from_secs(10));
-    let spawn = || {
-        dir.cmd(&["token"])
+    let spawn = |command: &str| {
+        dir.cmd(&[command])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap()
     };
-    let first = spawn();
+    // How long 20 clients of the agent take here (`status`: the agent has no token yet,
+    // and keeps it so).
+    let started = Instant::now();
+    let served: Vec<_> = (0..20).map(|_| spawn("status")).collect();
+    for child in served {
+        Run::from(child.wait_with_output().unwrap()).success();
+    }
+    let burst = started.elapsed();
+    s.revoke(&refresh);
+    s.clear_requests();
+    // Long enough for the other clients to start and queue behind the first refresh:
+    // three times what 20 of them just took.
+    s.set_token_delay((burst * 3).max(Duration::from_secs(1)));
+    let first = spawn("token");
     // Once the agent's one refresh is in flight, the others queue behind it.
     eventually("the agent's refresh to reach the stand-in", || {
         s.token_requests().len() == 1
     });
-    let rest: Vec<_> = (0..20).map(|_| spawn()).collect();
+    let rest: Vec<_> = (0..20).map(|_| spawn("token")).collect();
     for child in std::iter::once(first).chain(rest) {
         Run::from(child.wait_with_output().unwrap())
             .code(4)

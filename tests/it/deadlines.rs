@@ -10,7 +10,7 @@ use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Bytes of body the trickle promises; it sends one a second.
 const TRICKLE: usize = 90;
@@ -141,10 +141,9 @@ fn api_against_a_trickling_endpoint_ends_with_exit_5_while_it_trickles() {
     assert!(run.stdout.is_empty());
 }
 
-/// An unlocked vault whose token endpoint now holds every refresh (a blackhole: nothing
+/// The vault unlocked, its token endpoint now holding every refresh (a blackhole: nothing
 /// comes back for ten minutes), and a `token` client waiting on the agent's refresh.
 fn stuck_refresh(dir: &Dir, s: &tt_standin::StandIn, extra: &[&str]) -> std::process::Child {
-    dir.standin_vault(s, "read");
     let mut args = vec!["unlock", "--passphrase-file", "pw"];
     args.extend_from_slice(extra);
     dir.run(&args).success();
@@ -176,6 +175,7 @@ fn assert_locked_out(dir: &Dir, waiting: std::process::Child) {
 fn lock_during_a_stuck_refresh_locks_and_status_says_refreshing() {
     let s = standin();
     let dir = Dir::new();
+    dir.standin_vault(&s, "read");
     let waiting = stuck_refresh(&dir, &s, &[]);
     let pid = agent_pid(&dir).expect("status answers during the refresh");
     eventually("status to show the refresh", || {
@@ -195,6 +195,7 @@ fn lock_during_a_stuck_refresh_locks_and_status_says_refreshing() {
 fn sigterm_during_a_stuck_refresh_ends_the_agent() {
     let s = standin();
     let dir = Dir::new();
+    dir.standin_vault(&s, "read");
     let waiting = stuck_refresh(&dir, &s, &[]);
     let pid = agent_pid(&dir).unwrap();
     Command::new("kill")
@@ -212,7 +213,14 @@ fn sigterm_during_a_stuck_refresh_ends_the_agent() {
 fn the_ttl_ends_the_agent_during_a_stuck_refresh() {
     let s = standin();
     let dir = Dir::new();
-    let waiting = stuck_refresh(&dir, &s, &["--ttl", "10s"]);
+    // A TTL long enough for the stuck refresh to begin: five times what a whole `token`
+    // without the agent takes here (which does more: the KDF and a refresh).
+    dir.standin_vault(&s, "read");
+    let started = Instant::now();
+    dir.run(&["token", "--passphrase-file", "pw"]).success();
+    let ttl = (started.elapsed() * 5).max(Duration::from_secs(2));
+    let ttl = format!("{}s", ttl.as_secs_f64().ceil());
+    let waiting = stuck_refresh(&dir, &s, &["--ttl", &ttl]);
     let pid = agent_pid(&dir).unwrap();
     eventually("the agent to end at its TTL", || process_is_gone(pid));
     assert_eq!(s.token_requests().len(), 1);
