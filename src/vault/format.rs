@@ -191,7 +191,8 @@ mod tests {
             "{line}"
         );
         let hostile = text.replacen(&line, &format!("{} 22", &line[..line.len() - 2]), 1);
-        let start = std::time::Instant::now();
+        // Refused by the cap, before any work: computing 2^22 would have failed as a
+        // wrong passphrase instead.
         let err = decrypt(hostile.as_bytes(), Unlock::Passphrase(&p)).unwrap_err();
         assert_eq!(err.code, crate::Code::Vault);
         assert!(
@@ -199,7 +200,6 @@ mod tests {
             "{}",
             err.message
         );
-        assert!(start.elapsed() < std::time::Duration::from_secs(1));
         assert_eq!(&*decrypt(&file, Unlock::Passphrase(&p)).unwrap(), b"{}");
     }
 
