@@ -390,7 +390,7 @@ fn ctrl_c_at_a_terminal_reaches_the_program_and_ttvault_returns_its_status() {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    crate::common::default_sigint(&mut cmd);
+    crate::common::default_signals(&mut cmd);
     let mut child = cmd.spawn().unwrap();
     let mut keys = child.stdin.take().unwrap();
     let mut out = child.stdout.take().unwrap();

@@ -325,15 +325,17 @@ pub fn python_with(module: &str) -> Option<PathBuf> {
 }
 
 /// A test run started in the background of a non-interactive shell (`cargo test &`) hands
-/// its children SIGINT ignored, and ttvault keeps a signal it was started ignoring ignored;
-/// the Ctrl-C tests need the disposition a terminal gives, so the child gets it back.
+/// its children SIGINT ignored, and under `nohup` SIGHUP; ttvault keeps a signal it was
+/// started ignoring ignored. The Ctrl-C and hang-up tests need the dispositions a terminal
+/// gives, so the child gets them back.
 #[allow(unsafe_code)]
-pub fn default_sigint(cmd: &mut std::process::Command) {
+pub fn default_signals(cmd: &mut std::process::Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: signal() is async-signal-safe, as pre_exec requires.
     unsafe {
         cmd.pre_exec(|| {
             libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGHUP, libc::SIG_DFL);
             Ok(())
         });
     }

@@ -68,7 +68,7 @@ pub fn start_with_browser(
     for (k, v) in env {
         cmd.env(k, v);
     }
-    crate::common::default_sigint(&mut cmd);
+    crate::common::default_signals(&mut cmd);
     let mut child = cmd.spawn().unwrap();
     let (tx, urls) = mpsc::channel();
     let stderr = Arc::new(Mutex::new(String::new()));

@@ -27,9 +27,13 @@ fn opener(dir: &Dir, loads: usize, stop: &std::path::Path) -> String {
             "printf 'url = \"%s\"\\n' \"$url\" | curl -s {follow} -o /dev/null -K -\n"
         ));
     }
+    // Until the stop file exists, or its folder is gone (the test may end and remove it
+    // between two looks; the opener must not outlive it).
+    let folder = stop.parent().unwrap();
     script.push_str(&format!(
-        "while [ ! -e '{}' ]; do sleep 0.05; done\n",
-        stop.display()
+        "while [ ! -e '{}' ] && [ -d '{}' ]; do sleep 0.05; done\n",
+        stop.display(),
+        folder.display()
     ));
     let path = dir.write("opener.sh", script);
     format!("sh {}", path.display())

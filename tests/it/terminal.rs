@@ -43,7 +43,7 @@ impl Terminal {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        crate::common::default_sigint(&mut cmd);
+        crate::common::default_signals(&mut cmd);
         let mut child = cmd.spawn().unwrap();
         let keys = child.stdin.take().unwrap();
         let mut out = child.stdout.take().unwrap();
