@@ -75,13 +75,14 @@ pub(crate) fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
 
 /// A `--min-ttl` floor, in whole seconds, for the second burst of a test that needs the
 /// agent's cached token (of `lifetime`) to fall below a floor: one that the token falls
-/// below three `burst`s (how long the first burst of clients took here) after it was
-/// minted, and that a fresh token still meets for three bursts. So such a test waits
-/// about three bursts instead of most of a token's life, and a slower machine waits
-/// longer instead of failing. Never at or below the agent's own refresh margin (a quarter
+/// below four `burst`s (how long the first burst of clients took here; at least 3 s) after
+/// it was minted, and that a fresh token still meets for as long. So such a test waits a
+/// few bursts instead of most of a token's life, a slower machine waits longer instead of
+/// failing, and a second burst may take four times the first (another test starting
+/// beside it) before a late client would see the new token below the floor. Never at or below the agent's own refresh margin (a quarter
 /// of the lifetime), which would decide instead of the floor.
 pub(crate) fn floor_soon_below(lifetime: Duration, burst: Duration) -> u64 {
-    let headroom = (burst * 3).max(Duration::from_secs(2));
+    let headroom = (burst * 4).max(Duration::from_secs(3));
     let margin = lifetime.as_secs() / 4;
     lifetime.saturating_sub(headroom).as_secs().max(margin + 1)
 }
@@ -89,12 +90,15 @@ pub(crate) fn floor_soon_below(lifetime: Duration, burst: Duration) -> u64 {
 /// Waits until `status` shows the agent's token with less than `floor` seconds left
 /// (`status` rounds down twice, the expiry and then the seconds left, so under
 /// `floor - 1` shown is surely under `floor`).
+/// No time limit of its own (unlike `eventually`): the token's expiry ends the wait (a
+/// token no longer shown counts as below).
 pub(crate) fn wait_below_floor(dir: &Dir, floor: u64) {
-    eventually("the access token to fall below the floor", || {
-        status_json(dir)["agent"]["access_token_expires_in_secs"]
-            .as_u64()
-            .is_some_and(|left| left + 1 < floor)
-    });
+    while status_json(dir)["agent"]["access_token_expires_in_secs"]
+        .as_u64()
+        .is_some_and(|left| left + 1 >= floor)
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 pub(crate) fn frame(json: &str) -> Vec<u8> {

@@ -71,8 +71,8 @@ fn a_refused_grant_is_reported_to_every_waiting_client_with_one_request() {
     s.revoke(&refresh);
     s.clear_requests();
     // Long enough for the other clients to start and queue behind the first refresh:
-    // three times what 20 of them just took.
-    s.set_token_delay((burst * 3).max(Duration::from_secs(1)));
+    // four times what 20 of them just took, and at least 2 s.
+    s.set_token_delay((burst * 4).max(Duration::from_secs(2)));
     let first = spawn("token");
     // Once the agent's one refresh is in flight, the others queue behind it.
     eventually("the agent's refresh to reach the stand-in", || {

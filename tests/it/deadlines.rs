@@ -218,7 +218,7 @@ fn the_ttl_ends_the_agent_during_a_stuck_refresh() {
     dir.standin_vault(&s, "read");
     let started = Instant::now();
     dir.run(&["token", "--passphrase-file", "pw"]).success();
-    let ttl = (started.elapsed() * 5).max(Duration::from_secs(2));
+    let ttl = (started.elapsed() * 5).max(Duration::from_secs(3));
     let ttl = format!("{}s", ttl.as_secs_f64().ceil());
     let waiting = stuck_refresh(&dir, &s, &["--ttl", &ttl]);
     let pid = agent_pid(&dir).unwrap();
