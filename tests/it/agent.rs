@@ -74,13 +74,12 @@ pub(crate) fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 /// A `--min-ttl` floor, in whole seconds, for the second burst of a test that needs the
-/// agent's cached token (of `lifetime`) to fall below a floor: one that the token falls
-/// below four `burst`s (how long the first burst of clients took here; at least 3 s) after
-/// it was minted, and that a fresh token still meets for as long. So such a test waits a
-/// few bursts instead of most of a token's life, a slower machine waits longer instead of
-/// failing, and a second burst may take four times the first (another test starting
-/// beside it) before a late client would see the new token below the floor. Never at or below the agent's own refresh margin (a quarter
-/// of the lifetime), which would decide instead of the floor.
+/// agent's cached token (of `lifetime`) to fall below a floor. The token falls below it
+/// `headroom` after it was minted (four times the first burst, how long that took here,
+/// and at least 3 s), and a fresh token meets it for as long: so the test waits a few
+/// bursts rather than most of a token's life, a slower machine waits longer instead of
+/// failing, and the second burst may take four times the first. Always above the agent's
+/// own refresh margin (a quarter of the lifetime), which would decide instead.
 pub(crate) fn floor_soon_below(lifetime: Duration, burst: Duration) -> u64 {
     let headroom = (burst * 4).max(Duration::from_secs(3));
     let margin = lifetime.as_secs() / 4;
@@ -88,10 +87,9 @@ pub(crate) fn floor_soon_below(lifetime: Duration, burst: Duration) -> u64 {
 }
 
 /// Waits until `status` shows the agent's token with less than `floor` seconds left
-/// (`status` rounds down twice, the expiry and then the seconds left, so under
-/// `floor - 1` shown is surely under `floor`).
-/// No time limit of its own (unlike `eventually`): the token's expiry ends the wait (a
-/// token no longer shown counts as below).
+/// (`status` rounds down twice, the expiry and then the seconds left, so under `floor - 1`
+/// shown is surely under `floor`), or shows none. Unlike `eventually` it has no time limit
+/// of its own: the token's expiry ends the wait.
 pub(crate) fn wait_below_floor(dir: &Dir, floor: u64) {
     while status_json(dir)["agent"]["access_token_expires_in_secs"]
         .as_u64()
